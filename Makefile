@@ -1,0 +1,47 @@
+# The README's two commands: `make demo` (the main job) and `make test` (the suite).
+# Everything is installed into .venv/ from requirements.lock; nothing global is assumed
+# beyond a CPython 3.11 interpreter.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP  := $(VENV)/.installed
+
+.PHONY: install test lint demo sandbox bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --index-url https://pypi.org/simple requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --index-url https://pypi.org/simple --no-deps -e .
+	touch $@
+
+install: $(STAMP)
+
+## make test: create .venv from the lock and run the whole suite
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## make demo: the main job: sandbox + airflow standalone with sample cases in rehearsal time
+demo: $(STAMP)
+	$(BIN)/python -m offboarding.demo $(if $(AUTO_ANSWER),--auto-answer,)
+
+sandbox: $(STAMP)
+	$(BIN)/python -m offboarding.sandbox --host 127.0.0.1 --port 8900
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+## make lock: re-resolve requirements.lock after changing pyproject.toml
+lock:
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 --index-url https://pypi.org/simple -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .airflow .bench .pytest_cache

@@ -1,0 +1,13 @@
+"""WeCom (企业微信) offboarding and company wind-up on Apache Airflow.
+
+Layers, bottom up (each knows only the layers below it):
+
+* ``offboarding.legal_time`` and ``offboarding.policy`` — the PRC calendar and the duration policy (pure);
+* ``offboarding.wecom`` — the WeCom server API client (no Airflow import);
+* ``offboarding.sandbox`` — a stateful local WeCom server for tests and rehearsals;
+* ``offboarding.{hooks,operators,sensors,triggers,notifiers}`` — the Airflow parts;
+* ``offboarding.workflows`` — task-group factories the DAGs are built from;
+* ``offboarding.plugin`` — the Airflow plugin (UI page, API, listeners).
+"""
+
+__version__ = "0.1.0"
