@@ -1,0 +1,1 @@
+"""Airflow hooks: read an Airflow Connection, hand back a configured WeCom client."""
