@@ -1,0 +1,45 @@
+"""One run per departing person: back up, hand over, approve, delete, deregister, close.
+
+Trigger it from the UI form, the REST API, the CLI or ``offboarding bulk-trigger``; the run id is the
+case id (``offboard-<userid>``), so the same person is never offboarded twice.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG
+
+from offboarding.cases import person_params
+from offboarding.workflows import person
+from offboarding.workflows.deregistration import account_deregistration
+
+with DAG(
+    dag_id="offboard_employee",
+    description="Offboard one departing person from WeCom (企业微信), safely and with evidence",
+    schedule=None,
+    start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    params=person_params(),
+    max_active_runs=500,  # each case waits weeks (takeover, cooling-off): the default 16 would queue the 17th
+    max_active_tasks=64,
+    tags=["offboarding", "wecom"],
+    doc_md=__doc__,
+) as dag:
+    preflight = person.preflight()
+    backup = person.backup()
+    statutory = person.statutory_steps()
+    handover = person.handover()
+    approve = person.approve_deletion()
+    deletion = person.deletion()
+    deregistration = account_deregistration(
+        userid="{{ params.userid }}",
+        owner=person.PERSON_OWNER,
+        requested="{{ params.deregister_account }}",
+    )
+    close = person.close_case()
+
+    preflight >> backup >> handover >> approve >> deletion
+    approve >> deregistration.guide  # the guide goes out while the person can still receive it
+    [deletion, statutory] >> deregistration.submission  # statutory steps block only the deregistration
+    preflight >> statutory
+    deregistration.group >> close

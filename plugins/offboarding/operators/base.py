@@ -1,0 +1,126 @@
+"""What every offboarding task stands on: the case it works for.
+
+A *case* is one DAG run: one departing person (``offboard_employee``) or one dissolving company
+(``dissolve_company``). Its id is derived from the trigger form (``offboard-<userid>``,
+``dissolve-<credit code>``) and is also the run id when triggered by REST, CLI or bulk, so a case is
+never run twice. Its backup and evidence live under ``<backup_target>/<case_id>/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseOperator, Context
+
+from offboarding import settings
+from offboarding.backup.storage import BackupStore, key_from_text
+from offboarding.evidence.ledger import EvidenceLedger
+
+
+@dataclass(frozen=True)
+class Case:
+    """The case a task instance works for, built from the run's params."""
+
+    case_id: str
+    kind: str  # "person" | "company"
+    conf: Mapping[str, Any]
+    run_id: str
+    triggered_by: str | None
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.conf.get("dry_run"))
+
+    @property
+    def time_scale(self) -> float:
+        return float(self.conf.get("time_scale") or 1)
+
+    @property
+    def wecom_conn_id(self) -> str:
+        return str(self.conf.get("wecom_conn_id") or "wecom_default")
+
+    @property
+    def backup_root(self) -> str:
+        return str(self.conf.get("backup_target") or settings.default_backup_root())
+
+    @cached_property
+    def store(self) -> BackupStore:
+        return BackupStore(self.backup_root, encryption_key=_backup_key())
+
+    @cached_property
+    def ledger(self) -> EvidenceLedger:
+        return EvidenceLedger(self.store, self.case_id)
+
+    @classmethod
+    def from_context(cls, context: Context) -> Case:
+        from offboarding.cases import company_case_id, person_case_id
+
+        conf = dict(context["params"])
+        kind = "company" if "credit_code" in conf else "person"
+        case_id = company_case_id(conf) if kind == "company" else person_case_id(conf)
+        dag_run = context["dag_run"]
+        return cls(
+            case_id=case_id,
+            kind=kind,
+            conf=conf,
+            run_id=dag_run.run_id,
+            triggered_by=getattr(dag_run, "triggering_user_name", None),
+        )
+
+
+def _backup_key() -> bytes | None:
+    """The backup encryption key from its Airflow Connection, if the deployment configured one."""
+    from airflow.sdk import BaseHook
+
+    try:
+        conn = BaseHook.get_connection(settings.backup_key_conn_id())
+    except Exception:
+        return None
+    return key_from_text(conn.password) if conn.password else None
+
+
+class CaseOperator(BaseOperator):
+    """Base for offboarding tasks: gives ``run(case, context)`` the case and a WeCom hook."""
+
+    ui_color = "#e8f4ea"
+
+    def execute(self, context: Context) -> Any:
+        case = Case.from_context(context)
+        self._case = case
+        result = self.run(case, context)
+        if case.dry_run and "hook" in self.__dict__:
+            planned = self.hook.planned_calls()
+            if planned:
+                self.log.info("dry run: %d WeCom write call(s) planned, none sent", len(planned))
+                self.record("dry_run.planned", request={"calls": planned})
+        return result
+
+    def run(self, case: Case, context: Context) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @cached_property
+    def hook(self) -> Any:
+        from offboarding.hooks.wecom import WeComHook
+
+        case = self._case
+        return WeComHook(case.wecom_conn_id, dry_run=case.dry_run)
+
+    def record(
+        self,
+        action: str,
+        *,
+        request: Mapping[str, Any] | None = None,
+        result: Any = None,
+        actor: str | None = None,
+    ) -> None:
+        """Append one entry to the case's evidence ledger."""
+        self._case.ledger.append(
+            action,
+            actor=actor or f"airflow:{self.task_id}",
+            step=self.task_id,
+            request=dict(request or {}),
+            result=result,
+        )

@@ -1,0 +1,205 @@
+"""Human steps: something only a person can do (tax office, social insurance, the in-app request).
+
+A human step is an Airflow human-in-the-loop task with
+
+* an **owner** (Airflow user names, templated from the trigger form, e.g. ``{{ params.hr_owner }}``):
+  only they may answer it in *Browse › Required Actions* or through the REST API;
+* **evidence fields** rendered as a form (certificate number, date, reference, ...), the required ones
+  checked when the answer arrives — an unanswered form never completes itself with defaults;
+* an **expected duration** from the duration policy (``include/policy.yaml``), recorded with the request
+  so stalled steps can be alerted on.
+
+Every request and answer is written to the case's evidence ledger with who answered and when.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow.providers.standard.operators.hitl import HITLBranchOperator, HITLOperator
+from airflow.sdk import Context, Param
+
+from offboarding.operators.base import Case
+
+
+@dataclass(frozen=True)
+class EvidenceField:
+    """One field of a human step's form."""
+
+    title: str
+    description: str = ""
+    type: str = "string"  # "string" | "boolean" | "integer" | "number"
+    format: str | None = None  # "date", "date-time", "multiline", ...
+    required: bool = True
+    enum: Sequence[str] | None = None
+    required_for: Sequence[str] | None = None  # answers that need this field; None: every answer
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def is_required(self, chosen: Sequence[str]) -> bool:
+        return self.required and (self.required_for is None or bool(set(chosen) & set(self.required_for)))
+
+    def to_param(self) -> Param:
+        # Trap: a HITL form param needs a default that passes its own schema, so every field is
+        # nullable with default None; "required" is enforced when the answer arrives.
+        schema: dict[str, Any] = {"type": ["null", self.type], "title": self.title}
+        if self.description:
+            schema["description"] = self.description
+        if self.format:
+            schema["format"] = self.format
+        if self.enum is not None:
+            schema["enum"] = [None, *self.enum]
+        schema.update(self.extra)
+        return Param(None, **schema)
+
+
+def _users(assignees: str | Sequence[str] | None) -> list[dict[str, str]]:
+    if not assignees:
+        return []
+    names = assignees.replace(";", ",").split(",") if isinstance(assignees, str) else list(assignees)
+    return [{"id": n.strip(), "name": n.strip()} for n in names if n and n.strip()]
+
+
+class HumanStepMixin:
+    """Owner, evidence and ledger behaviour shared by human steps and human decisions."""
+
+    evidence: Mapping[str, EvidenceField]
+    assignees: str | Sequence[str] | None
+    step_id: str
+    task_id: str
+    assigned_users: Any
+    subject: str
+
+    def _prepare_request(self, context: Context) -> None:
+        from offboarding.policy import get_policy
+
+        users = _users(self.assignees)
+        if not users:
+            raise ValueError(f"{self.task_id}: no owner: the trigger form must name who answers this step")
+        self.assigned_users = users
+        now = dt.datetime.now(dt.UTC)
+        expected_by = get_policy().expected_duration(self.step_id).due(now)
+        case = Case.from_context(context)
+        case.ledger.append(
+            "human_step.requested",
+            actor=f"airflow:{self.task_id}",
+            step=self.task_id,
+            request={"subject": self.subject, "owners": [u["id"] for u in users]},
+            result={"expected_by": expected_by.isoformat()},
+        )
+        context["ti"].xcom_push(key="expected_by", value=expected_by.isoformat())
+
+    def _check_evidence(self, params_input: Mapping[str, Any], chosen: Sequence[str]) -> dict[str, Any]:
+        problems = []
+        for name, spec in self.evidence.items():
+            value = params_input.get(name)
+            if spec.is_required(chosen) and (value is None or (isinstance(value, str) and not value.strip())):
+                problems.append(f"{name} ({spec.title}) is required")
+            elif spec.format == "date" and value:
+                try:
+                    dt.date.fromisoformat(str(value))
+                except ValueError:
+                    problems.append(f"{name} ({spec.title}) must be a date like 2026-12-01, got {value!r}")
+        if problems:
+            raise ValueError(
+                f"{self.task_id}: the answer is incomplete: {'; '.join(problems)}. "
+                "Clear this task to ask again."
+            )
+        return {k: params_input.get(k) for k in self.evidence}
+
+    def _record_answer(self, context: Context, result: Mapping[str, Any]) -> None:
+        case = Case.from_context(context)
+        who = (result.get("responded_by_user") or {}).get("name") or "timeout-default"
+        responded_at = result.get("responded_at")
+        case.ledger.append(
+            "human_step.answered",
+            actor=str(who),
+            step=self.task_id,
+            request={"subject": self.subject},
+            result={
+                "chosen_options": list(result.get("chosen_options") or []),
+                "evidence": dict(result.get("params_input") or {}),
+                "responded_at": responded_at.isoformat()
+                if hasattr(responded_at, "isoformat")
+                else responded_at,
+            },
+        )
+
+
+def _init_kwargs(evidence: Mapping[str, EvidenceField] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+    kwargs.setdefault("retries", 3)  # a bad answer fails the try; a retry asks again
+    kwargs.setdefault("retry_delay", dt.timedelta(seconds=5))
+    params = {name: spec.to_param() for name, spec in (evidence or {}).items()}
+    return {"params": params, **kwargs}
+
+
+class HumanStepOperator(HumanStepMixin, HITLOperator):
+    """A form a named person fills in when they have done something outside WeCom."""
+
+    template_fields = (*HITLOperator.template_fields, "assignees")
+    ui_color = "#fff4e0"
+
+    def __init__(
+        self,
+        *,
+        subject: str,
+        assignees: str | Sequence[str],
+        evidence: Mapping[str, EvidenceField] | None = None,
+        options: list[str] | None = None,
+        step_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(subject=subject, options=options or ["Done"], **_init_kwargs(evidence, kwargs))
+        self.evidence = dict(evidence or {})
+        self.assignees = assignees
+        self.step_id = step_id or self.task_id
+
+    def execute(self, context: Context) -> Any:
+        self._prepare_request(context)
+        return super().execute(context)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        result = super().execute_complete(context, event)
+        self._check_evidence(result["params_input"], result["chosen_options"])
+        self._record_answer(context, result)
+        return result
+
+
+class HumanDecisionOperator(HumanStepMixin, HITLBranchOperator):
+    """A human step whose answer chooses the path: ``options_mapping`` maps each answer to a task id."""
+
+    template_fields = (*HITLOperator.template_fields, "assignees")
+    ui_color = "#fff4e0"
+
+    def __init__(
+        self,
+        *,
+        subject: str,
+        assignees: str | Sequence[str],
+        options_mapping: Mapping[str, str],
+        evidence: Mapping[str, EvidenceField] | None = None,
+        step_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            subject=subject,
+            options=list(options_mapping),
+            options_mapping=dict(options_mapping),
+            **_init_kwargs(evidence, kwargs),
+        )
+        self.evidence = dict(evidence or {})
+        self.assignees = assignees
+        self.step_id = step_id or self.task_id
+
+    def execute(self, context: Context) -> Any:
+        self._prepare_request(context)
+        return super().execute(context)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        result = HITLOperator.execute_complete(self, context, event)
+        self._check_evidence(result["params_input"], result["chosen_options"])
+        self._record_answer(context, result)
+        branches = [self.options_mapping.get(o, o) for o in result["chosen_options"]]
+        return self.do_branch(context=context, branches_to_execute=branches)

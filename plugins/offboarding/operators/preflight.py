@@ -1,0 +1,98 @@
+"""Preflight: the case is valid, claimed by this run, and the people in it can be acted on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import Context
+from airflow.sdk.exceptions import AirflowFailException
+
+from offboarding.operators.base import Case, CaseOperator
+from offboarding.wecom.errors import WeComDataError
+
+MEMBER_STATUS = {1: "active", 2: "disabled", 4: "not_activated", 5: "left_enterprise"}
+
+# What the seed article asks before deregistering that WeCom cannot answer by API.
+MANUAL_CHECKLIST = [
+    "The account belongs to only one enterprise/team (注销条件: 只有一个企业/团队)",
+    "The account is not the creator or super-admin of the enterprise (非创建人/超级管理员)",
+    "The account is in a safe state: not stolen, not banned (账号处于安全状态)",
+    "Important chats and files are backed up by the person (聊天记录、文件)",
+]
+
+
+class CheckCaseOperator(CaseOperator):
+    """Validate the form again, guard rehearsal time, and claim the case folder for this run."""
+
+    def run(self, case: Case, context: Context) -> dict[str, Any]:
+        from offboarding.cases import validate_company_case, validate_person_case
+        from offboarding.timescale import check_time_scale
+
+        validate = validate_company_case if case.kind == "company" else validate_person_case
+        problems = validate(dict(case.conf))
+        if problems:
+            raise AirflowFailException(
+                "the trigger form is invalid: " + "; ".join(f"{p.field}: {p.message}" for p in problems)
+            )
+        try:
+            check_time_scale(case.time_scale, self.hook.base_url)
+        except ValueError as err:
+            raise AirflowFailException(str(err)) from None
+        self._claim(case)
+        self.record(
+            "case.opened",
+            actor=case.triggered_by or "unknown",
+            request={"run_id": case.run_id, "kind": case.kind, "dry_run": case.dry_run,
+                     "time_scale": case.time_scale},
+        )
+        return {"case_id": case.case_id, "backup_root": case.backup_root}
+
+    @staticmethod
+    def _claim(case: Case) -> None:
+        """One case, one run: refuse a second run for a case another run already owns."""
+        if case.store.exists(case.case_id, "case.json"):
+            owner = case.store.read_json(case.case_id, "case.json").get("run_id")
+            if owner != case.run_id:
+                raise AirflowFailException(
+                    f"case {case.case_id} is already handled by run {owner}; follow that run instead "
+                    "(or archive its folder to start over)"
+                )
+            return
+        case.store.write_json(case.case_id, "case.json", {"case_id": case.case_id, "run_id": case.run_id,
+                                                         "kind": case.kind})
+
+
+class CheckMemberAndSuccessorOperator(CaseOperator):
+    """Read the member and the successor from WeCom; record the checklist WeCom cannot answer."""
+
+    def run(self, case: Case, context: Context) -> dict[str, Any]:
+        userid, successor = case.conf["userid"], case.conf["successor_userid"]
+        try:
+            member = self.hook.contacts.get_user(userid)
+            state = MEMBER_STATUS.get(int(member.get("status", 1)), "unknown")
+        except WeComDataError as err:
+            if err.errcode not in (60111, 40003):
+                raise
+            member, state = {}, "already_deleted"
+        try:
+            heir = self.hook.contacts.get_user(successor)
+        except WeComDataError as err:
+            raise AirflowFailException(
+                f"successor_userid {successor}: not found in WeCom ({err.errcode}); trigger the case "
+                "again with an existing successor"
+            ) from None
+        if int(heir.get("status", 1)) != 1:
+            raise AirflowFailException(
+                f"successor_userid {successor}: is {MEMBER_STATUS.get(int(heir['status']), heir['status'])}, "
+                "not active; choose an active successor"
+            )
+        result = {
+            "userid": userid,
+            "member_state": state,
+            "member_name": member.get("name"),
+            "departments": member.get("department", []),
+            "successor": successor,
+            "manual_checklist": MANUAL_CHECKLIST,
+        }
+        self.record("preflight.checked", request={"userid": userid, "successor": successor}, result=result)
+        return result
