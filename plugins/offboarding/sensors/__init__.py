@@ -1,0 +1,1 @@
+"""Waits of the offboarding product: deferrable operators that hold no worker slot while waiting."""

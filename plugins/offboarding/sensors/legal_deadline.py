@@ -1,0 +1,170 @@
+"""Wait, without holding a worker slot, until a legal deadline has passed.
+
+Typical use: a task computes the deadline once (``notice_end``, ``cooling_off_end``, ...) and pushes
+it to XCom; this operator waits for it::
+
+    WaitForLegalDeadlineOperator(
+        task_id="wait_for_notice_period_end",
+        deadline="{{ ti.xcom_pull(task_ids='dissolution_notice.record_notice_publication')['notice_end'] }}",
+        anchor="{{ ti.xcom_pull(task_ids='dissolution_notice.record_notice_publication')['published_at'] }}",
+        time_scale="{{ params.time_scale }}",
+        label="notice period end",
+    )
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pendulum
+from airflow.sdk import BaseOperator, Context
+
+from offboarding.legal_time.clock import format_local, parse_instant
+from offboarding.timescale import validate_time_scale, wall_time_for
+from offboarding.triggers.legal_deadline import LegalDeadlineTrigger
+
+# Key under which the anchor is kept in the task state store, so a retry keeps the same legal clock.
+ANCHOR_STATE_KEY = "legal_clock_anchor"
+# Keep the stored anchor this long after the deadline (a retry after the deadline still finds it).
+ANCHOR_KEEP_AFTER_DEADLINE = dt.timedelta(days=30)
+
+
+def _parse_time_scale(value: Any) -> float:
+    if value is None or (isinstance(value, str) and value.strip() in ("", "None")):
+        return 1.0
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise ValueError(f"time_scale must be a number >= 1, got {value!r}") from None
+    return validate_time_scale(value)
+
+
+def _has_anchor(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and value.strip() in ("", "None"))
+
+
+class WaitForLegalDeadlineOperator(BaseOperator):
+    """Defer until a legal ``deadline`` has passed; return at once if it already has.
+
+    Not a ``BaseSensorOperator`` on purpose: there is nothing to poke, and a sensor would bring
+    Airflow's ``[sensors] default_timeout`` (7 days), which would fail every 15-, 20- or 45-day wait.
+    The task defers once with ``timeout=None`` (no trigger timeout) and ``execution_timeout`` is
+    forced to None (it counts total runtime across deferrals), so it waits exactly as long as the law
+    says. Overdue-alerting belongs to the steps around it, not to a timeout here.
+
+    :param deadline: the legal instant (templated): an aware datetime or an ISO string with an offset,
+        typically pulled from XCom. Naive values are refused.
+    :param anchor: the real instant the legal clock started (templated). Only matters for rehearsals
+        (``time_scale`` > 1). Default: when the task first runs; it is kept in the task state store
+        so a retry keeps it, but passing it explicitly is better.
+    :param time_scale: rehearsal compression (templated, default 1; see :mod:`offboarding.timescale`).
+        The deadline itself never changes; the run wakes at ``anchor + (deadline - anchor) / time_scale``.
+    :param label: what is being waited for, in the ops engineer's words ("notice period end");
+        kept as ``waiting_for`` (``BaseOperator.label`` is the task's display label).
+    :param what_to_do_if_stalled: advice shown in the task's documentation when ``doc_md`` is not given.
+
+    Rendered template field ``deadline_local`` shows the deadline in Asia/Shanghai local time.
+    Returns ``{"deadline": <ISO, Asia/Shanghai>, "reached_at": <ISO, UTC>}``.
+    """
+
+    template_fields = ("deadline", "anchor", "time_scale", "waiting_for", "deadline_local")
+    ui_color = "#f3e4c1"
+
+    def __init__(
+        self,
+        *,
+        deadline: dt.datetime | str,
+        anchor: dt.datetime | str | None = None,
+        time_scale: float | str = 1,
+        label: str = "legal deadline",
+        what_to_do_if_stalled: str = "",
+        **kwargs: Any,
+    ) -> None:
+        ignored_timeout = kwargs.pop("execution_timeout", None)
+        if not kwargs.get("doc_md"):
+            kwargs["doc_md"] = self._default_doc(label, what_to_do_if_stalled)
+        super().__init__(execution_timeout=None, **kwargs)
+        if ignored_timeout is not None:
+            self.log.warning(
+                "%s: execution_timeout=%s ignored: it counts total runtime across deferrals and would "
+                "cut a legal wait short",
+                self.task_id,
+                ignored_timeout,
+            )
+        self.deadline = deadline
+        self.anchor = anchor
+        self.time_scale = time_scale
+        self.waiting_for = label  # BaseOperator.label is the task's display label
+        self.what_to_do_if_stalled = what_to_do_if_stalled
+        self.deadline_local = ""
+
+    @staticmethod
+    def _default_doc(label: str, what_to_do_if_stalled: str) -> str:
+        doc = (
+            f"**Wait for the {label}.** Holds no worker slot (deferred to the triggerer) and resumes when "
+            "the legal deadline has passed (Asia/Shanghai; see *Rendered Template* › `deadline_local`)."
+        )
+        if what_to_do_if_stalled:
+            doc += f"\n\n**If it stalls:** {what_to_do_if_stalled}"
+        return doc
+
+    def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
+        """Render templates, then show the deadline in local time in the rendered fields."""
+        super().render_template_fields(context, jinja_env)
+        try:
+            self.deadline_local = format_local(parse_instant(self.deadline, "deadline"))
+        except (TypeError, ValueError):
+            self.deadline_local = ""  # execute() reports the bad deadline with a clear message
+
+    def _resolve_anchor(self, context: Context, deadline: pendulum.DateTime) -> pendulum.DateTime:
+        """The anchor given, else the one stored by an earlier try, else now (stored for retries)."""
+        if _has_anchor(self.anchor):
+            return parse_instant(self.anchor, "anchor")
+        store = context.get("task_state_store")
+        if store is not None and (stored := store.get(ANCHOR_STATE_KEY)):
+            return parse_instant(stored, f"the stored {ANCHOR_STATE_KEY}")
+        now = pendulum.now("UTC")
+        if store is not None:
+            keep = max(deadline - now, dt.timedelta(0)) + ANCHOR_KEEP_AFTER_DEADLINE
+            store.set(ANCHOR_STATE_KEY, now.isoformat(), retention=keep)
+        return now
+
+    def execute(self, context: Context) -> dict[str, str] | None:
+        deadline = parse_instant(self.deadline, "deadline")
+        scale = _parse_time_scale(self.time_scale)
+        if _has_anchor(self.anchor):
+            parse_instant(self.anchor, "anchor")  # refuse a bad anchor before anything else happens
+        self.deadline_local = format_local(deadline)
+        anchor = self._resolve_anchor(context, deadline) if scale != 1 else deadline
+        wake_at = wall_time_for(deadline, anchor, scale)
+        now = pendulum.now("UTC")
+        self.log.info(
+            "Waiting for %s: legal deadline %s; wakes at %s wall clock (time_scale=%s)",
+            self.waiting_for,
+            self.deadline_local,
+            format_local(wake_at),
+            f"{scale:g}",
+        )
+        if wake_at <= now:
+            self.log.info("The %s has already passed; not waiting", self.waiting_for)
+            return self._result(deadline)
+        self.defer(
+            trigger=LegalDeadlineTrigger(deadline=deadline, wake_at=wake_at, label=self.waiting_for),
+            method_name="execute_complete",
+            timeout=None,
+        )
+        return None  # unreachable: defer() raises TaskDeferred
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, str]:
+        """Resume after the trigger fired: check the event and report when the deadline was reached."""
+        if not event or event.get("status") != "reached":
+            raise RuntimeError(
+                f"{self.task_id}: the wait for the {self.waiting_for} ended unexpectedly: {event!r}"
+            )
+        return self._result(parse_instant(event["deadline"], "event deadline"))
+
+    @staticmethod
+    def _result(deadline: pendulum.DateTime) -> dict[str, str]:
+        return {"deadline": deadline.isoformat(), "reached_at": pendulum.now("UTC").isoformat()}

@@ -1,0 +1,1 @@
+"""Deferrable triggers of the offboarding product (run in the Airflow triggerer; not under dags/)."""

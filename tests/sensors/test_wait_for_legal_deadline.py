@@ -1,0 +1,173 @@
+"""WaitForLegalDeadlineOperator: defers on the right wake time, returns at once when past, refuses bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pendulum
+import pytest
+from airflow.sdk import DAG, BaseSensorOperator
+from airflow.sdk.exceptions import TaskDeferred
+
+from offboarding.sensors.legal_deadline import ANCHOR_STATE_KEY, WaitForLegalDeadlineOperator
+from offboarding.triggers.legal_deadline import LegalDeadlineTrigger
+
+
+class InMemoryTaskStateStore:
+    """Stands in for Airflow's ``context["task_state_store"]``, which talks to the task supervisor and
+    so only exists inside a running task. Same get/set contract, kept in a dict."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.retention: dict[str, dt.timedelta | None] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def set(self, key: str, value: Any, *, retention: dt.timedelta | None = None) -> None:
+        self.values[key] = value
+        self.retention[key] = retention
+
+
+def _deferred(operator: WaitForLegalDeadlineOperator, context: dict[str, Any] | None = None) -> TaskDeferred:
+    with pytest.raises(TaskDeferred) as caught:
+        operator.execute(context or {})  # type: ignore[arg-type]
+    return caught.value
+
+
+def test_real_time_defers_until_the_deadline_itself() -> None:
+    deadline = pendulum.now("Asia/Shanghai").add(days=10).start_of("day")
+    operator = WaitForLegalDeadlineOperator(
+        task_id="wait_for_cooling_off_end", deadline=deadline.isoformat(), label="cooling-off end"
+    )
+    deferred = _deferred(operator)
+    assert isinstance(deferred.trigger, LegalDeadlineTrigger)
+    assert deferred.trigger.deadline == deadline
+    assert deferred.trigger.wake_at == deadline
+    assert deferred.trigger.label == "cooling-off end"
+    assert deferred.method_name == "execute_complete"
+    assert deferred.timeout is None
+
+
+def test_a_rehearsal_at_86400_wakes_after_as_many_seconds_as_the_law_has_days() -> None:
+    anchor = pendulum.now("UTC")
+    deadline = anchor.add(days=15)
+    operator = WaitForLegalDeadlineOperator(
+        task_id="wait_for_cooling_off_end",
+        deadline=deadline.isoformat(),
+        anchor=anchor.isoformat(),
+        time_scale="86400",  # as rendered from {{ params.time_scale }}
+    )
+    deferred = _deferred(operator)
+    assert deferred.trigger.deadline == deadline  # the legal answer is unchanged
+    assert deferred.trigger.wake_at == anchor + dt.timedelta(seconds=15)
+    assert deferred.timeout is None
+
+
+def test_a_past_deadline_returns_without_deferring() -> None:
+    operator = WaitForLegalDeadlineOperator(
+        task_id="wait_for_notice_period_end", deadline="2025-10-10T00:00:00+08:00"
+    )
+    result = operator.execute({})  # type: ignore[arg-type]
+    assert result is not None
+    assert result["deadline"] == "2025-10-10T00:00:00+08:00"
+    assert pendulum.parse(result["reached_at"]) <= pendulum.now("UTC")
+
+
+def test_a_rehearsal_whose_compressed_wait_is_over_returns_at_once() -> None:
+    anchor = pendulum.now("UTC").subtract(minutes=2)
+    operator = WaitForLegalDeadlineOperator(
+        task_id="wait_for_notice_period_end",
+        deadline=anchor.add(days=45),  # legally still weeks away
+        anchor=anchor,
+        time_scale=86400,  # ... but 45 s of rehearsal time, already gone
+    )
+    result = operator.execute({})  # type: ignore[arg-type]
+    assert (
+        result is not None
+        and result["deadline"] == anchor.add(days=45).in_timezone("Asia/Shanghai").isoformat()
+    )
+
+
+def test_without_an_anchor_the_first_run_stores_one_and_a_retry_reuses_it() -> None:
+    store = InMemoryTaskStateStore()
+    deadline = pendulum.now("UTC").add(days=45)
+    operator = WaitForLegalDeadlineOperator(task_id="wait", deadline=deadline, time_scale=86400)
+    first = _deferred(operator, {"task_state_store": store})
+    stored = pendulum.parse(store.values[ANCHOR_STATE_KEY])
+    assert first.trigger.wake_at == stored + dt.timedelta(seconds=45)
+    assert store.retention[ANCHOR_STATE_KEY] is not None
+    assert store.retention[ANCHOR_STATE_KEY] > dt.timedelta(days=45)  # kept past the deadline
+
+    retry = _deferred(operator, {"task_state_store": store})
+    assert retry.trigger.wake_at == first.trigger.wake_at
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"deadline": "2026-12-01T00:00:00"}, r"^deadline must be timezone-aware \(got a naive datetime\)"),
+        (
+            {"deadline": dt.datetime(2026, 12, 1)},
+            r"^deadline must be timezone-aware \(got a naive datetime\)",
+        ),
+        ({"deadline": "None"}, r"^deadline is empty"),
+        ({"deadline": "next tuesday"}, r"^deadline must be an ISO datetime with an offset"),
+        (
+            {"deadline": "2026-12-01T00:00:00+08:00", "anchor": "2026-11-01 09:00", "time_scale": 60},
+            r"^anchor must be timezone-aware \(got a naive datetime\)",
+        ),
+        (
+            {"deadline": "2026-12-01T00:00:00+08:00", "time_scale": "fast"},
+            r"^time_scale must be a number >= 1",
+        ),
+        ({"deadline": "2026-12-01T00:00:00+08:00", "time_scale": 0.5}, r"^time_scale must be a number >= 1"),
+    ],
+)
+def test_bad_input_is_refused_before_anything_happens(kwargs: dict[str, Any], message: str) -> None:
+    store = InMemoryTaskStateStore()
+    operator = WaitForLegalDeadlineOperator(task_id="wait", **kwargs)
+    with pytest.raises(ValueError, match=message):
+        operator.execute({"task_state_store": store})  # type: ignore[arg-type]
+    assert store.values == {}
+
+
+def test_the_rendered_fields_show_the_deadline_in_local_time() -> None:
+    operator = WaitForLegalDeadlineOperator(task_id="wait", deadline="{{ notice_end }}")
+    operator.render_template_fields({"notice_end": "2025-09-30T16:30:00Z"})  # type: ignore[arg-type]
+    assert operator.deadline_local == "2025-10-01 00:30 (Asia/Shanghai)"
+    assert "deadline_local" in operator.template_fields
+
+
+def test_execute_complete_reports_the_deadline_and_when_it_was_reached() -> None:
+    operator = WaitForLegalDeadlineOperator(task_id="wait", deadline="2025-10-10T00:00:00+08:00")
+    event = {
+        "status": "reached",
+        "deadline": "2025-10-10T00:00:00+08:00",
+        "wake_at": "2025-10-10T00:00:00+08:00",
+    }
+    result = operator.execute_complete({}, event)  # type: ignore[arg-type]
+    assert set(result) == {"deadline", "reached_at"}
+    assert result["deadline"] == "2025-10-10T00:00:00+08:00"
+    with pytest.raises(RuntimeError, match="ended unexpectedly"):
+        operator.execute_complete({}, {"status": "error"})  # type: ignore[arg-type]
+
+
+def test_no_timeout_can_cut_a_legal_wait_short() -> None:
+    with DAG("legal_wait_defaults", schedule=None, default_args={"execution_timeout": dt.timedelta(hours=1)}):
+        operator = WaitForLegalDeadlineOperator(task_id="wait", deadline="2026-12-01T00:00:00+08:00")
+    assert operator.execution_timeout is None
+    assert not isinstance(operator, BaseSensorOperator)  # no [sensors] default_timeout (7 days) applies
+
+
+def test_the_task_documentation_says_what_to_do_if_stalled() -> None:
+    operator = WaitForLegalDeadlineOperator(
+        task_id="wait",
+        deadline="2026-12-01T00:00:00+08:00",
+        label="notice period end",
+        what_to_do_if_stalled="Check the triggerer is running (airflow jobs check --job-type TriggererJob).",
+    )
+    assert operator.doc_md is not None
+    assert "notice period end" in operator.doc_md
+    assert "Check the triggerer is running" in operator.doc_md
