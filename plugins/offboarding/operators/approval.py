@@ -45,11 +45,13 @@ class ApproveDeletionOperator(ApprovalOperator):
             chosen = (event.get("chosen_options") or ["?"])[0]
             who = (event.get("responded_by_user") or {}).get("name") or "timeout-default"
             at = event.get("responded_at")
-            Case.from_context(context).ledger.append(
+            case = Case.from_context(context)
+            case.ledger.append(
                 "approval.approved" if chosen == self.APPROVE else "approval.rejected",
                 actor=str(who),
                 step=self.task_id,
                 request={"subject": self.subject},
                 result={"chosen": chosen, "responded_at": at.isoformat() if hasattr(at, "isoformat") else at},
+                key=case.case_id,
             )
         return super().execute_complete(context, event)

@@ -16,8 +16,8 @@ from typing import Any
 from airflow.sdk import BaseOperator, Context
 
 from offboarding import settings
-from offboarding.backup.storage import BackupStore, key_from_text
-from offboarding.evidence.ledger import EvidenceLedger
+from offboarding.backup import BackupStore, key_from_text
+from offboarding.evidence import EvidenceLedger
 
 
 @dataclass(frozen=True)
@@ -115,12 +115,14 @@ class CaseOperator(BaseOperator):
         request: Mapping[str, Any] | None = None,
         result: Any = None,
         actor: str | None = None,
+        key: str | None = None,
     ) -> None:
-        """Append one entry to the case's evidence ledger."""
+        """Append one entry to the case's evidence ledger (``key``: what ``has_action`` matches on)."""
         self._case.ledger.append(
             action,
             actor=actor or f"airflow:{self.task_id}",
             step=self.task_id,
             request=dict(request or {}),
             result=result,
+            key=key,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from airflow.sdk import Context
@@ -42,8 +43,12 @@ class CheckCaseOperator(CaseOperator):
         self.record(
             "case.opened",
             actor=case.triggered_by or "unknown",
-            request={"run_id": case.run_id, "kind": case.kind, "dry_run": case.dry_run,
-                     "time_scale": case.time_scale},
+            request={
+                "run_id": case.run_id,
+                "kind": case.kind,
+                "dry_run": case.dry_run,
+                "time_scale": case.time_scale,
+            },
         )
         return {"case_id": case.case_id, "backup_root": case.backup_root}
 
@@ -51,15 +56,16 @@ class CheckCaseOperator(CaseOperator):
     def _claim(case: Case) -> None:
         """One case, one run: refuse a second run for a case another run already owns."""
         if case.store.exists(case.case_id, "case.json"):
-            owner = case.store.read_json(case.case_id, "case.json").get("run_id")
+            owner = json.loads(case.store.read_bytes(case.case_id, "case.json")).get("run_id")
             if owner != case.run_id:
                 raise AirflowFailException(
                     f"case {case.case_id} is already handled by run {owner}; follow that run instead "
                     "(or archive its folder to start over)"
                 )
             return
-        case.store.write_json(case.case_id, "case.json", {"case_id": case.case_id, "run_id": case.run_id,
-                                                         "kind": case.kind})
+        case.store.write_json(
+            case.case_id, "case.json", {"case_id": case.case_id, "run_id": case.run_id, "kind": case.kind}
+        )
 
 
 class CheckMemberAndSuccessorOperator(CaseOperator):

@@ -1,0 +1,263 @@
+"""``VerifyBackupManifestOperator``: the manifest of the three backup tasks, read back and checked.
+
+Also :func:`verified_backup_entry`, which the deletion step uses to trust a backup: a ledger entry
+``backup.verified`` whose ``key`` is the sha256 of the ``manifest.json`` on disk now.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from airflow.sdk import Context
+from airflow.sdk.exceptions import AirflowFailException
+
+from offboarding.backup.entries import FileEntry
+from offboarding.backup.errors import BackupError
+from offboarding.backup.manifest import (
+    MANIFEST_PATH,
+    BackupManifest,
+    NotExported,
+    load_manifest,
+    write_manifest,
+)
+from offboarding.backup.storage import BackupStore
+from offboarding.backup.verification import VerificationReport, verify
+from offboarding.evidence.entry import Entry
+from offboarding.evidence.ledger import EvidenceLedger
+from offboarding.operators.backup_common import BACKUP_TASK_IDS, member_userid, record_evidence
+from offboarding.operators.base import Case, CaseOperator
+
+VERIFIED_ACTION = "backup.verified"
+FAILED_ACTION = "backup.verification_failed"
+
+STANDING_NOT_EXPORTED: tuple[NotExported, ...] = (
+    NotExported(
+        "chat history (1:1 and group chats)",
+        "chats can only be exported through the message archive (会话内容存档), which must have been enabled "
+        "and pulled continuously before the member left; WeCom has no API for past chats",
+        "会话内容存档 (301052/301053)",
+    ),
+    NotExported(
+        "calendars and schedules the member created",
+        "apps may only read calendars and schedules they created themselves",
+        "90466/90479",
+    ),
+    NotExported(
+        "internal group chats created in the WeCom client",
+        "no API reads or changes group chats people created in the client (only app-created chats); "
+        "members and owner must be changed by hand",
+        "86008",
+    ),
+    NotExported(
+        "Tencent Exmail mailbox (腾讯企业邮)",
+        "if the corp is bound to Exmail, deleting the member deletes the mailbox too: back it up in the "
+        "Exmail admin console before the deletion step",
+        "user/delete",
+    ),
+)
+"""What no backup of a member can export by API, recorded in every manifest."""
+
+
+class VerifyBackupManifestOperator(CaseOperator):
+    """Build the manifest from the backup tasks' results, write it, read everything back and check it.
+
+    Fails (no retry) listing what is missing or different. On success records ``backup.verified`` in the
+    ledger (fields in :mod:`offboarding.operators.backup`) and returns ``{"verified": true, "summary",
+    "manifest_sha256", "files", "bytes", "retention_until", "not_exported"}``.
+    """
+
+    def __init__(self, *, source_task_ids: Sequence[str] = BACKUP_TASK_IDS, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.source_task_ids = tuple(source_task_ids)
+
+    def run(self, case: Case, context: Context) -> dict[str, Any]:
+        userid = member_userid(case)
+        results = self._results(context)
+        manifest = BackupManifest.start(
+            case.case_id, userid, retention=_retention_days(), encrypted=case.store.encrypted
+        )
+        for task_id, result in results.items():
+            _add_result(case.store, case.case_id, manifest, task_id, result)
+        for item in STANDING_NOT_EXPORTED:
+            manifest.record_not_exported(item.item, item.reason, item.reference)
+        write_manifest(case.store, manifest)
+        report = self._read_back(case, manifest)
+        if not report.ok:
+            self._fail(case, userid, report)
+        result = {
+            "manifest_path": MANIFEST_PATH,
+            "manifest_sha256": report.manifest_sha256,
+            "files": report.files,
+            "bytes": report.bytes,
+            "not_exported": len(report.not_exported),
+            "retention_until": manifest.retention_until.isoformat(),
+            "verified_at": report.verified_at.isoformat(),
+            "encrypted": manifest.encrypted,
+            "summary": report.summary_text(),
+        }
+        record_evidence(
+            case,
+            self.task_id,
+            VERIFIED_ACTION,
+            key=report.manifest_sha256,
+            request={"manifest": MANIFEST_PATH, "sources": list(results)},
+            result=result,
+        )
+        self.log.info("Backup of %s verified: %s", userid, result["summary"])
+        return {"verified": True, **{k: result[k] for k in _XCOM_KEYS}}
+
+    def _results(self, context: Context) -> dict[str, Mapping[str, Any]]:
+        ti = context["ti"]
+        results = {task_id: ti.xcom_pull(task_ids=task_id) for task_id in self.source_task_ids}
+        missing = [task_id for task_id, result in results.items() if not isinstance(result, Mapping)]
+        if missing:
+            raise AirflowFailException(
+                f"no backup result from {', '.join(missing)}: those tasks must succeed first; clear the "
+                "backup group to run them again"
+            )
+        return results  # type: ignore[return-value]
+
+    def _read_back(self, case: Case, written: BackupManifest) -> VerificationReport:
+        """Read the manifest back from storage, check it is the one written, then check every file."""
+        on_disk = hashlib.sha256(case.store.read_bytes(case.case_id, MANIFEST_PATH)).hexdigest()
+        loaded = load_manifest(case.store, case.case_id)
+        if on_disk != written.sha256 or loaded.sha256 != written.sha256:
+            raise AirflowFailException(
+                f"the manifest read back from {case.store.case_location(case.case_id)}{MANIFEST_PATH} differs "
+                "from the one just written: the storage does not keep what is written; check it, then clear "
+                "this task"
+            )
+        try:
+            return verify(case.store, loaded)
+        except ValueError as err:  # encrypted files but no key: the backup key connection is gone
+            raise AirflowFailException(str(err)) from None
+
+    def _fail(self, case: Case, userid: str, report: VerificationReport) -> None:
+        problems = [f"missing {item.path}" for item in report.missing] + [
+            f"different {item.path} ({item.detail})" for item in report.mismatched
+        ]
+        record_evidence(
+            case,
+            self.task_id,
+            FAILED_ACTION,
+            key=report.manifest_sha256,
+            request={"manifest": MANIFEST_PATH},
+            result={
+                "manifest_sha256": report.manifest_sha256,
+                "problems": problems,
+                "summary": report.summary_text(),
+            },
+        )
+        raise AirflowFailException(
+            f"the backup of {userid} did not verify: {len(problems)} problem(s): {'; '.join(problems)}. "
+            "Clear the backup group to back up again; deletion stays blocked until a backup verifies."
+        )
+
+
+_XCOM_KEYS = ("summary", "manifest_sha256", "files", "bytes", "retention_until", "not_exported")
+
+
+def _retention_days() -> int:
+    """The backup retention from the duration policy (``backup.retention_days``)."""
+    from offboarding.policy import PolicyError, get_policy
+
+    try:
+        return get_policy().backup.retention_days
+    except PolicyError as err:
+        raise AirflowFailException(str(err)) from None
+
+
+def _add_result(
+    store: BackupStore, case_id: str, manifest: BackupManifest, task_id: str, result: Mapping[str, Any]
+) -> None:
+    """Add one backup task's files, listed files and not-exported items to the manifest."""
+    try:
+        for n, data in enumerate(_list(result, "files", task_id)):
+            manifest.add(FileEntry.from_dict(data, field=f"{task_id} files[{n}]"))
+        for listing in _list(result, "file_lists", task_id, required=False):
+            for entry in _listed_entries(store, case_id, listing, task_id):
+                manifest.add(entry)
+        for n, data in enumerate(_list(result, "not_exported", task_id)):
+            item = NotExported.from_dict(data, field=f"{task_id} not_exported[{n}]")
+            manifest.record_not_exported(item.item, item.reason, item.reference)
+    except (ValueError, BackupError) as err:
+        raise AirflowFailException(
+            f"the result of {task_id} cannot be read: {err}; clear that task to produce it again"
+        ) from None
+
+
+def _list(result: Mapping[str, Any], key: str, task_id: str, *, required: bool = True) -> list[Any]:
+    value = result.get(key)
+    if value is None and not required:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"{key} must be a list, got {type(value).__name__}")
+    return value
+
+
+def _listed_entries(store: BackupStore, case_id: str, listing: Any, task_id: str) -> Iterator[FileEntry]:
+    """The entries of a file list (JSON Lines with an ``entry`` per line), after checking its sha256."""
+    if not isinstance(listing, Mapping):
+        raise ValueError(f"file_lists holds {type(listing).__name__}, expected an object")
+    path, expected = listing.get("path"), listing.get("sha256")
+    if not isinstance(path, str) or not isinstance(expected, str):
+        raise ValueError(f"file_lists entry {listing!r} needs a path and a sha256")
+    if not store.exists(case_id, path):
+        raise ValueError(f"its file list {path} is missing from the backup")
+    digest = hashlib.sha256()
+    entries = []
+    for number, line in enumerate(_lines(store.read_stream(case_id, path), digest), start=1):
+        record = json.loads(line)
+        if not isinstance(record, Mapping):
+            raise ValueError(f"{path} line {number} is not an object")
+        entries.append(FileEntry.from_dict(record.get("entry"), field=f"{path} line {number} entry"))
+    if digest.hexdigest() != expected:
+        raise ValueError(f"its file list {path} changed since the task wrote it (sha256 differs)")
+    count = listing.get("count")
+    if count is not None and count != len(entries):
+        raise ValueError(f"its file list {path} holds {len(entries)} entries, the task wrote {count}")
+    yield from entries
+
+
+def _lines(chunks: Iterable[bytes], digest: Any) -> Iterator[bytes]:
+    pending = b""
+    for chunk in chunks:
+        digest.update(chunk)
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        yield from (line for line in complete if line.strip())
+    if pending.strip():
+        yield pending
+
+
+def manifest_sha256_on_disk(store: BackupStore, case_id: str) -> str | None:
+    """sha256 (hex) of the case's ``manifest.json`` as stored now, or None when there is none."""
+    if not store.exists(case_id, MANIFEST_PATH):
+        return None
+    digest = hashlib.sha256()
+    for chunk in store.read_stored_stream(case_id, MANIFEST_PATH):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verified_backup_entry(store: BackupStore, ledger: EvidenceLedger, case_id: str) -> Entry | None:
+    """The ledger's ``backup.verified`` entry for the manifest on disk now, or None.
+
+    None when there is no manifest, no such entry, or the manifest changed after it was verified.
+    """
+    sha256 = manifest_sha256_on_disk(store, case_id)
+    if sha256 is None:
+        return None
+    found = None
+    for entry in ledger.entries():
+        result = entry.result if isinstance(entry.result, Mapping) else {}
+        if (
+            entry.action == VERIFIED_ACTION
+            and entry.key == sha256
+            and result.get("manifest_sha256") == sha256
+        ):
+            found = entry
+    return found
