@@ -46,7 +46,9 @@ def test_limits_are_set_deliberately(dagbag) -> None:
         assert dag.schedule is None or dag.timetable is not None
         for task in dag.tasks:
             # A 45-day wait must never be cut by the 7-day sensor default or by execution_timeout.
-            assert task.execution_timeout is None or task.execution_timeout.total_seconds() < 3600, task.task_id
+            assert task.execution_timeout is None or task.execution_timeout.total_seconds() < 3600, (
+                task.task_id
+            )
             timeout = getattr(task, "timeout", None)
             if timeout is not None:
                 assert timeout.total_seconds() != 604800, f"{task.task_id} uses the 7-day sensor default"

@@ -38,8 +38,11 @@ def wecom_conn(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         "host": sandbox.base_url,
         "login": sandbox.corpid,
         "password": sandbox.secret,
-        "extra": {"contact_secret": sandbox.secret, "customer_secret": sandbox.secret,
-                  "agent_id": sandbox.agent_id},
+        "extra": {
+            "contact_secret": sandbox.secret,
+            "customer_secret": sandbox.secret,
+            "agent_id": sandbox.agent_id,
+        },
     }
     monkeypatch.setenv("AIRFLOW_CONN_WECOM_DEFAULT", json.dumps(conn))
     return sandbox
@@ -67,8 +70,14 @@ def _sample_person_case(tmp_path: Any, **overrides: Any) -> dict[str, Any]:
     return params
 
 
-def _make_context(params: dict[str, Any], *, task_id: str = "task", run_id: str = "offboard-lisi",
-                 ti: FakeTaskInstance | None = None, user: str = "ops") -> dict[str, Any]:
+def _make_context(
+    params: dict[str, Any],
+    *,
+    task_id: str = "task",
+    run_id: str = "offboard-lisi",
+    ti: FakeTaskInstance | None = None,
+    user: str = "ops",
+) -> dict[str, Any]:
     ti = ti or FakeTaskInstance(task_id=task_id)
     ti.task_id = task_id
     return {

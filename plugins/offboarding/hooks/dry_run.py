@@ -50,20 +50,25 @@ class PlanningClient(WeComClient):
         super().__init__(*args, **kwargs)
         self.planned: list[dict[str, Any]] = []
 
-    def get(self, path: str, params: dict[str, Any] | None = None, *, item: str | None = None) -> dict[str, Any]:
+    def get(
+        self, path: str, params: dict[str, Any] | None = None, *, item: str | None = None
+    ) -> dict[str, Any]:
         full = api_path(path)
         if full in WRITE_ANSWERS:
             return self._plan("GET", full, params, {})
         return super().get(path, params, item=item)
 
-    def post(self, path: str, json: Any = None, params: dict[str, Any] | None = None, *,
-             item: str | None = None) -> dict[str, Any]:
+    def post(
+        self, path: str, json: Any = None, params: dict[str, Any] | None = None, *, item: str | None = None
+    ) -> dict[str, Any]:
         full = api_path(path)
         if full in WRITE_ANSWERS:
             return self._plan("POST", full, params, json if isinstance(json, dict) else {})
         return super().post(path, json, params, item=item)
 
-    def _plan(self, method: str, path: str, params: dict[str, Any] | None, body: dict[str, Any]) -> dict[str, Any]:
+    def _plan(
+        self, method: str, path: str, params: dict[str, Any] | None, body: dict[str, Any]
+    ) -> dict[str, Any]:
         merged = {**(params or {}), **body}
         self.planned.append({"method": method, "path": path, "request": _summary(params, body)})
         return {"errcode": 0, "errmsg": "ok", **WRITE_ANSWERS[path](merged)}

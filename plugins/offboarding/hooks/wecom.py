@@ -20,6 +20,7 @@ from typing import Any
 
 from airflow.sdk import BaseHook
 
+from offboarding.hooks.dry_run import PlanningClient
 from offboarding.wecom import (
     AppChats,
     AppMessages,
@@ -30,7 +31,6 @@ from offboarding.wecom import (
     WeDrive,
     default_token_cache,
 )
-from offboarding.hooks.dry_run import PlanningClient
 from offboarding.wecom.errors import WeComError
 
 DEFAULT_BASE_URL = "https://qyapi.weixin.qq.com"
@@ -56,7 +56,9 @@ class WeComHook(BaseHook):
     conn_type = "wecom"
     hook_name = "WeCom (企业微信)"
 
-    def __init__(self, wecom_conn_id: str = default_conn_name, *, dry_run: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, wecom_conn_id: str = default_conn_name, *, dry_run: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.wecom_conn_id = wecom_conn_id
         self.dry_run = dry_run

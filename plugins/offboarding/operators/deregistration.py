@@ -49,8 +49,11 @@ class SendDeregistrationGuideOperator(CaseOperator):
         )
         result = self.hook.app_messages.send_markdown([self.userid], text)
         invalid = list(getattr(result, "invalid_users", []) or [])
-        self.record("deregistration.guide_sent", request={"touser": self.userid, "chars": len(text)},
-                    result={"invalid_users": invalid})
+        self.record(
+            "deregistration.guide_sent",
+            request={"touser": self.userid, "chars": len(text)},
+            result={"invalid_users": invalid},
+        )
         if invalid:
             self.log.warning("WeCom could not deliver the guide to %s; HR must forward it", invalid)
         return {"userid": self.userid, "delivered": not invalid}
@@ -81,8 +84,12 @@ class PlanDeregistrationDeadlinesOperator(CaseOperator):
             "cooling_off_end_local": _local(cooling_end),
             "calendar": legal_time.calendar_note(review_due.date()),
         }
-        self.log.info("review expected by %s; cooling-off ends %s (%s calendar)",
-                      plan["review_due_local"], plan["cooling_off_end_local"], plan["calendar"])
+        self.log.info(
+            "review expected by %s; cooling-off ends %s (%s calendar)",
+            plan["review_due_local"],
+            plan["cooling_off_end_local"],
+            plan["calendar"],
+        )
         self.record("deregistration.deadlines_planned", result=plan)
         return plan
 
@@ -101,7 +108,7 @@ class RecordDeregistrationOutcomeOperator(CaseOperator):
         next_step = {
             "rejected": "fix the reason WeCom gave, submit again in the app, then clear record_submission",
             "revoked": "the person logged in during the cooling-off, which cancels the request: ask them to "
-                       "submit again and not to log in, then clear record_submission",
+            "submit again and not to log in, then clear record_submission",
         }[self.outcome]
         self.record(f"deregistration.{self.outcome}", result={"evidence": evidence, "next_step": next_step})
         self.log.warning("account deregistration %s: %s. Next: %s", self.outcome, evidence, next_step)
@@ -128,6 +135,8 @@ class VerifyAccountGoneOperator(CaseOperator):
             result = {"userid": self.userid, "resolves": True, "status": member.get("status")}
         self.record("deregistration.verified", result=result)
         if result["resolves"]:
-            raise ValueError(f"{self.userid} still resolves in WeCom (status {result.get('status')}): the member "
-                             "was not deleted; check the deletion step")
+            raise ValueError(
+                f"{self.userid} still resolves in WeCom (status {result.get('status')}): the member "
+                "was not deleted; check the deletion step"
+            )
         return result

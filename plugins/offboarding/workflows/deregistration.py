@@ -58,15 +58,23 @@ def account_deregistration(*, userid: str, owner: str, requested: str) -> Deregi
 
         choose = choose_deregistration(requested)
         not_requested = EmptyOperator(task_id="deregistration_not_requested", doc_md=docs.NOT_REQUESTED)
-        guide = SendDeregistrationGuideOperator(task_id="send_deregistration_guide", userid=userid,
-                                                doc_md=docs.SEND_GUIDE)
+        guide = SendDeregistrationGuideOperator(
+            task_id="send_deregistration_guide", userid=userid, doc_md=docs.SEND_GUIDE
+        )
         submission = HumanStepOperator(
             task_id="record_submission",
-            subject="注销账号: when did {{ params.display_name or '" + userid + "' }} submit the deregistration request?",
+            subject="注销账号: when did {{ params.display_name or '"
+            + userid
+            + "' }} submit the deregistration request?",
             body=docs.RECORD_SUBMISSION_BODY,
             assignees=owner,
-            evidence={"submitted_at": EvidenceField(
-                "Submitted at (申请注销时间)", "Date and time shown in the app, with time zone", format="date-time")},
+            evidence={
+                "submitted_at": EvidenceField(
+                    "Submitted at (申请注销时间)",
+                    "Date and time shown in the app, with time zone",
+                    format="date-time",
+                )
+            },
             doc_md=docs.HUMAN_STEP,
         )
         plan = PlanDeregistrationDeadlinesOperator(
@@ -77,11 +85,13 @@ def account_deregistration(*, userid: str, owner: str, requested: str) -> Deregi
         review = HumanDecisionOperator(
             task_id="confirm_review_outcome",
             subject="注销账号审核: outcome of the review (expected by "
-                    f"{{{{ ti.xcom_pull(task_ids='{PLAN}')['review_due_local'] }}}})",
+            f"{{{{ ti.xcom_pull(task_ids='{PLAN}')['review_due_local'] }}}})",
             body=docs.REVIEW_BODY,
             assignees=owner,
-            options_mapping={REVIEW_PASSED: f"{GROUP}.wait_for_cooling_off_end",
-                             REVIEW_REJECTED: f"{GROUP}.handle_rejection"},
+            options_mapping={
+                REVIEW_PASSED: f"{GROUP}.wait_for_cooling_off_end",
+                REVIEW_REJECTED: f"{GROUP}.handle_rejection",
+            },
             evidence={"reason": EvidenceField("Rejection reason (驳回原因)", required_for=[REVIEW_REJECTED])},
             doc_md=docs.REVIEW,
         )
@@ -98,23 +108,37 @@ def account_deregistration(*, userid: str, owner: str, requested: str) -> Deregi
             subject="注销账号: was the account deregistered, or did a login revoke the request?",
             body=docs.OUTCOME_BODY,
             assignees=owner,
-            options_mapping={DEREGISTERED: f"{GROUP}.verify_account_gone",
-                             REVOKED: f"{GROUP}.handle_revocation"},
-            evidence={"revoked_at": EvidenceField("Logged in at (登录时间)", format="date-time",
-                                                  required_for=[REVOKED])},
+            options_mapping={
+                DEREGISTERED: f"{GROUP}.verify_account_gone",
+                REVOKED: f"{GROUP}.handle_revocation",
+            },
+            evidence={
+                "revoked_at": EvidenceField(
+                    "Logged in at (登录时间)", format="date-time", required_for=[REVOKED]
+                )
+            },
             doc_md=docs.OUTCOME,
         )
         rejection = RecordDeregistrationOutcomeOperator(
-            task_id="handle_rejection", outcome="rejected", decision_task_id=f"{GROUP}.confirm_review_outcome",
+            task_id="handle_rejection",
+            outcome="rejected",
+            decision_task_id=f"{GROUP}.confirm_review_outcome",
             doc_md=docs.HANDLE_REJECTION,
         )
         revocation = RecordDeregistrationOutcomeOperator(
-            task_id="handle_revocation", outcome="revoked",
-            decision_task_id=f"{GROUP}.confirm_deregistration_outcome", doc_md=docs.HANDLE_REVOCATION,
+            task_id="handle_revocation",
+            outcome="revoked",
+            decision_task_id=f"{GROUP}.confirm_deregistration_outcome",
+            doc_md=docs.HANDLE_REVOCATION,
         )
-        verify = VerifyAccountGoneOperator(task_id="verify_account_gone", userid=userid, doc_md=docs.VERIFY_GONE)
-        done = EmptyOperator(task_id="deregistration_done", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
-                             doc_md=docs.DEREGISTRATION_DONE)
+        verify = VerifyAccountGoneOperator(
+            task_id="verify_account_gone", userid=userid, doc_md=docs.VERIFY_GONE
+        )
+        done = EmptyOperator(
+            task_id="deregistration_done",
+            trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
+            doc_md=docs.DEREGISTRATION_DONE,
+        )
 
         choose >> [guide, not_requested]
         guide >> submission >> plan >> review >> [cooling, rejection]

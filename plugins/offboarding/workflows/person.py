@@ -42,7 +42,9 @@ END_OF_LAST_WORKING_DAY = (
 def preflight() -> TaskGroup:
     with TaskGroup("preflight", tooltip="Check the case, the member and the successor") as group:
         check = CheckCaseOperator(task_id="check_case", doc_md=docs.CHECK_CASE)
-        member = CheckMemberAndSuccessorOperator(task_id="check_member_and_successor", doc_md=docs.CHECK_MEMBER)
+        member = CheckMemberAndSuccessorOperator(
+            task_id="check_member_and_successor", doc_md=docs.CHECK_MEMBER
+        )
         wait = WaitForLegalDeadlineOperator(
             task_id="wait_for_last_working_day",
             deadline=END_OF_LAST_WORKING_DAY,
@@ -58,7 +60,9 @@ def preflight() -> TaskGroup:
 def backup() -> TaskGroup:
     with TaskGroup("backup", tooltip="Back up everything reachable, then verify it") as group:
         snapshot = SnapshotProfileOperator(task_id="snapshot_profile_and_memberships", doc_md=docs.SNAPSHOT)
-        customers = ExportCustomersAndGroupsOperator(task_id="export_customers_and_groups", doc_md=docs.EXPORT_CUSTOMERS)
+        customers = ExportCustomersAndGroupsOperator(
+            task_id="export_customers_and_groups", doc_md=docs.EXPORT_CUSTOMERS
+        )
         files = ExportWeDriveFilesOperator(task_id="export_wedrive_files", doc_md=docs.EXPORT_WEDRIVE)
         verify = VerifyBackupManifestOperator(task_id="verify_backup_manifest", doc_md=docs.VERIFY_BACKUP)
         [snapshot, customers, files] >> verify
@@ -67,7 +71,9 @@ def backup() -> TaskGroup:
 
 def statutory_steps() -> TaskGroup:
     """社保减员, 公积金封存, 退工登记 for everyone; the tax role and legal-representative change by role."""
-    with TaskGroup("statutory_steps", tooltip="Social insurance, housing fund, termination record; tax roles") as group:
+    with TaskGroup(
+        "statutory_steps", tooltip="Social insurance, housing fund, termination record; tax roles"
+    ) as group:
 
         @task.branch(task_id="choose_statutory_steps", doc_md=docs.CHOOSE_STATUTORY)
         def choose_statutory_steps(**context: object) -> list[str]:
@@ -142,7 +148,8 @@ def statutory_steps() -> TaskGroup:
             ),
         ]
         done = EmptyOperator(
-            task_id="statutory_steps_done", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
+            task_id="statutory_steps_done",
+            trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
             doc_md=docs.STATUTORY_DONE,
         )
         chosen >> [*hr_steps, *role_steps] >> done
@@ -152,7 +159,9 @@ def statutory_steps() -> TaskGroup:
 def handover() -> TaskGroup:
     with TaskGroup("handover", tooltip="Customers, groups, tags, chats to the successor; disable") as group:
         customers = HandOverCustomersOperator(task_id="hand_over_customers", doc_md=docs.HAND_OVER_CUSTOMERS)
-        groups = HandOverCustomerGroupsOperator(task_id="hand_over_customer_groups", doc_md=docs.HAND_OVER_GROUPS)
+        groups = HandOverCustomerGroupsOperator(
+            task_id="hand_over_customer_groups", doc_md=docs.HAND_OVER_GROUPS
+        )
         leave = LeaveTagsAndGroupChatsOperator(task_id="leave_tags_and_group_chats", doc_md=docs.LEAVE_TAGS)
         disable = DisableMemberOperator(task_id="disable_member", doc_md=docs.DISABLE_MEMBER)
         [customers, groups, leave] >> disable
