@@ -123,6 +123,7 @@ class WaitForCustomerTakeoverOperator(CaseOperator):
                 "successor": successor,
                 "checked_at": datetime.now(UTC).isoformat(),
                 "counts": counts,
+                "notes": list(status.notes),
                 "customers": [t.to_dict() for t in status.customers.values()],
             },
             source="wecom:transfer_result",
@@ -136,6 +137,8 @@ class WaitForCustomerTakeoverOperator(CaseOperator):
             request={"member": member, "successor": successor},
             result=summary,
         )
+        for note in status.notes:
+            self.log.warning("%s", note)
         follow_up = {
             "refused": status.with_status(REFUSED),
             "limit_reached": status.with_status(LIMIT_REACHED),

@@ -29,7 +29,7 @@ import pendulum
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from offboarding.legal_time.clock import parse_instant
-from offboarding.wecom.errors import WeComError, WeComRateLimited, WeComTransientError
+from offboarding.wecom.errors import WeComDataError, WeComError, WeComRateLimited, WeComTransientError
 
 if TYPE_CHECKING:
     from offboarding.hooks.wecom import WeComHook
@@ -46,6 +46,9 @@ STATUS_NAMES = {
 }
 """``transfer_result`` status → the word used in files, XCom and the ledger. Only 2 is not final;
 any other value (e.g. 5 "no record", reported by the community) is final and named ``status_<n>``."""
+
+MEMBER_UNKNOWN_ERRCODES = frozenset({60111, 40003})
+"""``transfer_result`` answers meaning WeCom does not know one of the two members."""
 
 MIN_POLL_SECONDS = 0.5
 """Technical floor: however much a rehearsal compresses time, WeCom is not read more often than this."""
@@ -88,6 +91,7 @@ class TakeoverStatus:
     member: str
     successor: str
     customers: dict[str, CustomerTakeover] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     @property
     def waiting(self) -> list[str]:
@@ -121,11 +125,21 @@ def read_takeover_status(customers: CustomerContacts, member: str, successor: st
     """Read both transfer results for (member, successor) and classify every customer.
 
     A customer listed by both (handed over on-job, then again after deletion) counts as waiting if either
-    transfer is waiting, else as its resigned (later) transfer says.
+    transfer is waiting, else as its resigned (later) transfer says. Whether WeCom still answers the on-job
+    query once the member is deleted is UNCONFIRMED: if it answers "no such member" (60111/40003), the
+    on-job results are left out and a note says so (the resigned query still fails for a wrong successor).
     """
     found: dict[str, CustomerTakeover] = {}
+    notes: list[str] = []
     for kind, resigned in (("onjob", False), ("resigned", True)):
-        for item in customers.iter_transfer_results(member, successor, resigned=resigned):
+        try:
+            items = list(customers.iter_transfer_results(member, successor, resigned=resigned))
+        except WeComDataError as err:
+            if resigned or err.errcode not in MEMBER_UNKNOWN_ERRCODES:
+                raise
+            notes.append(f"on-job transfer results unreadable: {err.message}")
+            continue
+        for item in items:
             external_userid = str(item.get("external_userid") or "")
             if not external_userid:
                 continue
@@ -135,7 +149,7 @@ def read_takeover_status(customers: CustomerContacts, member: str, successor: st
             earlier = found.get(external_userid)
             if earlier is None or earlier.final:
                 found[external_userid] = record
-    return TakeoverStatus(member, successor, found)
+    return TakeoverStatus(member, successor, found, tuple(notes))
 
 
 def poll_interval_seconds(policy_interval: dt.timedelta, time_scale: float) -> float:
@@ -199,9 +213,9 @@ class CustomerTakeoverTrigger(BaseTrigger):
         )
 
     def seconds_to_next_poll(self, now: dt.datetime) -> float:
-        """Seconds from ``now`` to the next instant on the grid ``anchor + k × interval`` (k ≥ 1)."""
+        """Seconds from ``now`` to the first instant ``anchor + k × interval`` (k = 0, 1, ...) after ``now``."""
         elapsed = (now - self.anchor).total_seconds()
-        ticks = max(math.floor(elapsed / self.poll_interval_seconds) + 1, 1)
+        ticks = math.floor(elapsed / self.poll_interval_seconds) + 1
         return max(self.anchor.timestamp() + ticks * self.poll_interval_seconds - now.timestamp(), 0.0)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:

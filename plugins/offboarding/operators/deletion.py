@@ -1,0 +1,291 @@
+"""Deletion and what follows it: delete the member, then hand over what is left as 离职继承.
+
+* :class:`DeleteMemberOperator` — ``user/delete``, only with a verified backup and a recorded approval.
+* :class:`TransferResignedCustomersOperator` — the deleted member's unassigned customers and resigned
+  customer groups → the successor; ``handover/customers_resigned.json`` and
+  ``handover/customer_groups_resigned.json``.
+
+Ledger actions (key = the member's userid): ``member.deleted`` (WeCom's answer and the read-back),
+``member.delete_refused`` (the creator, 301005), ``customers.inherited``, ``customer_groups.inherited``
+(result ``successor``, ``day``, ``started``: counted toward WeCom's daily group allowance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from airflow.sdk import Context
+from airflow.sdk.exceptions import AirflowFailException
+
+from offboarding.evidence.ledger import LedgerError
+from offboarding.operators.backup import VERIFIED_ACTION, manifest_sha256_on_disk, verified_backup_entry
+from offboarding.operators.backup_common import config_errors_fail_the_task, member_userid, record_evidence
+from offboarding.operators.base import Case, CaseOperator
+from offboarding.operators.handover import (
+    GROUP_DAILY_LIMIT_ERRCODES,
+    GROUP_TRANSFERS_PER_DAY,
+    errcode_counts,
+    handover_pair,
+    load_outcomes,
+    outcomes_of,
+    read_member,
+    save_outcomes,
+    split_by_allowance,
+)
+from offboarding.triggers.takeover import read_takeover_status, status_name
+from offboarding.wecom.errors import WeComCreatorCannotBeDeleted
+
+APPROVED_ACTION = "approval.approved"
+REJECTED_ACTION = "approval.rejected"
+CUSTOMERS_RESIGNED_PATH = "handover/customers_resigned.json"
+GROUPS_RESIGNED_PATH = "handover/customer_groups_resigned.json"
+RESIGNED_GROUPS_STATUS = 1
+"""``groupchat/list`` status_filter: groups whose owner left, awaiting inheritance."""
+
+CREATOR_MESSAGE = (
+    "{userid} is the creator of the WeCom enterprise and WeCom refuses to delete the creator (301005). "
+    "What to do: a super administrator transfers the creator role to another member in the WeCom admin "
+    "console (管理后台), then clear this task to delete {userid}."
+)
+
+
+def check_deletion_allowed(case: Case) -> dict[str, Any]:
+    """The proof that deleting is allowed, read from the case's backup folder; AirflowFailException if not.
+
+    Needs (whatever the DAG's edges say) an intact evidence ledger holding a ``backup.verified`` entry
+    for the manifest on disk now (see :mod:`offboarding.operators.backup`) and an approval whose latest
+    answer is ``approval.approved``. Makes no WeCom call.
+    """
+    refused = "deleting {} is refused: ".format(case.conf.get("userid"))
+    try:
+        chain = case.ledger.verify_chain()
+        if not chain.ok:
+            raise AirflowFailException(
+                refused + f"the evidence ledger {case.ledger.location} is {chain.summary_text()}; an auditor "
+                "could not trust what it says about the backup and the approval"
+            )
+        sha256 = manifest_sha256_on_disk(case.store, case.case_id)
+        if sha256 is None:
+            raise AirflowFailException(
+                refused + f"there is no backup manifest in {case.store.case_location(case.case_id)}; run the "
+                "backup group first"
+            )
+        verified = verified_backup_entry(case.store, case.ledger, case.case_id)
+        if verified is None:
+            raise AirflowFailException(
+                refused + f"no {VERIFIED_ACTION} entry in the ledger matches the manifest on disk (sha256 "
+                f"{sha256}): the backup was never verified or changed after verification; clear "
+                "backup.verify_backup_manifest and let it pass first"
+            )
+        answers = [e for e in case.ledger.entries() if e.action in (APPROVED_ACTION, REJECTED_ACTION)]
+    except LedgerError as err:
+        raise AirflowFailException(refused + str(err)) from None
+    if not answers or answers[-1].action != APPROVED_ACTION:
+        state = "rejected" if answers else "not approved"
+        raise AirflowFailException(
+            refused
+            + f"the deletion is {state} in the ledger ({APPROVED_ACTION} missing); the approvers answer "
+            "approve_deletion first"
+        )
+    approval = answers[-1]
+    return {
+        "manifest_sha256": sha256,
+        "backup_verified_seq": verified.seq,
+        "approval_seq": approval.seq,
+        "approved_by": approval.actor,
+    }
+
+
+class DeleteMemberOperator(CaseOperator):
+    """Delete the member from WeCom (``user/delete``): irreversible, so it checks its proof itself.
+
+    Refuses before any WeCom call unless :func:`check_deletion_allowed` passes. Reads the member first:
+    already gone (60111) counts as done, without a write. The corp creator (301005) fails with the manual
+    step. After deleting, reads back (``user/get`` → 60111) and records WeCom's answer and the read-back
+    as ``member.deleted``. A bound Tencent Exmail mailbox is deleted with the member.
+    """
+
+    def run(self, case: Case, context: Context) -> dict[str, Any]:
+        userid = member_userid(case)
+        proof = check_deletion_allowed(case)
+        with config_errors_fail_the_task():
+            if read_member(self.hook, userid) is None:
+                answer, still_there = "already_gone", False  # that read was the read-back
+            else:
+                answer = self._delete(case, userid, proof)
+                still_there = read_member(self.hook, userid) is not None
+        read_back = {
+            "call": "user/get",
+            "member_found": still_there,
+            "errcode": None if still_there else 60111,
+        }
+        summary = {"member": userid, "wecom_answer": answer, "read_back": read_back}
+        record_evidence(
+            case,
+            self.task_id,
+            "member.deleted",
+            key=userid,
+            request={"member": userid, **proof},
+            result=summary,
+        )
+        if still_there and not case.dry_run:
+            raise AirflowFailException(
+                f"WeCom answered {answer!r} for deleting {userid} but user/get still finds the member; check "
+                "the member in the WeCom admin console, then clear this task"
+            )
+        self.log.info(
+            "%s is deleted from WeCom (WeCom's answer: %s; read back: %s)",
+            userid,
+            answer,
+            "still found (dry run)" if still_there else "60111 not found",
+        )
+        return summary
+
+    def _delete(self, case: Case, userid: str, proof: Mapping[str, Any]) -> str:
+        try:
+            return self.hook.contacts.delete_user(userid)
+        except WeComCreatorCannotBeDeleted as err:
+            record_evidence(
+                case,
+                self.task_id,
+                "member.delete_refused",
+                key=userid,
+                request={"member": userid, **proof},
+                result={"errcode": err.errcode, "reason": "the member is the enterprise's creator"},
+            )
+            raise AirflowFailException(CREATOR_MESSAGE.format(userid=userid)) from None
+
+
+class TransferResignedCustomersOperator(CaseOperator):
+    """离职继承: after deletion, hand the member's remaining customers and customer groups to the successor.
+
+    Customers: the member's entries in ``get_unassigned_list``, minus those already in a transfer to the
+    successor (on-job or resigned, per ``transfer_result``) and those that failed on a previous try →
+    ``resigned/transfer_customer`` (≤ 100 per call). Groups: ``groupchat/list`` status 1 owned by the member
+    → ``groupchat/transfer`` (≤ 100 per call, ≤ 300 a day). Both lists shrink as WeCom works, so a rerun
+    sends only what is left. Per-item results are written to the two files and summed up in the ledger.
+    """
+
+    def run(self, case: Case, context: Context) -> dict[str, Any]:
+        member, successor = handover_pair(case)
+        with config_errors_fail_the_task():
+            member_exists = read_member(self.hook, member) is not None
+            customers = self._customers(case, member, successor)
+            groups = self._groups(case, member, successor)
+        summary = {
+            "member": member,
+            "successor": successor,
+            "member_exists": member_exists,
+            **customers,
+            **groups,
+        }
+        if member_exists:
+            self.log.warning(
+                "%s still exists in WeCom: nothing is unassigned until the member is deleted%s",
+                member,
+                " (dry run: the deletion was only planned)" if case.dry_run else "",
+            )
+        self.log.info(
+            "Resigned transfer %s → %s: %d unassigned customers (%d sent, %d failed), %d resigned groups "
+            "(%d sent, %d failed, %d deferred)",
+            member,
+            successor,
+            summary["customers"],
+            summary["customers_sent"],
+            summary["customers_failed"],
+            summary["groups"],
+            summary["groups_sent"],
+            summary["groups_failed"],
+            summary["groups_deferred"],
+        )
+        if summary["groups_deferred"]:
+            self.log.warning(
+                "%d groups exceed WeCom's daily allowance of %d: rerun this task tomorrow to send them",
+                summary["groups_deferred"],
+                GROUP_TRANSFERS_PER_DAY,
+            )
+        return summary
+
+    def _customers(self, case: Case, member: str, successor: str) -> dict[str, Any]:
+        contacts = self.hook.customer_contacts
+        unassigned = list(
+            dict.fromkeys(
+                str(i["external_userid"])
+                for i in contacts.iter_unassigned()
+                if i.get("handover_userid") == member
+            )
+        )
+        known = read_takeover_status(contacts, member, successor).customers
+        previous = load_outcomes(case, CUSTOMERS_RESIGNED_PATH, member, successor)
+        items: dict[str, dict[str, Any]] = {}
+        to_send: list[str] = []
+        for customer in unassigned:
+            if customer in known:
+                items[customer] = {
+                    "outcome": "in_transfer",
+                    "kind": known[customer].kind,
+                    "status": status_name(known[customer].status),
+                }
+            elif previous.get(customer, {}).get("outcome") == "failed":
+                items[customer] = previous[customer]
+            else:
+                to_send.append(customer)
+        if to_send:
+            items.update(outcomes_of(contacts.transfer_customers(member, successor, to_send, resigned=True)))
+        counts = save_outcomes(case, CUSTOMERS_RESIGNED_PATH, member, successor, items)
+        result = {
+            "customers": len(unassigned),
+            "customers_sent": len(to_send),
+            "customers_started": counts.get("started", 0) + counts.get("in_progress", 0),
+            "customers_in_transfer_before": counts.get("in_transfer", 0),
+            "customers_failed": counts.get("failed", 0),
+            "customers_failed_errcodes": errcode_counts(items),
+            "customers_file": CUSTOMERS_RESIGNED_PATH,
+        }
+        record_evidence(
+            case,
+            self.task_id,
+            "customers.inherited",
+            key=member,
+            request={"member": member, "successor": successor, "kind": "resigned", "sent": len(to_send)},
+            result={"successor": successor, **result},
+        )
+        return result
+
+    def _groups(self, case: Case, member: str, successor: str) -> dict[str, Any]:
+        contacts = self.hook.customer_contacts
+        waiting = [
+            g["chat_id"]
+            for g in contacts.iter_group_chats(owner=member, status_filter=RESIGNED_GROUPS_STATUS)
+        ]
+        previous = load_outcomes(case, GROUPS_RESIGNED_PATH, member, successor)
+        failed_before = {c: previous[c] for c in waiting if previous.get(c, {}).get("outcome") == "failed"}
+        send, deferred, day = split_by_allowance(
+            case, member, successor, [c for c in waiting if c not in failed_before]
+        )
+        items: dict[str, dict[str, Any]] = dict(failed_before)
+        if send:
+            results = contacts.transfer_group_chats(send, successor, resigned=True)
+            items.update(outcomes_of(results, deferred_errcodes=GROUP_DAILY_LIMIT_ERRCODES))
+        items.update({c: {"outcome": "deferred", "reason": "daily allowance used up"} for c in deferred})
+        counts = save_outcomes(case, GROUPS_RESIGNED_PATH, member, successor, items, day=day.isoformat())
+        started = sum(1 for c in send if items.get(c, {}).get("outcome") in ("started", "in_progress"))
+        result = {
+            "groups": len(waiting),
+            "groups_sent": len(send),
+            "groups_started": started,
+            "groups_failed": counts.get("failed", 0),
+            "groups_deferred": counts.get("deferred", 0),
+            "groups_failed_errcodes": errcode_counts(items),
+            "groups_file": GROUPS_RESIGNED_PATH,
+        }
+        record_evidence(
+            case,
+            self.task_id,
+            "customer_groups.inherited",
+            key=member,
+            request={"member": member, "successor": successor, "kind": "resigned", "sent": len(send)},
+            result={"successor": successor, "day": day.isoformat(), "started": started, **result},
+        )
+        return result
