@@ -154,7 +154,7 @@ class HumanStepOperator(HumanStepMixin, HITLOperator):
         super().__init__(subject=subject, options=options or ["Done"], **_init_kwargs(evidence, kwargs))
         self.evidence = dict(evidence or {})
         self.assignees = assignees
-        self.step_id = step_id or self.task_id
+        self.step_id = step_id or self.task_id.rsplit(".", 1)[-1]
 
     def execute(self, context: Context) -> Any:
         self._prepare_request(context)
@@ -191,7 +191,7 @@ class HumanDecisionOperator(HumanStepMixin, HITLBranchOperator):
         )
         self.evidence = dict(evidence or {})
         self.assignees = assignees
-        self.step_id = step_id or self.task_id
+        self.step_id = step_id or self.task_id.rsplit(".", 1)[-1]
 
     def execute(self, context: Context) -> Any:
         self._prepare_request(context)

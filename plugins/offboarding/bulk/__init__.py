@@ -1,0 +1,29 @@
+"""Bulk triggering: one case per row of an HR export (CSV or XLSX), validated before anything starts.
+
+``read_sheet`` → ``plan_cases`` (column aliases, value conversion, validation, duplicates) →
+``trigger_plan`` (one run per case, run id = case id, 409 = already triggered) → ``render_report``.
+The ``offboarding bulk-trigger`` command (``offboarding.bulk.command``) wires them together.
+"""
+
+from __future__ import annotations
+
+from offboarding.bulk.plan import BulkPlan, PlannedCase, case_kind_for, plan_cases
+from offboarding.bulk.report import render_report
+from offboarding.bulk.sheet import Sheet, SheetError, SheetRow, read_sheet
+from offboarding.bulk.trigger import BulkReport, CaseResult, Outcome, trigger_plan
+
+__all__ = [
+    "BulkPlan",
+    "BulkReport",
+    "CaseResult",
+    "Outcome",
+    "PlannedCase",
+    "Sheet",
+    "SheetError",
+    "SheetRow",
+    "case_kind_for",
+    "plan_cases",
+    "read_sheet",
+    "render_report",
+    "trigger_plan",
+]
