@@ -33,6 +33,7 @@ with DAG(
     deletion = person.deletion()
     deregistration = account_deregistration(
         userid="{{ params.userid }}",
+        name="{{ params.display_name }} ({{ params.userid }})",
         owner=person.PERSON_OWNER,
         requested="{{ params.deregister_account }}",
     )

@@ -52,7 +52,7 @@ class EvidenceField:
         if self.enum is not None:
             schema["enum"] = [None, *self.enum]
         schema.update(self.extra)
-        return Param(None, **schema)
+        return Param(None, source="task", **schema)
 
 
 def _users(assignees: str | Sequence[str] | None) -> list[dict[str, str]]:

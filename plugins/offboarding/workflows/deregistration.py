@@ -44,10 +44,11 @@ class DeregistrationGroup:
     submission: object  # record_submission: wire what must be finished before it upstream
 
 
-def account_deregistration(*, userid: str, owner: str, requested: str) -> DeregistrationGroup:
+def account_deregistration(*, userid: str, name: str, owner: str, requested: str) -> DeregistrationGroup:
     """Build the group for the account of ``userid`` (templated), answered by ``owner``.
 
-    ``requested`` is a template that renders "True" when the form asked for deregistration.
+    ``name`` is how the steps call the person (templated); ``requested`` is a template that renders
+    "True" when the form asked for deregistration.
     """
     with TaskGroup(GROUP, tooltip="注销账号: guide, submission, review, cooling-off, outcome") as group:
 

@@ -245,3 +245,213 @@ DEREGISTRATION_DONE = """
 **Deregistration finished** — joins every path of the deregistration (done, rejected, revoked, or not
 requested).
 """
+
+
+# -- dissolve_company -------------------------------------------------------------------------------
+
+CHECK_COMPANY_CASE = """
+**Check the case** — validates the trigger form again (company name, the unified social credit code with
+its check character, the procedure, the owners, the successor and the admin who closes the enterprise),
+checks that rehearsal time is only used against the sandbox, and claims `<backup_target>/<case_id>/`
+for this run so a company is never dissolved by two runs.
+
+*If it fails*: the log names the field that is wrong. Trigger a new run with a corrected form.
+"""
+
+PROCEDURE_ELIGIBILITY = """
+**Confirm the procedure** — the legal representative confirms that the company qualifies for the
+procedure chosen in the form (一般注销: liquidation group filed, 45-day creditor notice; 简易注销: no
+debts, or debts settled, all investors' commitment, 20-day public notice) and records the basis and
+the reference. *Not eligible* stops the case with what to do.
+
+*If it stalls*: remind the legal representative; the link in the alert opens the form.
+"""
+
+PROCEDURE_ELIGIBILITY_BODY = """
+The form chose **{{ params.procedure }}** deregistration for {{ params.company_name }}
+({{ params.credit_code }}).
+
+* 简易注销 (simplified) is only open to a company without debts (or whose debts are settled), with every
+  investor's signed commitment (全体投资人承诺书), no pending lawsuit, no abnormal-operation listing.
+* 一般注销 (general) needs the liquidation group filed (清算组备案) and a 45-day creditor notice.
+
+Choose *Eligible* and give the basis and the reference (承诺书 / 备案通知书 number), or *Not eligible*
+with the reason.
+"""
+
+PROCEDURE_ELIGIBLE = """
+**Procedure confirmed** — the company is eligible for the chosen procedure; the legal steps and the
+notice start.
+"""
+
+STOP_NOT_ELIGIBLE = """
+**Stop: not eligible** — the legal representative answered that the company does not qualify for the
+chosen procedure. The case stops here (nothing in WeCom was changed) and the ledger records why.
+
+*What to do*: for 简易注销, trigger the case again with `procedure` = `general`; for 一般注销, resolve
+what blocks it (e.g. file the liquidation group), then trigger again.
+"""
+
+TAX_DEREGISTRATION = """
+**Confirm the tax deregistration** (清税) — the legal representative or the finance owner records the
+tax clearance certificate (清税证明) number and date from the tax bureau, or *Not required* with the
+reason (e.g. 简易注销 with 免办清税). Runs in parallel with the social-insurance step and the notice.
+
+*If it stalls*: tax clearance takes weeks; the expected duration is in `include/policy.yaml`.
+"""
+
+TAX_DEREGISTRATION_BODY = """
+Deregister the company with the tax bureau (电子税务局 › 注销税务登记) and record the tax clearance
+certificate (清税证明): its number (文书号) and its date. If no certificate is needed, choose
+*Not required* and give the reason.
+"""
+
+SOCIAL_INSURANCE_CLOSED = """
+**Confirm social insurance is closed** (社保注销) — the legal representative confirms that every
+employee's social insurance was stopped (减员), arrears are settled, the company's social-insurance
+account is closed, and gives the bureau's reference. Every confirmation must be *yes*.
+"""
+
+SOCIAL_INSURANCE_BODY = """
+At the social insurance bureau (or its online service): stop the social insurance of every employee
+(全员减员), settle any arrears (欠费), close the company's social-insurance account (社保注销). Confirm
+each, and give the date the account was closed and the bureau's reference (业务流水号).
+"""
+
+RECORD_NOTICE = """
+**Record the notice publication** — the legal representative publishes the deregistration notice on
+国家企业信用信息公示系统 (GSXT) and records the publication date and its reference or URL. The notice
+period is counted from this date.
+"""
+
+RECORD_NOTICE_BODY = """
+Publish the notice on 国家企业信用信息公示系统 (https://www.gsxt.gov.cn): 一般注销 — the creditor notice
+(债权人公告, 45 days); 简易注销 — the simplified-deregistration public notice (简易注销公告, 20 days).
+Record the publication date (the day the system shows it) and the reference or the URL.
+"""
+
+PLAN_NOTICE = """
+**Plan the notice period** — from the recorded publication date and the procedure: 45 days (一般注销)
+or 20 days (简易注销) from `include/policy.yaml`, the publication day not counted, a last day that is not
+a working day moved to the next PRC working day; the period ends at 24:00 Asia/Shanghai of the last day.
+Shown in local time in the log and the XCom.
+
+*If it fails*: the publication date is missing or not a date: clear *record_notice_publication* and
+answer it again.
+"""
+
+WAIT_NOTICE_END = """
+**Wait for the end of the notice period** — a deferred wait (no worker slot, no 7-day sensor timeout)
+until the end planned above. Creditors may object until then.
+
+*If it stalls*: it waits by design until the deadline in the rendered fields (`deadline_local`); check
+that the triggerer is running.
+"""
+
+CREDITOR_OBJECTIONS = """
+**Record creditor objections** — after the notice period, the legal representative records whether a
+creditor objected (异议). *No objections* lets the case go on; *Objection received* records the details
+and routes to its resolution.
+"""
+
+CREDITOR_OBJECTIONS_BODY = """
+The notice period has ended. Did any creditor object (债权人异议) during the notice? For an objection,
+give the creditor, the claim and the date it was received.
+"""
+
+HANDLE_OBJECTION = """
+**Handle the creditor objection** — keeps the objection's details in `legal/creditor_objection.json`
+and in the ledger, and hands it to the legal representative to resolve. Nothing in WeCom changes.
+"""
+
+RESOLVE_OBJECTION = """
+**Resolve the creditor objection** — the legal representative records how the objection was resolved
+(paid, secured, agreed, or withdrawn) and when. Members are only removed after this.
+
+*If it stalls*: resolving a claim can take long; the case waits here, holding no worker slot.
+"""
+
+RESOLVE_OBJECTION_BODY = """
+A creditor objected to the deregistration: {{ (ti.xcom_pull(task_ids='dissolution_notice.handle_creditor_objection') or {}).get('objection') }}.
+Record how it was resolved (清偿 / 提供担保 / 和解 / 撤回) and the date.
+"""
+
+OBJECTIONS_SETTLED = """
+**Objections settled** — joins the two paths after the notice: no objection, or an objection resolved.
+"""
+
+APPROVE_MEMBER_DELETION = """
+**Approve removing every member** — the approvers named in the form see the plan (how many members, in
+how many batches, who is kept until the enterprise closes) and approve or reject. Nothing is deleted
+before this; every batch checks the approval in the ledger again. Rejecting skips the removal and the
+enterprise closure; the case closes with the rejection recorded.
+
+*If it stalls*: remind the approvers; only they can answer.
+"""
+
+PLAN_MEMBER_BATCHES = """
+**Plan the member batches** — lists every member by cursor (`user/list_id`), checks the successor and
+the admin are members, and orders them: everyone else first, then the admins of the connection extra
+`admin_userids`, then the kept members (the successor and the admin who closes the enterprise). Cut in
+batches of 200 and saved to `members/plan.json`; made once per case (a rerun reuses it). Only reads WeCom.
+"""
+
+OFFBOARD_MEMBER_BATCH = """
+**Offboard one batch of members** (mapped: one task instance per 200 members, "batch 7/50 (members
+1201–1400)") — backs up each member (profile, customers, customer groups; streamed; the batch's
+manifest read back and verified), hands customers (on-job, ≤ 100 per call) and customer groups (≤ 100
+per call, ≤ 300 a day per owner) to the successor, deletes with `user/batchdelete` only the members
+whose backup verified, then transfers what is left as 离职继承. Progress per member in
+`members/<batch>/progress.json`: a retry redoes only what is left and never deletes twice. At most 4
+batches run at once, each at its share of WeCom's rate limit. Customer groups beyond WeCom's 300 a
+day are listed as deferred (the task still succeeds): clear the task instance on a later day to hand
+them over.
+
+*If it fails*: the log lists the members WeCom refused (and why). Fix that (visible range,
+permissions), then clear this task instance only.
+"""
+
+SUMMARISE_MEMBERS = """
+**Summarise the member offboarding** — totals every batch (how many offboarded of how many, kept,
+already gone, customers and groups not handed over), writes every member's outcome to
+`members/outcomes.csv` and `.jsonl`, verifies the whole members' backup against one manifest, and reads
+WeCom back: who is still listed (only the kept members should be).
+
+*If it fails*: a member is still pending or failed: clear that batch first.
+"""
+
+CLOSE_ENTERPRISE = """
+**Close the WeCom enterprise** (解散企业) — no API exists: the admin dissolves the enterprise in the
+admin console (我的企业 › 企业信息 › 解散企业) once only the kept members are left, and the legal
+representative records the date and the confirmation WeCom showed. Irreversible.
+
+*If it stalls*: remind the legal representative; the admin's account deregistration waits for it.
+"""
+
+CLOSE_ENTERPRISE_BODY = """
+{% set members = ti.xcom_pull(task_ids='offboard_all_members.summarise_member_offboarding') or {} %}
+Members: {{ members.get('done', 'not summarised') }}. WeCom still lists
+{{ members.get('members_left_in_wecom', '?') }} member(s){% if members.get('unexpected_members_left') %},
+including members the plan did not keep: {{ members.get('unexpected_members_left') | join(', ') }} —
+they would go WITHOUT a backup{% endif %}. Customers and customer groups not handed over:
+{{ members.get('items_not_handed_over', '?') }} (listed in `members/outcomes.csv`; deferred groups are
+handed over by clearing their batch on a later day).
+
+The admin `{{ params.admin_userid or 'a super admin' }}` dissolves the enterprise in the WeCom admin console (解散企业).
+Record the date and the confirmation WeCom showed (text or screenshot reference).
+"""
+
+CLOSE_COMPANY_CASE = """
+**Close the case** — writes the company's evidence bundle next to the backup: the hash-chained ledger
+(legal steps' evidence, the notice and its period, the approval, every batch, the final read-back of
+WeCom) and a readable report (Markdown and HTML); per-member outcomes are in `members/outcomes.csv`.
+"""
+
+OFFBOARD_LEADERS = """
+**Offboard the leaders** — the same steps as a member batch for the leaders, after every other batch:
+the admins of the connection extra `admin_userids` are backed up, handed over and deleted last; the
+successor and the admin who closes the enterprise are backed up and kept (they go with the enterprise
+closure), and so is the creator (WeCom refuses to delete the creator: 301005).
+
+*If it fails*: as for a member batch: fix what the log says, then clear this task.
+"""

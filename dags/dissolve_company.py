@@ -1,0 +1,54 @@
+"""One run per dissolving company: legal steps, the notice period, every member out of WeCom, closure.
+
+Trigger it from the UI form, the REST API or the CLI; the run id is the case id
+(``dissolve-<unified social credit code>``), so a company is never dissolved by two runs.
+
+``max_active_runs=50``: a run stays active for the whole notice period (20 or 45 days) and more, so the
+default of 16 would queue the 17th company; 50 is far above the companies an ops team dissolves at
+once, and each run's member batches are throttled by itself (4 at a time, sharing WeCom's per-corp
+limit). No wait uses a sensor timeout: the notice wait is deferred until its legal end. A Deadline
+Alert for the whole case is wired by the deployment.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG
+
+from offboarding.cases import company_params
+from offboarding.workflows import company
+from offboarding.workflows.deregistration import GROUP, account_deregistration
+
+with DAG(
+    dag_id="dissolve_company",
+    description="Dissolve a company: legal steps, notice period, every WeCom member out, enterprise closed",
+    schedule=None,
+    start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    params=company_params(),
+    max_active_runs=50,
+    max_active_tasks=32,
+    tags=["offboarding", "wecom", "company"],
+    doc_md=__doc__,
+) as dag:
+    preflight = company.preflight()
+    legal = company.legal_representative_steps()
+    notice = company.dissolution_notice()
+    members = company.offboard_all_members()
+    approve = company.approve_member_deletion()
+    closure = company.close_wecom_enterprise()
+    deregistration = account_deregistration(
+        userid="{{ params.admin_userid }}",
+        name="the admin {{ params.admin_userid }} of {{ params.company_name }}",
+        owner=company.LEGAL_REPRESENTATIVE,
+        requested="{{ params.deregister_admin_account }}",
+    )
+    close = company.close_case()
+
+    preflight.eligible >> [legal, notice]
+    [legal, notice] >> members.plan >> approve >> members.batches
+    members.summary >> deregistration.guide
+    # The guide goes out while the admin still has an enterprise to receive it; then the closure.
+    deregistration.group.children[f"{GROUP}.send_deregistration_guide"] >> closure
+    members.summary >> closure >> deregistration.submission
+    deregistration.group >> close

@@ -1,0 +1,128 @@
+"""A real Airflow (``airflow standalone``, SQLite, LocalExecutor) with the repository's DAGs and plugin,
+three WeCom sandboxes in rehearsal time, and a responder that answers the human steps as the people
+assigned to them — the production code path, nothing bypassed.
+
+Sandboxes: ``main`` (most cases), ``faulty`` (20 % injected transient faults) and ``dryrun`` (so its
+stats show the dry run alone). Every case is triggered once when the module's fixture starts, so the
+cases run concurrently; each test then waits for its own case and checks WeCom's state afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TIME_SCALE = 86400  # a legal day per second
+USERS = ["admin", "hr", "approver", "lisi", "sunqi", "zhouba", "bigsales", "zhaoliu"]
+
+
+def wecom_connection(sandbox: Any) -> str:
+    return json.dumps(
+        {
+            "conn_type": "wecom",
+            "host": sandbox.base_url,
+            "login": sandbox.corpid,
+            "password": sandbox.secret,
+            "extra": {
+                "contact_secret": sandbox.secret,
+                "customer_secret": sandbox.secret,
+                "agent_id": sandbox.agent_id,
+                "app_chat_ids": ["chat_sales_weekly", "chat_other_app"],
+                "leavers_department_id": 99,
+            },
+        }
+    )
+
+
+@dataclass
+class Rehearsal:
+    airflow: Any
+    sandboxes: dict[str, Any]
+    data_dir: Path
+    responder: Any
+
+    def api(self, user: str = "admin") -> Any:
+        return self.airflow.api(user)
+
+    def case_dir(self, case_id: str) -> Path:
+        return self.data_dir / "cases" / case_id
+
+    def ledger(self, case_id: str) -> list[dict[str, Any]]:
+        path = self.case_dir(case_id) / "evidence" / "ledger.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def task_states(self, dag_id: str, run_id: str) -> dict[str, str]:
+        return {ti["task_id"]: ti["state"] for ti in self.api().list_task_instances(dag_id, run_id)}
+
+    def failure_report(self, dag_id: str, run_id: str) -> str:
+        """The tasks that did not succeed, with the last error line of each one's log."""
+        lines = []
+        for ti in self.api().list_task_instances(dag_id, run_id):
+            if ti["state"] in ("failed", "upstream_failed", "up_for_retry"):
+                logs = sorted((self.airflow.logs_dir / f"dag_id={dag_id}" / f"run_id={run_id}"
+                               / f"task_id={ti['task_id']}").glob("attempt=*.log"))
+                errors = [line for path in logs for line in path.read_text(errors="replace").splitlines()
+                          if '"level":"error"' in line]
+                lines.append(f"{ti['task_id']}: {ti['state']}: {errors[-1][:1500] if errors else ''}")
+        return "\n".join(lines)
+
+    def wait(self, dag_id: str, run_id: str, timeout: float = 900) -> dict[str, Any]:
+        return self.api().wait_for_dag_run(
+            dag_id, run_id, states=("success", "failed"), timeout=timeout, poll_interval=2.0
+        )
+
+
+@pytest.fixture(scope="package")
+def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
+    from offboarding.rehearsal import Responder
+    from offboarding.sandbox.testing import running_sandbox
+    from offboarding.testing.airflow import running_airflow
+
+    data_dir = tmp_path_factory.mktemp("offboarding-data")
+    with ExitStack() as stack:
+        sandboxes = {
+            name: stack.enter_context(running_sandbox(seed="default", time_scale=TIME_SCALE))
+            for name in ("main", "faulty", "dryrun")
+        }
+        env = {
+            "AIRFLOW_CONN_WECOM_DEFAULT": wecom_connection(sandboxes["main"]),
+            "AIRFLOW_CONN_WECOM_FAULTY": wecom_connection(sandboxes["faulty"]),
+            "AIRFLOW_CONN_WECOM_DRYRUN": wecom_connection(sandboxes["dryrun"]),
+            "OFFBOARDING_DATA_DIR": str(data_dir),
+            "OFFBOARDING_TOKEN_CACHE_URL": f"file://{data_dir}/token-cache",
+            "OFFBOARDING_INCLUDE_DIR": str(REPO / "include"),
+            "AIRFLOW__CORE__PARALLELISM": "6",
+        }
+        airflow = stack.enter_context(
+            running_airflow(
+                REPO / "dags",
+                users=",".join(f"{u}:{'admin' if u == 'admin' else 'user'}" for u in USERS),
+                extra_env=env,
+            )
+        )
+        responder = Responder(
+            airflow.api_url,
+            dict(airflow.passwords),
+            sandboxes={
+                "wecom_default": sandboxes["main"].base_url,
+                "wecom_faulty": sandboxes["faulty"].base_url,
+                "wecom_dryrun": sandboxes["dryrun"].base_url,
+            },
+            overrides={"offboard-disabled01": {"approve_deletion": "Reject"}},
+        )
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=responder.run, args=(stop,), kwargs={"poll_seconds": 1.0}, daemon=True
+        )
+        thread.start()
+        stack.callback(thread.join, 30)
+        stack.callback(stop.set)
+        yield Rehearsal(airflow=airflow, sandboxes=sandboxes, data_dir=data_dir, responder=responder)

@@ -1,0 +1,525 @@
+"""Offboarding every member of a corp in batches, against a WeCom sandbox seeded with 2,000 members.
+
+The tasks of ``offboard_all_members`` are run by calling ``execute(context)`` (not through Airflow), one
+batch after the other, against a dedicated sandbox (seed ``members:2000``: members ``u000001`` …
+``u002000`` with 3 customers and one customer group each, plus ``zhangsan`` (creator, admin),
+``admin01`` and ``admin02`` (admins)). What happened is read back from the sandbox's control API
+(``/sandbox/users``, ``/sandbox/stats``, ``/sandbox/state``) and from the backup folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+
+from offboarding.backup.manifest import BackupManifest, load_manifest
+from offboarding.backup.storage import BackupStore
+from offboarding.backup.verification import verify
+from offboarding.evidence.ledger import EvidenceLedger
+from offboarding.operators.company_member_progress import BatchProgress, progress_path
+from offboarding.operators.company_member_summary import OUTCOMES_CSV_PATH, SummariseMemberOffboardingOperator
+from offboarding.operators.company_members import (
+    BATCH_TASK_ID,
+    LEADERS,
+    PLAN_SUMMARY_KEY,
+    PLAN_TASK_ID,
+    OffboardMemberBatchOperator,
+    PlanMemberBatchesOperator,
+)
+from offboarding.operators.handover import china_today
+from offboarding.operators.members import (
+    BATCH_SIZE,
+    PLAN_PATH,
+    WECOM_CALLS_PER_MINUTE_PER_API,
+    calls_per_second_share,
+    load_plan,
+)
+from offboarding.sandbox.testing import running_sandbox
+from offboarding.wecom import Contacts, WeComClient
+
+MEMBERS = 2000
+SEED = f"members:{MEMBERS}"
+CASE_ID = "dissolve-91350100M000100Y43"
+ADMINS = ["zhangsan", "admin01", "admin02"]
+BATCHDELETE = "/cgi-bin/user/batchdelete"
+USER_DELETE = "/cgi-bin/user/delete"
+
+
+class SimulatedCrash(Exception):
+    """Stands for the worker process dying in the middle of a batch."""
+
+
+@pytest.fixture(scope="module")
+def corp_server() -> Iterator[Any]:
+    with running_sandbox(seed=SEED) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def corp(corp_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A fresh 2,000-member corp; ``wecom_default`` points at it and names its admins."""
+    corp_server.control.reset(seed=SEED)
+    conn = {
+        "conn_type": "wecom",
+        "host": corp_server.base_url,
+        "login": corp_server.corpid,
+        "password": corp_server.secret,
+        "extra": {
+            "contact_secret": corp_server.secret,
+            "customer_secret": corp_server.secret,
+            "agent_id": corp_server.agent_id,
+            "admin_userids": ADMINS,
+        },
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_WECOM_DEFAULT", json.dumps(conn))
+    return corp_server
+
+
+class CompanyRun:
+    """Runs the member tasks of one company case the way the DAG would, sharing one XCom store."""
+
+    def __init__(self, params: dict[str, Any], make_context: Any) -> None:
+        self.params = params
+        self.make_context = make_context
+        self.ti: Any = None
+        self.store = BackupStore(params["backup_target"])
+        self.ledger = EvidenceLedger(self.store, CASE_ID)
+
+    def context(self, task_id: str) -> dict[str, Any]:
+        context = self.make_context(self.params, task_id=task_id, run_id=CASE_ID, ti=self.ti)
+        self.ti = context["ti"]
+        return context
+
+    def plan(self) -> list[dict[str, Any]]:
+        return PlanMemberBatchesOperator(task_id="plan_member_batches").execute(self.context(PLAN_TASK_ID))
+
+    def approve(self, action: str = "approval.approved") -> None:
+        """What ApproveDeletionOperator records when the approver answers."""
+        self.ledger.append(action, actor="approver", step="approve_member_deletion", key=CASE_ID)
+
+    def leader_batch(self) -> dict[str, Any]:
+        plan = load_plan(self.store, CASE_ID)
+        assert plan is not None
+        return plan.leader_batches[0].to_xcom()
+
+    def batch(self, batch: dict[str, Any] | str, **kwargs: Any) -> dict[str, Any]:
+        operator = OffboardMemberBatchOperator(task_id="offboard_member_batch", batch=batch, **kwargs)
+        return operator.execute(self.context(BATCH_TASK_ID))
+
+    def summarise(self) -> dict[str, Any]:
+        operator = SummariseMemberOffboardingOperator(task_id="summarise_member_offboarding")
+        return operator.execute(self.context("offboard_all_members.summarise_member_offboarding"))
+
+    def members_of(self, batch: dict[str, Any]) -> list[str]:
+        plan = load_plan(self.store, CASE_ID)
+        assert plan is not None
+        return plan.members_of(batch["batch_id"])
+
+    def progress(self, batch: dict[str, Any]) -> BatchProgress:
+        return BatchProgress.load(self.store, CASE_ID, batch["batch_id"], self.members_of(batch))
+
+
+@pytest.fixture
+def company(tmp_path: Any, make_context: Any) -> Any:
+    """``company(**overrides)`` -> a CompanyRun for a valid company case backing up under ``tmp_path``."""
+
+    def build(**overrides: Any) -> CompanyRun:
+        params = {
+            "company_name": "示例科技有限公司",
+            "credit_code": "91350100M000100Y43",
+            "procedure": "general",
+            "legal_representative": "legal",
+            "finance_owner": "finance",
+            "approvers": ["approver"],
+            "successor_userid": "admin01",
+            "admin_userid": "admin02",
+            "deregister_admin_account": False,
+            "backup_target": str(tmp_path / "backups"),
+            "notify": {"webhook_conn_id": None, "userids": []},
+            "wecom_conn_id": "wecom_default",
+            "dry_run": False,
+            "time_scale": 1,
+        }
+        params.update(overrides)
+        return CompanyRun(params, make_context)
+
+    return build
+
+
+def stats(sandbox: Any) -> dict[str, Any]:
+    return sandbox.control.stats()
+
+
+def deletions(sandbox: Any) -> Counter[str]:
+    """How often each member was deleted, from the sandbox's record of every write."""
+    deleted: Counter[str] = Counter()
+    for write in stats(sandbox)["writes"]:
+        if write["path"] == BATCHDELETE:
+            deleted.update(write["summary"]["userids"])
+        elif write["path"] == USER_DELETE:
+            deleted[write["summary"]["userid"]] += 1
+    return deleted
+
+
+def calls(sandbox: Any, path: str) -> int:
+    return int(stats(sandbox)["calls"].get(f"/cgi-bin/{path}", 0))
+
+
+# -- planning -----------------------------------------------------------------------------------------
+
+
+def test_plan_lists_every_member_once_and_puts_the_leaders_last(corp: Any, company: Any) -> None:
+    run = company()
+    batches = run.plan()
+
+    regular = math.ceil(MEMBERS / BATCH_SIZE)
+    assert [b["batch_id"] for b in batches] == [f"batch-{n:04d}" for n in range(1, regular + 1)]
+    assert batches[6]["label"] == "batch 7/10 (members 1201–1400)"
+    plan = load_plan(run.store, CASE_ID)
+    assert plan is not None
+    order = [m for _, members in plan.batches for m in members]
+    assert len(order) == len(set(order)) == MEMBERS + len(ADMINS)
+    # Everyone else first; then the admins to delete; then the kept successor and admin.
+    assert order[-3:] == ["zhangsan", "admin01", "admin02"]
+    assert all(m.startswith("u") for m in order[:-3])
+    assert [b.label for b in plan.leader_batches] == [f"leaders 1/1 (members {MEMBERS + 1}–{MEMBERS + 3})"]
+    assert plan.kept.keys() == {"admin01", "admin02"}
+    summary = run.ti.xcom_pull(task_ids=PLAN_TASK_ID, key=PLAN_SUMMARY_KEY)
+    assert summary["members"] == MEMBERS + 3
+    assert summary["batches"] == regular
+    assert summary["to_delete"] == MEMBERS + 1
+    assert summary["admins_deleted_last"] == ["zhangsan"]
+    assert [e.action for e in run.ledger.entries()] == ["members.planned"]
+    # Planning only reads.
+    assert stats(corp)["write_calls"] == {}
+
+
+def test_plan_is_made_once_so_batches_never_shift(corp: Any, company: Any) -> None:
+    run = company()
+    first = run.plan()
+    # A member disappears from WeCom after planning (e.g. deleted by hand in the admin console).
+    Contacts(WeComClient(corp.corpid, corp.secret, base_url=corp.base_url)).delete_user("u000005")
+
+    assert run.plan() == first
+    assert "u000005" in run.members_of(first[0])
+    run.approve()
+    result = run.batch(first[0])
+    assert result["already_gone"] == 1 and result["offboarded"] == BATCH_SIZE - 1
+    assert run.progress(first[0]).outcome("u000005") == "already_gone"
+
+
+def test_plan_refuses_a_successor_who_is_not_a_member(corp: Any, company: Any) -> None:
+    run = company(successor_userid="nobody")
+
+    with pytest.raises(AirflowFailException, match="successor_userid: nobody is not a member"):
+        run.plan()
+    assert not run.store.exists(CASE_ID, PLAN_PATH)
+
+
+# -- one batch ----------------------------------------------------------------------------------------
+
+
+def test_a_batch_is_backed_up_handed_over_and_deleted(corp: Any, company: Any) -> None:
+    run = company()
+    batch = run.plan()[0]
+    run.approve()
+    members = run.members_of(batch)
+    corp.control.reset_stats()
+
+    result = run.batch(batch)
+
+    assert result["offboarded"] == len(members) == BATCH_SIZE
+    assert result["items_not_handed_over"] == 0
+    # The backup part: three files, a manifest that still verifies, every member in it.
+    manifest = BackupManifest.from_json(
+        run.store.read_bytes(CASE_ID, "members/batch-0001/backup-1/manifest.json")
+    )
+    assert verify(run.store, manifest).ok
+    profiles = (
+        run.store.read_bytes(CASE_ID, "members/batch-0001/backup-1/profiles.jsonl").decode().splitlines()
+    )
+    assert [json.loads(line)["userid"] for line in profiles] == members
+    customers = run.store.read_bytes(CASE_ID, "members/batch-0001/backup-1/customers.jsonl").decode()
+    assert len(customers.splitlines()) == 3 * BATCH_SIZE
+    # Customers and groups went to the successor; every member was deleted exactly once, in one call.
+    state = corp.control.state()
+    assert state["transfers"]["waiting"] == 3 * BATCH_SIZE
+    member = corp.control.user(members[0])
+    assert member["deleted"] is True
+    assert deletions(corp) == Counter(members)
+    assert calls(corp, "user/batchdelete") == 1
+    assert calls(corp, "externalcontact/transfer_customer") == BATCH_SIZE
+    assert calls(corp, "externalcontact/groupchat/onjob_transfer") == BATCH_SIZE // 100
+    # The evidence: the verified part, the deletion with the approval, the batch summary.
+    actions = [e.action for e in run.ledger.entries()]
+    assert actions[-3:] == ["backup.batch_verified", "members.deleted", "handover.member_batch"]
+    deleted = next(e for e in run.ledger.entries() if e.action == "members.deleted")
+    assert deleted.request["approved_by"] == "approver"
+    assert sorted(deleted.result["deleted"]) == sorted(members)
+
+
+def test_a_batch_refuses_to_start_without_an_approval(corp: Any, company: Any) -> None:
+    run = company()
+    batch = run.plan()[0]
+
+    with pytest.raises(AirflowFailException, match="not approved yet"):
+        run.batch(batch)
+    run.approve("approval.rejected")
+    with pytest.raises(AirflowFailException, match="rejected"):
+        run.batch(batch)
+    assert stats(corp)["write_calls"] == {}
+    assert not run.store.exists(CASE_ID, progress_path(batch["batch_id"]))
+
+
+def test_a_batch_retried_after_a_crash_redoes_only_what_is_left(corp: Any, company: Any) -> None:
+    run = company()
+    batch = run.plan()[1]
+    run.approve()
+    members = run.members_of(batch)
+    corp.control.reset_stats()
+    handed_over: list[str] = []
+
+    def crash_at_member_70(userid: str, step: str) -> None:
+        if step == "customers":
+            handed_over.append(userid)
+            if len(handed_over) == 70:
+                raise SimulatedCrash(f"worker died after {userid}")
+
+    with pytest.raises(SimulatedCrash):
+        run.batch(batch, after_member_step=crash_at_member_70)
+    assert calls(corp, "externalcontact/transfer_customer") == 70
+    assert deletions(corp) == Counter()
+
+    result = run.batch(batch)  # the retry
+
+    assert result["offboarded"] == BATCH_SIZE
+    # Not backed up again, no customer sent twice, every member deleted exactly once.
+    assert calls(corp, "user/get") == BATCH_SIZE
+    assert calls(corp, "externalcontact/transfer_customer") == BATCH_SIZE
+    assert deletions(corp) == Counter(members)
+    assert result["backup_parts"] == 1
+
+
+def test_members_wecom_refuses_to_read_are_not_deleted_until_backed_up(corp: Any, company: Any) -> None:
+    run = company()
+    batch = run.plan()[3]
+    run.approve()
+    members = run.members_of(batch)
+    corp.control.set_faults(errcodes={"40035": 0.05}, paths=["/cgi-bin/user/get"], seed=3)
+
+    with pytest.raises(AirflowFailException, match=r"member\(s\) could not be offboarded") as failed:
+        run.batch(batch)
+
+    progress = run.progress(batch)
+    refused = [m for m in members if progress.outcome(m) == "backup_failed"]
+    assert refused and refused[0] in str(failed.value)
+    assert all(corp.control.user(m)["deleted"] is False for m in refused)
+    assert all(progress.record(m).get("customers") is None for m in refused)  # nothing handed over
+    assert deletions(corp) == Counter(m for m in members if m not in refused)
+
+    corp.control.clear_faults()  # the ops engineer fixed what WeCom refused
+    result = run.batch(batch)
+
+    assert result["offboarded"] == BATCH_SIZE and result["backup_parts"] == 2
+    part2 = run.store.read_bytes(CASE_ID, f"members/{batch['batch_id']}/backup-2/profiles.jsonl").decode()
+    assert [json.loads(line)["userid"] for line in part2.splitlines()] == refused
+    assert deletions(corp) == Counter(members)
+
+
+def test_a_deletion_interrupted_after_the_call_is_not_sent_again(corp: Any, company: Any) -> None:
+    run = company()
+    batch = run.plan()[0]
+    run.approve()
+    members = run.members_of(batch)
+    wecom = Contacts(WeComClient(corp.corpid, corp.secret, base_url=corp.base_url))
+
+    def die_after_the_call(userid: str, step: str) -> None:
+        if step == "deletion_requested":
+            wecom.batch_delete(run.progress(batch).pending_deletion)  # the call went out ...
+            raise SimulatedCrash("... and the worker died before saving WeCom's answer")
+
+    with pytest.raises(SimulatedCrash):
+        run.batch(batch, after_member_step=die_after_the_call)
+    assert run.progress(batch).pending_deletion == members
+
+    result = run.batch(batch)
+
+    assert result["offboarded"] == BATCH_SIZE
+    assert calls(corp, "user/batchdelete") == 1  # the retry read WeCom first and found them gone
+    assert deletions(corp) == Counter(members)
+    assert run.progress(batch).pending_deletion == []
+
+
+def test_a_lost_answer_to_the_deletion_still_deletes_each_member_once(corp: Any, company: Any) -> None:
+    run = company()
+    batch = run.plan()[2]
+    run.approve()
+    members = run.members_of(batch)
+    corp.control.set_faults(apply_then_fail=1.0, paths=[BATCHDELETE], seed=7)
+
+    result = run.batch(batch)
+
+    assert result["offboarded"] == BATCH_SIZE
+    assert deletions(corp) == Counter(members)
+    assert {run.progress(batch).record(m)["deleted"] for m in members} <= {"deleted", "already_gone"}
+    assert stats(corp)["injected_faults"] >= 1  # the answer really was lost
+
+
+def test_the_creator_is_kept_and_the_kept_members_are_not_deleted(corp: Any, company: Any) -> None:
+    run = company()
+    run.plan()
+    run.approve()
+
+    result = run.batch(LEADERS)
+
+    assert result["kept"] == 3 and result["offboarded"] == 0
+    leaders = run.leader_batch()
+    progress = BatchProgress.load(run.store, CASE_ID, leaders["batch_id"], run.members_of(leaders))
+    assert progress.record("zhangsan")["kept"].startswith("creator (301005)")
+    assert progress.record("admin01")["kept"].startswith("successor")
+    assert progress.record("admin02")["kept"].startswith("admin")
+    assert deletions(corp) == Counter()
+    assert stats(corp)["errors"].get("301005", 0) >= 1
+
+
+def test_a_dry_run_batch_reads_and_backs_up_but_sends_no_write(corp: Any, company: Any) -> None:
+    run = company(dry_run=True)
+    batch = run.plan()[0]
+    run.approve()
+
+    result = run.batch(batch)
+
+    assert stats(corp)["write_calls"] == {}
+    assert corp.control.user(run.members_of(batch)[0])["deleted"] is False
+    assert result["backup_parts"] == 1  # the backup is real: a dry run shows what would be kept
+    planned = [e for e in run.ledger.entries() if e.action == "dry_run.planned"][-1]
+    paths = Counter(call["path"] for call in planned.request["calls"])
+    assert paths[BATCHDELETE] == 1
+    assert paths["/cgi-bin/externalcontact/transfer_customer"] == BATCH_SIZE
+
+
+def test_parallel_batches_share_wecom_rate_limit() -> None:
+    parallel = 4
+    rate = calls_per_second_share(parallel)
+    # Every process may burst one second's worth, then keeps its rate: within any clock minute the
+    # corp stays under WeCom's 10,000 calls per API (45009 beyond).
+    assert parallel * (rate * 60 + rate) < WECOM_CALLS_PER_MINUTE_PER_API
+    assert calls_per_second_share(1) == parallel * rate
+
+
+def test_summarise_refuses_while_batches_are_unfinished(corp: Any, company: Any) -> None:
+    run = company()
+    run.plan()
+
+    with pytest.raises(AirflowFailException, match=rf"{MEMBERS + 3} member\(s\) are not offboarded"):
+        run.summarise()
+
+
+# -- the whole corp -----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_every_member_of_2000_is_offboarded_once_at_the_batching_minimum(corp: Any, company: Any) -> None:
+    run = company()
+    batches = run.plan()
+    run.approve()
+
+    results = [run.batch(batch) for batch in batches]
+    leaders = run.batch(LEADERS)
+    summary = run.summarise()
+
+    assert sum(r["offboarded"] for r in results) == MEMBERS
+    assert leaders["offboarded"] == 0 and leaders["kept"] == 3
+    regular = [f"u{n:06d}" for n in range(1, MEMBERS + 1)]
+    assert deletions(corp) == Counter(regular)
+    # Call counts at the batching minimum: one batchdelete per batch (the leaders' batch tries the
+    # creator in one and falls back to user/delete for them), one customer handover per member,
+    # groups 100 a call, customers read 100 members a call.
+    assert calls(corp, "user/batchdelete") == len(batches) + 1
+    assert calls(corp, "user/delete") == 1
+    assert calls(corp, "externalcontact/transfer_customer") == MEMBERS
+    assert calls(corp, "externalcontact/groupchat/onjob_transfer") == math.ceil(MEMBERS / 100)
+    assert calls(corp, "user/get") == MEMBERS + 3 + 1  # every member once, the successor's check once
+    per_batch_reads = (BATCH_SIZE // 100) * math.ceil(100 * 3 / 100)
+    assert calls(corp, "externalcontact/batch/get_by_user") == len(batches) * per_batch_reads + 1
+    assert calls(corp, "externalcontact/resigned/transfer_customer") == 0
+    assert stats(corp)["errors"].get("45009", 0) == 0
+    # The summary, the per-member results and the whole backup.
+    assert summary["offboarded"] == MEMBERS and summary["kept"] == 3
+    assert summary["members_left_in_wecom"] == 3 and summary["unexpected_members_left"] == []
+    assert (
+        summary["done"]
+        == f"{MEMBERS} of {MEMBERS + 3} members offboarded, 3 kept until the enterprise is dissolved"
+    )
+    rows = list(
+        csv.DictReader(io.StringIO(run.store.read_bytes(CASE_ID, OUTCOMES_CSV_PATH).decode("utf-8-sig")))
+    )
+    assert len(rows) == MEMBERS + 3
+    assert Counter(row["outcome"] for row in rows) == {"offboarded": MEMBERS, "kept": 3}
+    assert verify(run.store, load_manifest(run.store, CASE_ID)).ok
+    summarised = [e for e in run.ledger.entries() if e.action == "members.summarised"]
+    assert summarised[-1].result["offboarded"] == MEMBERS
+    assert corp.control.state()["members"]["active"] == 3
+
+
+# -- the hand-written company: refusals, daily limits, the creator ------------------------------------
+
+
+def test_what_wecom_refuses_on_job_is_inherited_after_deletion_or_listed(
+    sandbox: Any, company: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default seed: lisi's wm_lisi_011 was transferred twice in 90 days (40128 on-job);
+    groupowner owns 305 customer groups, 5 more than one owner may hand to one new owner a day."""
+    conn = {
+        "conn_type": "wecom",
+        "host": sandbox.base_url,
+        "login": sandbox.corpid,
+        "password": sandbox.secret,
+        "extra": {
+            "contact_secret": sandbox.secret,
+            "customer_secret": sandbox.secret,
+            "admin_userids": ["zhangsan"],
+        },
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_WECOM_DEFAULT", json.dumps(conn))
+    run = company(successor_userid="wangwu", admin_userid="admin01")
+    batch = run.plan()[0]
+    run.approve()
+
+    result = run.batch(batch)
+    run.batch(LEADERS)
+    summary = run.summarise()
+
+    lisi = run.progress(batch).record("lisi")
+    assert lisi["customers"]["failed"]["wm_lisi_011"]["errcode"] == 40128
+    assert lisi["resigned"]["customers_started"] == 1  # inherited after the deletion instead
+    assert calls(sandbox, "externalcontact/resigned/transfer_customer") == 1
+    groupowner = run.progress(batch).record("groupowner")
+    assert groupowner["groups"]["started"] == 300
+    assert len(groupowner["resigned"]["deferred"]) == 5  # today's allowance is used up: listed
+    assert result["items_not_handed_over"] == 5
+    handover = next(e for e in run.ledger.entries() if e.action == "handover.member_batch")
+    assert sum(1 for item in handover.result["failed"] if item.get("status") == "deferred") == 5
+    assert summary["kept"] == 3  # wangwu (successor), admin01 (admin), zhangsan (creator)
+    assert summary["members_left_in_wecom"] == 3 and summary["unexpected_members_left"] == []
+    assert summary["items_not_handed_over"] == 5
+
+    # The next day (the calendar day is the one thing that cannot pass here), clearing the batch hands
+    # the deferred groups over and touches nothing else.
+    tomorrow = china_today() + dt.timedelta(days=1)
+    monkeypatch.setattr("offboarding.operators.company_members.china_today", lambda: tomorrow)
+    sandbox.control.reset_stats()
+    rerun = run.batch(batch)
+
+    assert rerun["items_not_handed_over"] == 0
+    assert run.progress(batch).record("groupowner")["resigned"]["groups_started"] == 5
+    assert stats(sandbox)["write_calls"] == {"/cgi-bin/externalcontact/groupchat/transfer": 1}
