@@ -64,3 +64,13 @@ def test_human_step_forms_have_valid_defaults(dagbag) -> None:
         for task in dag.tasks:
             if getattr(task, "params", None) and hasattr(task, "options"):
                 task.params.validate()
+
+
+def test_human_step_forms_carry_their_evidence_fields(dagbag) -> None:
+    """Every evidence field reaches the form; the DAG's own params never do."""
+    from offboarding.operators.human_step import HumanStepMixin
+
+    steps = [t for d in dagbag.dags.values() for t in d.tasks if isinstance(t, HumanStepMixin)]
+    assert len(steps) >= 10
+    for step in steps:
+        assert set(step.serialized_params) == set(step.evidence), step.task_id

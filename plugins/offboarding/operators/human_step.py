@@ -131,6 +131,9 @@ class HumanStepMixin:
 def _init_kwargs(evidence: Mapping[str, EvidenceField] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
     kwargs.setdefault("retries", 3)  # a bad answer fails the try; a retry asks again
     kwargs.setdefault("retry_delay", dt.timedelta(seconds=5))
+    # Airflow's defaults wrapper passes the DAG's params in ``params``; the form is the evidence
+    # fields only (the run's params still reach the task through its context).
+    kwargs.pop("params", None)
     params = {name: spec.to_param() for name, spec in (evidence or {}).items()}
     return {"params": params, **kwargs}
 
