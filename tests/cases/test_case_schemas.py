@@ -241,3 +241,11 @@ def test_airflow_trigger_form_refuses_the_same_cases(
 def test_airflow_trigger_form_accepts_the_valid_cases(airflow_form_verdicts: dict[str, str | None]) -> None:
     assert airflow_form_verdicts["valid person"] is None
     assert airflow_form_verdicts["valid company"] is None
+
+
+def test_deregistering_the_admin_needs_the_admin_named() -> None:
+    problems = validate_company_case({**COMPANY_BASE, "deregister_admin_account": True})
+    assert [(p.field, p.message) for p in problems] == [
+        ("admin_userid", "is required when deregister_admin_account is true")
+    ]
+    assert validate_company_case({**COMPANY_BASE, "deregister_admin_account": True, "admin_userid": "admin01"}) == []

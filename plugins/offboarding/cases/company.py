@@ -123,4 +123,6 @@ def validate_company_case(conf: Any, *, allow_unknown: bool = False) -> list[Fie
         problems.append(FieldProblem("credit_code", problem))
     if (problem := time_scale_problem(conf)) is not None:
         problems.append(problem)
+    if conf.get("deregister_admin_account") and not conf.get("admin_userid"):
+        problems.append(FieldProblem("admin_userid", "is required when deregister_admin_account is true"))
     return problems
