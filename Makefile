@@ -19,8 +19,17 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+## Debian packages the suite drives: headless Chromium for the cases-page screenshot test.
+SYSTEM_STAMP := $(VENV)/.system-packages
+$(SYSTEM_STAMP): | $(STAMP)
+	@if command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
+	else echo "make test needs Chromium: run 'sudo apt-get install chromium fonts-noto-cjk'" >&2; exit 1; fi
+	touch $@
+
 ## make test: create .venv from the lock and run the whole suite
-test: $(STAMP)
+test: $(STAMP) $(SYSTEM_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

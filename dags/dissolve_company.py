@@ -15,7 +15,9 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import DAG
 
+from offboarding.alerting import case_deadline_alert
 from offboarding.cases import company_params
+from offboarding.policy import get_policy
 from offboarding.workflows import company
 from offboarding.workflows.deregistration import GROUP, account_deregistration
 
@@ -29,6 +31,7 @@ with DAG(
     max_active_runs=50,
     max_active_tasks=32,
     tags=["offboarding", "wecom", "company"],
+    deadline=case_deadline_alert(get_policy().alerts.case_deadline("company")),
     doc_md=__doc__,
 ) as dag:
     preflight = company.preflight()

@@ -9,7 +9,9 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import DAG
 
+from offboarding.alerting import case_deadline_alert
 from offboarding.cases import person_params
+from offboarding.policy import get_policy
 from offboarding.workflows import person
 from offboarding.workflows.deregistration import account_deregistration
 
@@ -23,6 +25,7 @@ with DAG(
     max_active_runs=500,  # each case waits weeks (takeover, cooling-off): the default 16 would queue the 17th
     max_active_tasks=64,
     tags=["offboarding", "wecom"],
+    deadline=case_deadline_alert(get_policy().alerts.case_deadline("person")),
     doc_md=__doc__,
 ) as dag:
     preflight = person.preflight()

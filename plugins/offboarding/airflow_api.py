@@ -377,6 +377,17 @@ class AirflowApi:
             f"/api/v2/dags/{_segment(dag_id)}/dagRuns/{_segment(run_id)}/taskInstances", "task_instances"
         )
 
+    def get_xcom(
+        self, dag_id: str, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1
+    ) -> Any:
+        """One task's XCom value, deserialized (e.g. the legal deadlines a planning task computed)."""
+        path = (
+            f"/api/v2/dags/{_segment(dag_id)}/dagRuns/{_segment(run_id)}/taskInstances/"
+            f"{_segment(task_id)}/xcomEntries/{_segment(key)}"
+        )
+        response = self._request("GET", path, params={"map_index": map_index, "deserialize": "true"})
+        return response.json().get("value")
+
     # ------------------------------------------------------------------ human steps (HITL)
 
     def pending_human_steps(self, dag_id: str = "~", run_id: str = "~") -> list[dict[str, Any]]:

@@ -1,15 +1,64 @@
-"""The Airflow plugin: UI page, API and listeners of the offboarding product."""
+"""The Airflow plugin: the "Offboarding cases" page (a FastAPI app) and its places in the Airflow UI.
+
+Every Airflow process loads plugins (task processes too, for macros), but only the api-server
+serves the page: the app is imported on its first request, so a task start does not pay for
+FastAPI and the api-server's security modules.
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, ClassVar
+
 from airflow.plugins_manager import AirflowPlugin
 
-from offboarding.cases import register_format_checks
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-# The api-server validates trigger forms from the serialized DAG, without parsing DAG files: register
-# the credit-code check (GB 32100-2015 check character) here, where every component loads it.
-register_format_checks()
+
+class LazyAsgiApp:
+    """An ASGI app that imports ``module:attribute`` on first use and hands every call to it."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self._app: Any = None
+
+    def load(self) -> Any:
+        if self._app is None:
+            module, _, attribute = self.target.partition(":")
+            self._app = getattr(importlib.import_module(module), attribute)
+        return self._app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.load()(scope, receive, send)
+
+    def __repr__(self) -> str:
+        return f"LazyAsgiApp({self.target!r})"
 
 
 class OffboardingPlugin(AirflowPlugin):
     name = "offboarding"
+    fastapi_apps: ClassVar[list[dict[str, Any]]] = [
+        {
+            "app": LazyAsgiApp("offboarding.cases_page.app:app"),
+            "url_prefix": "/offboarding",
+            "name": "Offboarding cases",
+        }
+    ]
+    external_views: ClassVar[list[dict[str, Any]]] = [
+        {
+            "name": "Offboarding cases",
+            "href": "/offboarding/cases",
+            "destination": "nav",
+            "url_route": "offboarding-cases",
+            "category": "browse",
+        },
+        {
+            "name": "Offboarding case",
+            "href": "/offboarding/cases?dag_id={DAG_ID}&run_id={RUN_ID}",
+            "destination": "dag_run",
+            "url_route": "offboarding-case",
+        },
+    ]

@@ -127,10 +127,31 @@ class Alerts:
 
     reminder_interval_hours: int
     escalate_after_reminders: int
+    default_step_hours: int
+    legal_wait_grace_hours: int
+    person_case_days: int
+    company_case_days: int
 
     @property
     def reminder_interval(self) -> dt.timedelta:
         return dt.timedelta(hours=self.reminder_interval_hours)
+
+    @property
+    def default_step_duration(self) -> StepDuration:
+        """How long a step without a ``human_steps`` entry (an automatic task) may take."""
+        return StepDuration(self.default_step_hours, "hours")
+
+    def case_deadline(self, kind: str) -> dt.timedelta:
+        """How long a whole case (``person`` or ``company``) may stay open before its Deadline Alert."""
+        days = {"person": self.person_case_days, "company": self.company_case_days}
+        if kind not in days:
+            raise ValueError(f"kind must be one of {sorted(days)}, got {kind!r}")
+        return dt.timedelta(days=days[kind])
+
+    @property
+    def legal_wait_grace(self) -> dt.timedelta:
+        """How long after its legal deadline a wait may still be waiting before it counts as stalled."""
+        return dt.timedelta(hours=self.legal_wait_grace_hours)
 
 
 @dataclass(frozen=True)
@@ -255,7 +276,19 @@ def _read_policy(document: Mapping[str, Any], sources: tuple[str, ...]) -> Polic
         ),
         exmail=Exmail(**reader.fields("exmail", ("recycle_window_days",))),
         backup=Backup(**reader.fields("backup", ("retention_days",))),
-        alerts=Alerts(**reader.fields("alerts", ("reminder_interval_hours", "escalate_after_reminders"))),
+        alerts=Alerts(
+            **reader.fields(
+                "alerts",
+                (
+                    "reminder_interval_hours",
+                    "escalate_after_reminders",
+                    "default_step_hours",
+                    "legal_wait_grace_hours",
+                    "person_case_days",
+                    "company_case_days",
+                ),
+            )
+        ),
         human_steps=MappingProxyType(human_steps),
         sources=sources,
     )

@@ -166,7 +166,9 @@ def test_the_dag_file_only_wires_building_blocks() -> None:
         "__future__",
         "pendulum",
         "airflow.sdk",
+        "offboarding.alerting",
         "offboarding.cases",
+        "offboarding.policy",
         "offboarding.workflows",
         "offboarding.workflows.deregistration",
     }

@@ -21,7 +21,15 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 TIME_SCALE = 86400  # a legal day per second
-USERS = ["admin", "hr", "approver", "lisi", "sunqi", "zhouba", "bigsales", "zhaoliu"]
+USERS = ["admin", "hr", "approver", "lisi", "sunqi", "zhouba", "bigsales", "zhaoliu", "legal", "finance"]
+# Company sandboxes: a dissolving company deletes everyone, so it never shares a corp with other cases.
+SANDBOX_SEEDS = {
+    "main": "default",
+    "faulty": "default",
+    "dryrun": "default",
+    "company_big": "members:2000",
+    "company_small": "members:30",
+}
 
 
 def wecom_connection(sandbox: Any) -> str:
@@ -67,10 +75,20 @@ class Rehearsal:
         lines = []
         for ti in self.api().list_task_instances(dag_id, run_id):
             if ti["state"] in ("failed", "upstream_failed", "up_for_retry"):
-                logs = sorted((self.airflow.logs_dir / f"dag_id={dag_id}" / f"run_id={run_id}"
-                               / f"task_id={ti['task_id']}").glob("attempt=*.log"))
-                errors = [line for path in logs for line in path.read_text(errors="replace").splitlines()
-                          if '"level":"error"' in line]
+                logs = sorted(
+                    (
+                        self.airflow.logs_dir
+                        / f"dag_id={dag_id}"
+                        / f"run_id={run_id}"
+                        / f"task_id={ti['task_id']}"
+                    ).glob("attempt=*.log")
+                )
+                errors = [
+                    line
+                    for path in logs
+                    for line in path.read_text(errors="replace").splitlines()
+                    if '"level":"error"' in line
+                ]
                 lines.append(f"{ti['task_id']}: {ti['state']}: {errors[-1][:1500] if errors else ''}")
         return "\n".join(lines)
 
@@ -89,13 +107,16 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
     data_dir = tmp_path_factory.mktemp("offboarding-data")
     with ExitStack() as stack:
         sandboxes = {
-            name: stack.enter_context(running_sandbox(seed="default", time_scale=TIME_SCALE))
-            for name in ("main", "faulty", "dryrun")
+            name: stack.enter_context(running_sandbox(seed=seed, time_scale=TIME_SCALE))
+            for name, seed in SANDBOX_SEEDS.items()
         }
+        leaders = {"admin_userids": ["zhangsan", "admin01", "admin02"]}
         env = {
             "AIRFLOW_CONN_WECOM_DEFAULT": wecom_connection(sandboxes["main"]),
             "AIRFLOW_CONN_WECOM_FAULTY": wecom_connection(sandboxes["faulty"]),
             "AIRFLOW_CONN_WECOM_DRYRUN": wecom_connection(sandboxes["dryrun"]),
+            "AIRFLOW_CONN_WECOM_COMPANY_BIG": wecom_connection(sandboxes["company_big"], **leaders),
+            "AIRFLOW_CONN_WECOM_COMPANY_SMALL": wecom_connection(sandboxes["company_small"], **leaders),
             "OFFBOARDING_DATA_DIR": str(data_dir),
             "OFFBOARDING_TOKEN_CACHE_URL": f"file://{data_dir}/token-cache",
             "OFFBOARDING_INCLUDE_DIR": str(REPO / "include"),
@@ -115,8 +136,15 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
                 "wecom_default": sandboxes["main"].base_url,
                 "wecom_faulty": sandboxes["faulty"].base_url,
                 "wecom_dryrun": sandboxes["dryrun"].base_url,
+                "wecom_company_big": sandboxes["company_big"].base_url,
+                "wecom_company_small": sandboxes["company_small"].base_url,
             },
-            overrides={"offboard-disabled01": {"approve_deletion": "Reject"}},
+            overrides={
+                "offboard-disabled01": {"approve_deletion": "Reject"},
+                "dissolve-91350100M000100Y43": {
+                    "dissolution_notice.record_creditor_objections": "Objection received"
+                },
+            },
         )
         stop = threading.Event()
         thread = threading.Thread(

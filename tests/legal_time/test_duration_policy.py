@@ -32,6 +32,12 @@ def test_the_shipped_policy_holds_the_agreed_figures() -> None:
     assert policy.backup.retention_days == 1095
     assert policy.alerts.reminder_interval == dt.timedelta(hours=24)
     assert policy.alerts.escalate_after_reminders == 3
+    assert policy.alerts.default_step_duration.due(
+        dt.datetime(2026, 11, 24, 10, tzinfo=dt.UTC)
+    ) == dt.datetime(2026, 11, 24, 12, tzinfo=dt.UTC)
+    assert policy.alerts.legal_wait_grace == dt.timedelta(hours=1)
+    assert policy.alerts.case_deadline("person") == dt.timedelta(days=60)
+    assert policy.alerts.case_deadline("company") == dt.timedelta(days=180)
     assert policy.expected_duration("stop_social_insurance") == StepDuration(5, "working_days")
     assert policy.expected_duration("register_legal_representative_change") == StepDuration(30, "days")
     assert policy.sources == (str(SHIPPED),)

@@ -1,0 +1,108 @@
+"""What the watchdog looks at: the steps of open cases that are waiting or failed, as plain data.
+
+A :class:`WatchedStep` is one task instance of an offboarding DAG in a waiting state (running,
+deferred, awaiting_input, up_for_retry) or failed, with what the alert needs: the case, the owner,
+when it started waiting, when it was expected to be done (wall clock, rehearsal time scale
+applied) and a deep link into the Airflow UI. Building them needs Airflow's REST API
+(:mod:`offboarding.alerting.airflow_source`); judging them does not (:mod:`offboarding.alerting.decide`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from offboarding.cases import COMPANY_DAG_ID, company_case_id, person_case_id
+
+WAITING_STATES = ("running", "deferred", "awaiting_input", "up_for_retry")
+FAILED_STATE = "failed"
+WATCHED_STATES = (*WAITING_STATES, FAILED_STATE)
+
+HUMAN_STEP = "human step"
+LEGAL_WAIT = "legal wait"
+TASK = "task"
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    """The case a step belongs to, read from its DAG run's conf."""
+
+    case_id: str
+    kind: str  # "person" | "company"
+    subject: str  # "李四 (lisi)" or "某某有限公司 (91350100M000100Y43)"
+    webhook_conn_id: str | None = None
+    userids: tuple[str, ...] = ()
+    wecom_conn_id: str = "wecom_default"
+    time_scale: float = 1.0
+
+    @classmethod
+    def from_conf(cls, dag_id: str, run_id: str, conf: Mapping[str, Any] | None) -> CaseInfo:
+        """What the trigger form said; tolerant of partial confs (the run id stands in for the case id)."""
+        conf = dict(conf or {})
+        company = dag_id == COMPANY_DAG_ID or "credit_code" in conf
+        try:
+            case_id = company_case_id(conf) if company else person_case_id(conf)
+        except ValueError:
+            case_id = run_id
+        if company:
+            name, code = conf.get("company_name"), conf.get("credit_code")
+            subject = f"{name} ({code})" if name and code else str(name or code or run_id)
+        else:
+            name, userid = conf.get("display_name"), conf.get("userid")
+            subject = f"{name} ({userid})" if name and userid else str(name or userid or run_id)
+        notify = conf.get("notify") if isinstance(conf.get("notify"), Mapping) else {}
+        userids = notify.get("userids") or []
+        try:
+            scale = float(conf.get("time_scale") or 1)
+        except (TypeError, ValueError):
+            scale = 1.0
+        return cls(
+            case_id=case_id,
+            kind="company" if company else "person",
+            subject=subject,
+            webhook_conn_id=notify.get("webhook_conn_id") or None,
+            userids=tuple(str(u) for u in userids if isinstance(u, str) and u),
+            wecom_conn_id=str(conf.get("wecom_conn_id") or "wecom_default"),
+            time_scale=scale if scale >= 1 else 1.0,
+        )
+
+
+@dataclass(frozen=True)
+class WatchedStep:
+    """One task instance the watchdog judges."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    try_number: int
+    state: str
+    case: CaseInfo
+    kind: str = TASK  # HUMAN_STEP | LEGAL_WAIT | TASK
+    map_index: int = -1
+    started_at: dt.datetime | None = None
+    expected_by: dt.datetime | None = None  # wall clock; None: cannot tell, never judged stalled
+    owners: tuple[str, ...] = ()
+    link: str = ""
+    error: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The alert-state key: one per (dag_id, run_id, task_id, map_index, try)."""
+        return "|".join((self.dag_id, self.run_id, self.task_id, str(self.map_index), str(self.try_number)))
+
+    @property
+    def phase(self) -> str:
+        """The task group the step is in (``statutory_steps``), or ``""`` at the top level."""
+        return self.task_id.rpartition(".")[0]
+
+    @property
+    def step_id(self) -> str:
+        """The step's own id without its groups (``stop_social_insurance``)."""
+        return self.task_id.rpartition(".")[2]
+
+    @property
+    def failed(self) -> bool:
+        return self.state == FAILED_STATE

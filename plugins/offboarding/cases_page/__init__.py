@@ -1,0 +1,7 @@
+"""The "Offboarding cases" page: every case's phase, step, deadline, stall, owner, audit and evidence.
+
+:mod:`~offboarding.cases_page.query` (one SELECT per page), :mod:`~offboarding.cases_page.cases`
+(rows → cases), :mod:`~offboarding.cases_page.render` (HTML), :mod:`~offboarding.cases_page.app`
+(the FastAPI app the plugin mounts at ``/offboarding``), :mod:`~offboarding.cases_page.synthetic`
+(10,000 synthetic cases for the benchmark).
+"""

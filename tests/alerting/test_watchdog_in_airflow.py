@@ -1,0 +1,118 @@
+"""The whole stalled-step loop in a real Airflow: a human step left unanswered, the watchdog DAG every 6 s.
+
+Exactly one first alert once the step is past due, a reminder later, nothing after it is answered.
+Time is compressed 600x through the case's ``time_scale`` (the step is due "1 hour" = 6 s after it
+parks; reminders "hourly" = every 6 s).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_airflow import DAG_ID, STEP, case_conf, e2e_airflow, task_state, wait_for
+
+pytestmark = [pytest.mark.airflow, pytest.mark.slow]
+
+
+def _messages_about(sandbox: Any, case_id: str) -> list[dict[str, Any]]:
+    return [m for m in sandbox.control.webhook_messages() if case_id in m["content"]]
+
+
+def _at(message: dict[str, Any]) -> dt.datetime:
+    return dt.datetime.fromisoformat(message["at"].replace("Z", "+00:00"))
+
+
+def _finished_watchdog_runs_started_after(airflow: Any, moment: dt.datetime) -> list[dict[str, Any]]:
+    with airflow.api() as api:
+        runs = api.list_dag_runs("offboarding_watchdog")
+    return [
+        r
+        for r in runs
+        if r.get("state") in ("success", "failed")
+        and r.get("start_date")
+        and dt.datetime.fromisoformat(r["start_date"].replace("Z", "+00:00")) > moment
+    ]
+
+
+def test_one_alert_then_reminders_then_silence_once_answered(sandbox: Any, tmp_path: Path) -> None:
+    airflow, data = e2e_airflow(sandbox)
+    run_id = "offboard-e2e_alert"
+    with airflow.api() as api:
+        api.trigger_dag_run(DAG_ID, run_id, case_conf("e2e_alert", tmp_path / "backups"))
+
+    wait_for(lambda: task_state(airflow, run_id) == "awaiting_input", 120, "the human step to park", airflow)
+    parked = time.monotonic()
+
+    first = wait_for(lambda: _messages_about(sandbox, run_id), 120, "the first robot alert", airflow)
+    assert len(first) == 1
+    assert "Offboarding step stalled" in first[0]["content"]
+    assert "`statutory_steps › stop_social_insurance`" in first[0]["content"]
+    assert "Owner: hr_wang" in first[0]["content"]
+    assert f"/dags/{DAG_ID}/runs/{run_id}/tasks/{STEP}/required_actions" in first[0]["content"]
+
+    reminded = wait_for(
+        lambda: [m for m in _messages_about(sandbox, run_id) if "Reminder #" in m["content"]],
+        120,
+        "a reminder",
+        airflow,
+    )
+    stalled_alerts = [
+        m for m in _messages_about(sandbox, run_id) if "Offboarding step stalled" in m["content"]
+    ]
+    assert len(stalled_alerts) == 1  # the first alert is never repeated, only reminded
+    assert _at(reminded[0]) > _at(first[0])
+
+    time.sleep(max(0.0, 3.0 - (time.monotonic() - parked)))  # trap 11: never answer within 3 s of parking
+    with airflow.api("hr_wang") as api:
+        api.answer_human_step(DAG_ID, run_id, STEP, ["Done"])
+    answered_at = dt.datetime.now(dt.UTC)
+    wait_for(lambda: task_state(airflow, run_id) == "success", 120, "the answered step to finish", airflow)
+
+    settled = wait_for(
+        lambda: sorted(
+            _finished_watchdog_runs_started_after(airflow, answered_at), key=lambda r: r["end_date"]
+        ),
+        120,
+        "a watchdog round that started after the answer",
+        airflow,
+    )
+    quiet_from = dt.datetime.fromisoformat(settled[0]["end_date"].replace("Z", "+00:00"))
+    wait_for(
+        lambda: len(_finished_watchdog_runs_started_after(airflow, quiet_from)) >= 2,
+        120,
+        "two more watchdog rounds",
+        airflow,
+    )
+    late = [m for m in _messages_about(sandbox, run_id) if _at(m) > quiet_from]
+    assert late == []
+    state = (data / "alerts" / "state.json").read_text()
+    assert run_id not in state  # forgotten once the step moved
+
+
+def test_a_failed_step_is_alerted_once_with_its_error(sandbox: Any, tmp_path: Path) -> None:
+    airflow, _ = e2e_airflow(sandbox)
+    run_id = "offboard-e2e_failed"
+    conf = case_conf("e2e_failed", tmp_path / "backups") | {
+        "hr_owner": ""
+    }  # nobody to answer: the step fails
+    with airflow.api() as api:
+        api.trigger_dag_run(DAG_ID, run_id, conf)
+    wait_for(lambda: task_state(airflow, run_id) == "failed", 120, "the step to fail", airflow)
+    failed_at = dt.datetime.now(dt.UTC)
+
+    [alert] = wait_for(lambda: _messages_about(sandbox, run_id), 120, "the failure alert", airflow)
+    assert "Offboarding step FAILED" in alert["content"]
+    assert "no owner: the trigger form must name who answers this step" in alert["content"]
+
+    wait_for(
+        lambda: len(_finished_watchdog_runs_started_after(airflow, _at(alert))) >= 2,
+        120,
+        "two more watchdog rounds",
+        airflow,
+    )
+    assert len(_messages_about(sandbox, run_id)) == 1  # never repeated
+    assert _at(alert) > failed_at - dt.timedelta(seconds=1)
