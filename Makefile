@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint demo sandbox bench lock clean
+.PHONY: install test test-rehearsal lint demo sandbox bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
@@ -28,10 +28,15 @@ $(SYSTEM_STAMP): | $(STAMP)
 	else echo "make test needs Chromium: run 'sudo apt-get install chromium fonts-noto-cjk'" >&2; exit 1; fi
 	touch $@
 
-## make test: create .venv from the lock and run the whole suite
+## make test: create .venv from the lock and run the suite (unit, sandbox, operators, real-Airflow tests)
+## The long rehearsals (whole DAG runs, the demo, the distributed topology) run with `make test-rehearsal`.
+REHEARSALS := tests/e2e tests/distributed tests/demo
 test: $(STAMP) $(SYSTEM_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(addprefix --ignore=,$(REHEARSALS)) $(PYTEST_ARGS)
+
+test-rehearsal: $(STAMP) $(SYSTEM_STAMP)
+	$(BIN)/python -m pytest $(REHEARSALS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -42,8 +42,9 @@ with DAG(
     )
     close = person.close_case()
 
-    preflight >> backup >> handover >> approve >> deletion
-    approve >> deregistration.guide  # the guide goes out while the person can still receive it
+    preflight >> backup >> handover >> approve >> deregistration.guide
+    # The guide goes out while the person can still receive app messages; only then the deletion.
+    deregistration.guide_sent >> deletion
     [deletion, statutory] >> deregistration.submission  # statutory steps block only the deregistration
     preflight >> statutory
     deregistration.group >> close

@@ -37,6 +37,7 @@ EXPECTED_TASKS = {
     "close_wecom_enterprise",
     "account_deregistration.choose_deregistration",
     "account_deregistration.deregistration_not_requested",
+    "account_deregistration.guide_sent_or_not_needed",
     "account_deregistration.send_deregistration_guide",
     "account_deregistration.record_submission",
     "account_deregistration.plan_deadlines",

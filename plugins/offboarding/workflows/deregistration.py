@@ -42,6 +42,7 @@ class DeregistrationGroup:
     group: TaskGroup
     guide: object  # the branch that decides and sends the guide: wire it before the deletion
     submission: object  # record_submission: wire what must be finished before it upstream
+    guide_sent: object  # joins "guide sent" and "not requested": wire the deletion after it
 
 
 def account_deregistration(*, userid: str, name: str, owner: str, requested: str) -> DeregistrationGroup:
@@ -141,8 +142,14 @@ def account_deregistration(*, userid: str, name: str, owner: str, requested: str
             doc_md=docs.DEREGISTRATION_DONE,
         )
 
+        guide_sent = EmptyOperator(
+            task_id="guide_sent_or_not_needed",
+            trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
+            doc_md=docs.GUIDE_SENT,
+        )
         choose >> [guide, not_requested]
+        [guide, not_requested] >> guide_sent
         guide >> submission >> plan >> review >> [cooling, rejection]
         cooling >> outcome >> [verify, revocation]
         [not_requested, rejection, revocation, verify] >> done
-    return DeregistrationGroup(group=group, guide=choose, submission=submission)
+    return DeregistrationGroup(group=group, guide=choose, submission=submission, guide_sent=guide_sent)

@@ -455,3 +455,8 @@ closure), and so is the creator (WeCom refuses to delete the creator: 301005).
 
 *If it fails*: as for a member batch: fix what the log says, then clear this task.
 """
+
+GUIDE_SENT = """
+**Guide sent (or not needed)** — the member is deleted only after this: a deleted member can no longer
+receive the deregistration guide by app message.
+"""

@@ -1,0 +1,49 @@
+"""The part of Airflow's task context the offboarding operators read, for running them by ``execute()``.
+
+Benches run operators the way tests/operators do: ``operator.execute(context)`` against the sandbox over
+HTTP, with params, dag_run, run_id and a task instance whose XCom lives in memory (one per case, so a
+later task reads what an earlier one pushed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+
+@dataclass
+class MemoryTaskInstance:
+    """XCom kept in memory, keyed like Airflow's: (task_id, key)."""
+
+    task_id: str = "task"
+    xcoms: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcoms[(self.task_id, key)] = value
+
+    def xcom_pull(self, task_ids: str | None = None, key: str = "return_value") -> Any:
+        return self.xcoms.get((task_ids or self.task_id, key))
+
+
+def task_context(
+    params: dict[str, Any], *, task_id: str, run_id: str, ti: MemoryTaskInstance
+) -> dict[str, Any]:
+    """A context for ``task_id`` of the run ``run_id`` (the task instance is reused across tasks)."""
+    ti.task_id = task_id
+    return {
+        "params": params,
+        "dag_run": SimpleNamespace(run_id=run_id, triggering_user_name="bench", conf=params),
+        "ti": ti,
+        "task_instance": ti,
+        "run_id": run_id,
+    }
+
+
+def run_task(
+    operator: Any, params: dict[str, Any], *, task_id: str, run_id: str, ti: MemoryTaskInstance
+) -> Any:
+    """``operator.execute(context)``; the return value is kept as the task's XCom like Airflow does."""
+    result = operator.execute(task_context(params, task_id=task_id, run_id=run_id, ti=ti))
+    ti.xcoms[(task_id, "return_value")] = result
+    return result
