@@ -81,7 +81,7 @@ def test_webhook_unknown_key_and_size_limits(sandbox) -> None:
 def test_webhook_rate_limit_20_per_minute(sandbox) -> None:
     import time
 
-    if time.time() % 60 > 50:
+    if time.time() % 60 > 35:  # keep the 22 calls inside one wall-clock minute, even on a loaded machine
         time.sleep(60 - time.time() % 60 + 0.1)
     codes = [_robot(sandbox, {"msgtype": "text", "text": {"content": f"m{i}"}})["errcode"] for i in range(22)]
     assert codes[:20] == [0] * 20
