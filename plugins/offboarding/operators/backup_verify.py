@@ -139,22 +139,29 @@ class VerifyBackupManifestOperator(CaseOperator):
         problems = [f"missing {item.path}" for item in report.missing] + [
             f"different {item.path} ({item.detail})" for item in report.mismatched
         ]
-        record_evidence(
-            case,
-            self.task_id,
-            FAILED_ACTION,
-            key=report.manifest_sha256,
-            request={"manifest": MANIFEST_PATH},
-            result={
-                "manifest_sha256": report.manifest_sha256,
-                "problems": problems,
-                "summary": report.summary_text(),
-            },
-        )
+        record_failed_verification(case, self.task_id, report, problems)
         raise AirflowFailException(
             f"the backup of {userid} did not verify: {len(problems)} problem(s): {'; '.join(problems)}. "
             "Clear the backup group to back up again; deletion stays blocked until a backup verifies."
         )
+
+
+def record_failed_verification(
+    case: Case, task_id: str, report: VerificationReport, problems: list[str]
+) -> None:
+    """Ledger entry for a backup that did not verify (never ``backup.verified``)."""
+    record_evidence(
+        case,
+        task_id,
+        FAILED_ACTION,
+        key=report.manifest_sha256,
+        request={"manifest": MANIFEST_PATH},
+        result={
+            "manifest_sha256": report.manifest_sha256,
+            "problems": problems,
+            "summary": report.summary_text(),
+        },
+    )
 
 
 _XCOM_KEYS = ("summary", "manifest_sha256", "files", "bytes", "retention_until", "not_exported")

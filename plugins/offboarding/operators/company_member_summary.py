@@ -26,7 +26,7 @@ from offboarding.operators.backup_common import (
     jsonl_chunks,
     record_evidence,
 )
-from offboarding.operators.backup_verify import FAILED_ACTION, VERIFIED_ACTION
+from offboarding.operators.backup_verify import VERIFIED_ACTION, record_failed_verification
 from offboarding.operators.base import Case, CaseOperator
 from offboarding.operators.company_member_backup import load_part_manifest, part_manifest_entry
 from offboarding.operators.company_member_progress import KEPT, MEMBER_FAILURES, PENDING, BatchProgress
@@ -177,18 +177,7 @@ class SummariseMemberOffboardingOperator(CaseOperator):
         report = verify(case.store, load_manifest(case.store, case.case_id))
         if not report.ok:
             problems = [i.path for i in (*report.missing, *report.mismatched)]
-            record_evidence(
-                case,
-                self.task_id,
-                FAILED_ACTION,
-                key=report.manifest_sha256,
-                request={"manifest": MANIFEST_PATH},
-                result={
-                    "manifest_sha256": report.manifest_sha256,
-                    "problems": problems,
-                    "summary": report.summary_text(),
-                },
-            )
+            record_failed_verification(case, self.task_id, report, problems)
             raise AirflowFailException(
                 f"the members' backup does not verify any more: {', '.join(problems[:10])}; restore those files "
                 "from the storage's versions, then clear this task"
