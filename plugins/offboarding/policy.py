@@ -155,6 +155,23 @@ class Alerts:
 
 
 @dataclass(frozen=True)
+class TaskRetries:
+    """How an automatic task is retried after a failure a retry can fix (a lost worker, WeCom down)."""
+
+    retries: int
+    first_delay_seconds: int
+    max_delay_minutes: int
+
+    @property
+    def first_delay(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.first_delay_seconds)
+
+    @property
+    def max_delay(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.max_delay_minutes)
+
+
+@dataclass(frozen=True)
 class Policy:
     """The whole duration policy, validated. Obtain it with :func:`get_policy` or :func:`load_policy`."""
 
@@ -165,6 +182,7 @@ class Policy:
     exmail: Exmail
     backup: Backup
     alerts: Alerts
+    task_retries: TaskRetries
     human_steps: Mapping[str, StepDuration]
     sources: tuple[str, ...] = ()
 
@@ -226,6 +244,7 @@ def _read_policy(document: Mapping[str, Any], sources: tuple[str, ...]) -> Polic
         "exmail",
         "backup",
         "alerts",
+        "task_retries",
         "human_steps",
     )
     unknown = sorted(str(k) for k in document if k not in sections)
@@ -288,6 +307,9 @@ def _read_policy(document: Mapping[str, Any], sources: tuple[str, ...]) -> Polic
                     "company_case_days",
                 ),
             )
+        ),
+        task_retries=TaskRetries(
+            **reader.fields("task_retries", ("retries", "first_delay_seconds", "max_delay_minutes"))
         ),
         human_steps=MappingProxyType(human_steps),
         sources=sources,

@@ -38,6 +38,9 @@ def test_the_shipped_policy_holds_the_agreed_figures() -> None:
     assert policy.alerts.legal_wait_grace == dt.timedelta(hours=1)
     assert policy.alerts.case_deadline("person") == dt.timedelta(days=60)
     assert policy.alerts.case_deadline("company") == dt.timedelta(days=180)
+    assert policy.task_retries.retries == 3
+    assert policy.task_retries.first_delay == dt.timedelta(seconds=30)
+    assert policy.task_retries.max_delay == dt.timedelta(minutes=10)
     assert policy.expected_duration("stop_social_insurance") == StepDuration(5, "working_days")
     assert policy.expected_duration("register_legal_representative_change") == StepDuration(30, "days")
     assert policy.sources == (str(SHIPPED),)

@@ -7,7 +7,7 @@ from typing import Any
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import Context
 
-from offboarding.operators.base import Case
+from offboarding.operators.base import Case, with_retry_defaults
 from offboarding.operators.human_step import _users
 
 APPROVAL_BODY = """
@@ -31,7 +31,7 @@ class ApproveDeletionOperator(ApprovalOperator):
     def __init__(self, *, approvers: str = "{{ params.approvers | join(',') }}", **kwargs: Any) -> None:
         kwargs.setdefault("subject", "Approve deleting {{ params.display_name }} ({{ params.userid }})")
         kwargs.setdefault("body", APPROVAL_BODY)
-        super().__init__(**kwargs)
+        super().__init__(**with_retry_defaults(kwargs))  # an answer lost in a race asks again
         self.approvers = approvers
 
     def execute(self, context: Context) -> Any:

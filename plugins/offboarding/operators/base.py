@@ -82,15 +82,41 @@ def _backup_key() -> bytes | None:
     return key_from_text(conn.password) if conn.password else None
 
 
+def with_retry_defaults(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The policy's retries (``task_retries``) for a task that does not set its own.
+
+    Every offboarding step is safe to re-run (it reads WeCom and the ledger before it acts), so a
+    lost worker or an unreachable WeCom costs a retry, not the case. Failures a retry cannot fix
+    raise ``AirflowFailException`` and skip the retries.
+    """
+    from offboarding.policy import get_policy
+
+    retry = get_policy().task_retries
+    kwargs.setdefault("retries", retry.retries)
+    kwargs.setdefault("retry_delay", retry.first_delay)
+    kwargs.setdefault("retry_exponential_backoff", True)
+    kwargs.setdefault("max_retry_delay", retry.max_delay)
+    return kwargs
+
+
 class CaseOperator(BaseOperator):
-    """Base for offboarding tasks: gives ``run(case, context)`` the case and a WeCom hook."""
+    """Base for offboarding tasks: gives ``run(case, context)`` the case and a WeCom hook.
+
+    Retried per the policy's ``task_retries`` unless the task sets its own retries.
+    """
 
     ui_color = "#e8f4ea"
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**with_retry_defaults(kwargs))
+
     def execute(self, context: Context) -> Any:
+        from offboarding.operators.backup_common import config_errors_fail_the_task
+
         case = Case.from_context(context)
         self._case = case
-        result = self.run(case, context)
+        with config_errors_fail_the_task():  # a wrong secret or IP allow-list: retrying cannot help
+            result = self.run(case, context)
         if case.dry_run and "hook" in self.__dict__:
             planned = self.hook.planned_calls()
             if planned:

@@ -22,7 +22,7 @@ from typing import Any
 from airflow.providers.standard.operators.hitl import HITLBranchOperator, HITLOperator
 from airflow.sdk import Context, Param
 
-from offboarding.operators.base import Case
+from offboarding.operators.base import Case, with_retry_defaults
 
 
 @dataclass(frozen=True)
@@ -129,8 +129,7 @@ class HumanStepMixin:
 
 
 def _init_kwargs(evidence: Mapping[str, EvidenceField] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
-    kwargs.setdefault("retries", 3)  # a bad answer fails the try; a retry asks again
-    kwargs.setdefault("retry_delay", dt.timedelta(seconds=5))
+    with_retry_defaults(kwargs)  # a bad answer fails the try; a retry asks again
     # Airflow's defaults wrapper passes the DAG's params in ``params``; the form is the evidence
     # fields only (the run's params still reach the task through its context).
     kwargs.pop("params", None)

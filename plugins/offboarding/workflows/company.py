@@ -13,7 +13,6 @@ unresolved objection. The enterprise is closed last, by hand, once only the kept
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import TaskGroup, TriggerRule
 
 from offboarding.operators.approval import ApproveDeletionOperator
+from offboarding.operators.base import with_retry_defaults
 from offboarding.operators.close import CloseCaseOperator
 from offboarding.operators.company import (
     LegalDecisionOperator,
@@ -255,17 +255,13 @@ def offboard_all_members() -> MemberOffboarding:
             task_id="offboard_member_batch",
             max_active_tis_per_dagrun=PARALLEL_BATCHES,
             map_index_template="{{ task.batch.label }}",
-            retries=3,
-            retry_delay=dt.timedelta(minutes=2),
-            retry_exponential_backoff=True,
             doc_md=docs.OFFBOARD_MEMBER_BATCH,
+            **with_retry_defaults({}),  # partial() does not run __init__'s defaults
         ).expand(batch=plan.output)
         leaders = OffboardMemberBatchOperator(
             task_id="offboard_leaders",
             batch=LEADERS,
             trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
-            retries=3,
-            retry_delay=dt.timedelta(minutes=2),
             doc_md=docs.OFFBOARD_LEADERS,
         )
         summary = SummariseMemberOffboardingOperator(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import TaskGroup, TriggerRule, task
 
+from offboarding.operators.base import with_retry_defaults
 from offboarding.operators.deregistration import (
     PlanDeregistrationDeadlinesOperator,
     RecordDeregistrationOutcomeOperator,
@@ -53,7 +54,9 @@ def account_deregistration(*, userid: str, name: str, owner: str, requested: str
     """
     with TaskGroup(GROUP, tooltip="注销账号: guide, submission, review, cooling-off, outcome") as group:
 
-        @task.branch(task_id="choose_deregistration", doc_md=docs.CHOOSE_DEREGISTRATION)
+        @task.branch(
+            task_id="choose_deregistration", doc_md=docs.CHOOSE_DEREGISTRATION, **with_retry_defaults({})
+        )
         def choose_deregistration(requested: str) -> str:
             wanted = str(requested).strip().lower() in ("true", "1", "yes")
             return f"{GROUP}.send_deregistration_guide" if wanted else f"{GROUP}.deregistration_not_requested"

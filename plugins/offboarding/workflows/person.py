@@ -17,6 +17,7 @@ from offboarding.operators.backup import (
     SnapshotProfileOperator,
     VerifyBackupManifestOperator,
 )
+from offboarding.operators.base import with_retry_defaults
 from offboarding.operators.close import CloseCaseOperator
 from offboarding.operators.deletion import DeleteMemberOperator, TransferResignedCustomersOperator
 from offboarding.operators.handover import (
@@ -75,7 +76,9 @@ def statutory_steps() -> TaskGroup:
         "statutory_steps", tooltip="Social insurance, housing fund, termination record; tax roles"
     ) as group:
 
-        @task.branch(task_id="choose_statutory_steps", doc_md=docs.CHOOSE_STATUTORY)
+        @task.branch(
+            task_id="choose_statutory_steps", doc_md=docs.CHOOSE_STATUTORY, **with_retry_defaults({})
+        )
         def choose_statutory_steps(**context: object) -> list[str]:
             role = context["params"]["role"]  # type: ignore[index]
             steps = ["stop_social_insurance", "seal_housing_fund", "issue_termination_record"]
