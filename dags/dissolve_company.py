@@ -6,8 +6,8 @@ Trigger it from the UI form, the REST API or the CLI; the run id is the case id
 ``max_active_runs=50``: a run stays active for the whole notice period (20 or 45 days) and more, so the
 default of 16 would queue the 17th company; 50 is far above the companies an ops team dissolves at
 once, and each run's member batches are throttled by itself (4 at a time, sharing WeCom's per-corp
-limit). No wait uses a sensor timeout: the notice wait is deferred until its legal end. A Deadline
-Alert for the whole case is wired by the deployment.
+limit). No wait uses a sensor timeout: the notice wait is deferred until its legal end. The whole case has a
+Deadline Alert (the policy's alerts.company_case_days).
 """
 
 from __future__ import annotations
@@ -54,4 +54,6 @@ with DAG(
     # The guide goes out while the admin still has an enterprise to receive it; then the closure.
     deregistration.group.children[f"{GROUP}.send_deregistration_guide"] >> closure
     members.summary >> closure >> deregistration.submission
-    deregistration.group >> close
+    # The case closes after the enterprise closure, also when the admin's account stays (then the
+    # deregistration group ends early, right after its choice).
+    [deregistration.group, closure] >> close

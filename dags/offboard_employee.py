@@ -47,4 +47,6 @@ with DAG(
     deregistration.guide_sent >> deletion
     [deletion, statutory] >> deregistration.submission  # statutory steps block only the deregistration
     preflight >> statutory
-    deregistration.group >> close
+    # The case closes once everything is done, also when no deregistration was asked for (then the
+    # deregistration group ends early, right after its choice).
+    [deregistration.group, deletion, statutory] >> close

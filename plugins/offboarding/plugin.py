@@ -1,4 +1,5 @@
-"""The Airflow plugin: the "Offboarding cases" page (a FastAPI app) and its places in the Airflow UI.
+"""The Airflow plugin: the "Offboarding cases" page (a FastAPI app) and its places in the Airflow UI,
+and the trigger forms' custom formats (the credit code's check character) in every Airflow process.
 
 Every Airflow process loads plugins (task processes too, for macros), but only the api-server
 serves the page: the app is imported on its first request, so a task start does not pay for
@@ -12,6 +13,12 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, ClassVar
 
 from airflow.plugins_manager import AirflowPlugin
+
+from offboarding.cases.formats import register_format_checks
+
+# The api-server validates a trigger form when the run is created: it must know ``cn-credit-code``
+# so a credit code with a wrong check character is refused there, naming the field.
+register_format_checks()
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]

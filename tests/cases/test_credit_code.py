@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +96,34 @@ def test_airflow_param_refuses_a_wrong_check_character_after_registration(tmp_pa
     assert result["before"] == "accepted"
     assert result["bad"] == "refused: '91350100M000100Y44' is not a 'cn-credit-code'"
     assert result["good"] == "accepted"
+
+
+# What the api-server does: it loads the plugins folder's plugin file, nothing else of ours.
+PLUGIN_CHECK = """
+import importlib.util, json, sys
+from airflow.sdk import Param
+from airflow.sdk.exceptions import ParamValidationError
+
+spec = importlib.util.spec_from_file_location("offboarding_plugin", sys.argv[1])
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+try:
+    Param(type="string", format="cn-credit-code").resolve("91350100M000100Y44")
+    print(json.dumps("accepted"))
+except ParamValidationError:
+    print(json.dumps("refused"))
+"""
+
+
+def test_loading_the_airflow_plugin_makes_every_process_check_credit_codes(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env["AIRFLOW_HOME"] = str(tmp_path)
+    plugin = Path(__file__).resolve().parents[2] / "plugins" / "offboarding_plugin.py"
+    done = subprocess.run(
+        [sys.executable, "-c", PLUGIN_CHECK, str(plugin)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == "refused"

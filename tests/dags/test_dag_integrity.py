@@ -74,3 +74,12 @@ def test_human_step_forms_carry_their_evidence_fields(dagbag) -> None:
     assert len(steps) >= 10
     for step in steps:
         assert set(step.serialized_params) == set(step.evidence), step.task_id
+
+
+def test_a_person_case_closes_after_the_deletion_and_the_statutory_steps(dagbag) -> None:
+    # Directly, not only through the deregistration group: when no deregistration is asked, that
+    # group ends right after its choice, and the case must not close before the member is gone.
+    close = dagbag.dags["offboard_employee"].get_task("close_case")
+    direct = close.upstream_task_ids
+    assert any(t.startswith("deletion.") for t in direct), direct
+    assert any(t.startswith("statutory_steps.") for t in direct), direct

@@ -137,6 +137,8 @@ def test_the_enterprise_is_closed_after_the_members_and_the_admins_guide(dag: An
     } <= before
     assert "close_wecom_enterprise" in upstream(dag, "account_deregistration.record_submission")
     assert "account_deregistration.deregistration_done" in upstream(dag, "close_case")
+    # Directly: when no deregistration is asked, the group ends at once and must not close the case.
+    assert "close_wecom_enterprise" in dag.get_task("close_case").upstream_task_ids
 
 
 def test_answers_route_to_the_tasks_right_after_them(dag: Any) -> None:

@@ -436,10 +436,10 @@ def test_dependencies_exist_and_never_point_into_an_inactive_profile(services: d
 def test_backup_volume_is_mounted_at_the_same_path_everywhere(
     compose: dict[str, Any], services: dict[str, Any], common_env: dict[str, str]
 ) -> None:
-    backup_root = common_env["OFFBOARDING_BACKUP_ROOT"]
+    backup_root = common_env["OFFBOARDING_DATA_DIR"]
     assert backup_root.startswith("/")
     for name in AIRFLOW_SERVICES:
-        assert services[name]["environment"]["OFFBOARDING_BACKUP_ROOT"] == backup_root, name
+        assert services[name]["environment"]["OFFBOARDING_DATA_DIR"] == backup_root, name
         assert named_volume_mounts(services[name]).get("offboarding-backups") == backup_root, name
     assert "offboarding-backups" in compose["volumes"]
     assert not (compose["volumes"]["offboarding-backups"] or {}).get("external"), (
@@ -522,3 +522,12 @@ def test_empty_connection_variable_falls_back_to_the_stored_connection(
     )
     found = EnvironmentVariablesBackend().get_connection("wecom_default")
     assert found is not None and found.host == "http://wecom-sandbox:8900"
+
+
+def test_every_offboarding_setting_the_compose_file_sets_is_read_by_the_product(
+    common_env: dict[str, str],
+) -> None:
+    # A misspelt or stale variable is silently ignored: backups would land off the shared volume.
+    code = "\n".join(p.read_text("utf-8") for p in (ROOT / "plugins" / "offboarding").rglob("*.py"))
+    unread = [name for name in common_env if name.startswith("OFFBOARDING_") and f'"{name}"' not in code]
+    assert unread == []

@@ -32,21 +32,13 @@ SANDBOX_SEEDS = {
 }
 
 
-def wecom_connection(sandbox: Any) -> str:
+def wecom_connection(sandbox: Any, **extra: Any) -> str:
+    from offboarding.rehearsal.samples import wecom_connection as connection
+
     return json.dumps(
-        {
-            "conn_type": "wecom",
-            "host": sandbox.base_url,
-            "login": sandbox.corpid,
-            "password": sandbox.secret,
-            "extra": {
-                "contact_secret": sandbox.secret,
-                "customer_secret": sandbox.secret,
-                "agent_id": sandbox.agent_id,
-                "app_chat_ids": ["chat_sales_weekly", "chat_other_app"],
-                "leavers_department_id": 99,
-            },
-        }
+        connection(
+            sandbox, app_chat_ids=["chat_sales_weekly", "chat_other_app"], leavers_department_id=99, **extra
+        )
     )
 
 
@@ -69,6 +61,16 @@ class Rehearsal:
 
     def task_states(self, dag_id: str, run_id: str) -> dict[str, str]:
         return {ti["task_id"]: ti["state"] for ti in self.api().list_task_instances(dag_id, run_id)}
+
+    def tasks_after_close(self, dag_id: str, run_id: str) -> list[str]:
+        """Tasks that were still running when ``close_case`` started: the case closes last."""
+        tis = self.api().list_task_instances(dag_id, run_id)
+        close = next(ti for ti in tis if ti["task_id"] == "close_case")
+        return [
+            ti["task_id"]
+            for ti in tis
+            if ti["task_id"] != "close_case" and ti["end_date"] and ti["end_date"] > close["start_date"]
+        ]
 
     def failure_report(self, dag_id: str, run_id: str) -> str:
         """The tasks that did not succeed, with the last error line of each one's log."""
@@ -110,7 +112,7 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
             name: stack.enter_context(running_sandbox(seed=seed, time_scale=TIME_SCALE))
             for name, seed in SANDBOX_SEEDS.items()
         }
-        leaders = {"admin_userids": ["zhangsan", "admin01", "admin02"]}
+        leaders = {"admin_userids": ("zhangsan", "admin01", "admin02")}
         env = {
             "AIRFLOW_CONN_WECOM_DEFAULT": wecom_connection(sandboxes["main"]),
             "AIRFLOW_CONN_WECOM_FAULTY": wecom_connection(sandboxes["faulty"]),

@@ -69,6 +69,7 @@ def test_a_company_of_2000_members_is_wound_up_unattended(companies: Any) -> Non
     if run["state"] != "success":
         print(companies.failure_report(DAG, BIG))
     assert run["state"] == "success", tasks
+    assert companies.tasks_after_close(DAG, BIG) == []
     sandbox = companies.sandboxes["company_big"].control
     state = sandbox.state()
     stats = sandbox.stats()
@@ -103,6 +104,9 @@ def test_simplified_procedure_waits_its_twenty_days(companies: Any) -> None:
     tasks = companies.task_states(DAG, SMALL)
     assert tasks["dissolution_notice.handle_creditor_objection"] == "skipped"
     _notice_wait_matches_the_law(companies, SMALL, "simplified")
+    # No admin account deregistration asked: the case still closes after the enterprise closure.
+    assert tasks["account_deregistration.deregistration_not_requested"] == "success"
+    assert companies.tasks_after_close(DAG, SMALL) == []
 
 
 def test_bad_company_forms_are_refused_naming_the_field(companies: Any) -> None:

@@ -68,6 +68,8 @@ def finished(runs: Any, run_id: str) -> tuple[str, dict[str, str]]:
     tasks = runs.task_states(DAG, run_id)
     if state != "success":
         print(runs.failure_report(DAG, run_id))
+    elif tasks.get("close_case") == "success":  # the evidence report is written once all is done
+        assert runs.tasks_after_close(DAG, run_id) == [], run_id
     return state, tasks
 
 

@@ -247,6 +247,11 @@ def test_the_cli_reports_steps_it_may_not_answer_and_answers_nothing_else(
     }:
         assert time.monotonic() < deadline, ti_states(api, run_id)
         time.sleep(0.5)
+    # Both parked steps, the approval too, tell the stalled-step watchdog when they are due.
+    for step in ("stop_social_insurance", "approve_deletion"):
+        assert dt.datetime.fromisoformat(
+            api.get_xcom(DAG_ID, run_id, step, key="expected_by")
+        ) > dt.datetime.now(dt.UTC)
     users_file = tmp_path / "passwords.json"
     users_file.write_text(
         json.dumps(

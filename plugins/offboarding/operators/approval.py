@@ -8,7 +8,7 @@ from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import Context
 
 from offboarding.operators.base import Case, with_retry_defaults
-from offboarding.operators.human_step import _users
+from offboarding.operators.human_step import _users, announce_human_step
 
 APPROVAL_BODY = """
 ### Delete {{ params.display_name }} ({{ params.userid }}) from WeCom?
@@ -38,6 +38,7 @@ class ApproveDeletionOperator(ApprovalOperator):
         self.assigned_users = _users(self.approvers)
         if not self.assigned_users:
             raise ValueError("approvers: the trigger form names no approver")
+        announce_human_step(context, self.task_id, self.task_id, self.subject, self.assigned_users)
         return super().execute(context)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:

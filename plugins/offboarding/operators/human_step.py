@@ -62,6 +62,26 @@ def _users(assignees: str | Sequence[str] | None) -> list[dict[str, str]]:
     return [{"id": n.strip(), "name": n.strip()} for n in names if n and n.strip()]
 
 
+def announce_human_step(
+    context: Context, task_id: str, step_id: str, subject: str, users: Sequence[Mapping[str, str]]
+) -> None:
+    """Record who must answer and by when (the policy's expected duration of ``step_id``).
+
+    The ``expected_by`` XCom is what the stalled-step watchdog judges the step by.
+    """
+    from offboarding.policy import get_policy
+
+    expected_by = get_policy().expected_duration(step_id).due(dt.datetime.now(dt.UTC))
+    Case.from_context(context).ledger.append(
+        "human_step.requested",
+        actor=f"airflow:{task_id}",
+        step=task_id,
+        request={"subject": subject, "owners": [u["id"] for u in users]},
+        result={"expected_by": expected_by.isoformat()},
+    )
+    context["ti"].xcom_push(key="expected_by", value=expected_by.isoformat())
+
+
 class HumanStepMixin:
     """Owner, evidence and ledger behaviour shared by human steps and human decisions."""
 
@@ -73,23 +93,12 @@ class HumanStepMixin:
     subject: str
 
     def _prepare_request(self, context: Context) -> None:
-        from offboarding.policy import get_policy
 
         users = _users(self.assignees)
         if not users:
             raise ValueError(f"{self.task_id}: no owner: the trigger form must name who answers this step")
         self.assigned_users = users
-        now = dt.datetime.now(dt.UTC)
-        expected_by = get_policy().expected_duration(self.step_id).due(now)
-        case = Case.from_context(context)
-        case.ledger.append(
-            "human_step.requested",
-            actor=f"airflow:{self.task_id}",
-            step=self.task_id,
-            request={"subject": self.subject, "owners": [u["id"] for u in users]},
-            result={"expected_by": expected_by.isoformat()},
-        )
-        context["ti"].xcom_push(key="expected_by", value=expected_by.isoformat())
+        announce_human_step(context, self.task_id, self.step_id, self.subject, users)
 
     def _check_evidence(self, params_input: Mapping[str, Any], chosen: Sequence[str]) -> dict[str, Any]:
         problems = []

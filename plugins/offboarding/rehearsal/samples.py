@@ -159,7 +159,11 @@ def demo_roles(persons: Sequence[SamplePerson] = SAMPLE_PERSONS) -> dict[str, st
 
 
 def wecom_connection(
-    sandbox: SandboxLike, *, app_chat_ids: Sequence[str] = (), leavers_department_id: int | None = None
+    sandbox: SandboxLike,
+    *,
+    app_chat_ids: Sequence[str] = (),
+    leavers_department_id: int | None = None,
+    admin_userids: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The Airflow connection (as the JSON of an ``AIRFLOW_CONN_*`` variable) for one sandbox corp."""
     extra: dict[str, Any] = {
@@ -172,6 +176,8 @@ def wecom_connection(
         extra["app_chat_ids"] = list(app_chat_ids)
     if leavers_department_id is not None:
         extra["leavers_department_id"] = leavers_department_id
+    if admin_userids:
+        extra["admin_userids"] = list(admin_userids)
     return {
         "conn_type": "wecom",
         "host": sandbox.base_url,

@@ -163,7 +163,7 @@ successor's customer limit reached. Refusals and limits are listed for follow-up
 
 CLOSE_CASE = """
 **Close the case** — writes the evidence bundle next to the backup: the hash-chained ledger of every
-action and a readable report (Markdown and HTML) an auditor can read without Airflow, then notifies.
+action and a readable report (Markdown and HTML) an auditor can read without Airflow.
 """
 
 CHOOSE_DEREGISTRATION = """
