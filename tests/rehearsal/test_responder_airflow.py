@@ -221,6 +221,9 @@ def test_per_run_overrides_and_the_sandbox_reviewer_decide_each_run(
     assert (review["chosen_options"], review["params_input"]) == ([REVIEW_REJECTED], {"reason": reason})
     assert review["responded_by_user"]["id"] == "zhengshi"
     assert passed["account_deregistration.confirm_review_outcome"]["chosen_options"] == [REVIEW_PASSED]
+    # The decision's answer is its XCom: the task recording the rejection reads the reason there.
+    decided = api.get_xcom(DAG_ID, runs["zhengshi"], "account_deregistration.confirm_review_outcome")
+    assert decided["params_input"] == {"reason": reason}
 
     zhengshi, zhaoliu = ti_states(api, runs["zhengshi"]), ti_states(api, runs["zhaoliu"])
     assert zhengshi["member_deleted"] == "skipped"  # the approval was rejected

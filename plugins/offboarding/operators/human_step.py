@@ -212,5 +212,9 @@ class HumanDecisionOperator(HumanStepMixin, HITLBranchOperator):
         result = HITLOperator.execute_complete(self, context, event)
         self._check_evidence(result["params_input"], result["chosen_options"])
         self._record_answer(context, result)
+        # The answer is what later steps read (the reason of a rejection, the details of an objection).
+        # Pushed first: do_branch ends the task by raising DownstreamTasksSkipped when it skips a path.
+        context["ti"].xcom_push(key="return_value", value=result)
         branches = [self.options_mapping.get(o, o) for o in result["chosen_options"]]
-        return self.do_branch(context=context, branches_to_execute=branches)
+        self.do_branch(context=context, branches_to_execute=branches)
+        return result
