@@ -31,19 +31,21 @@ GOAL = Goal.ratio_at_most(1.1)
 KNOWN_CAUSES = {
     (
         "leaders",
-        "externalcontact/groupchat/get",
-    ): "the leaders' batch backs up the successor's customer groups, "
-    "which are the groups every batch has just handed over to the successor (already in the batches' backups)",
+        "externalcontact/groupchat/list",
+    ): "the leaders' batch lists the successor's customer groups, 1,000 a page, which by then include every "
+    "group the batches handed over (listed by reference to the batches' backups, not read again); WeCom's "
+    "listing has no filter to leave them out",
     (
         "leaders",
-        "externalcontact/groupchat/list",
-    ): "the leaders' batch lists the successor's customer groups, 1,000 a page, which by then are all the "
-    "groups every batch handed over",
+        "externalcontact/groupchat/get",
+    ): "the leaders' batch read again groups the batches had handed to the successor, which are already in "
+    "the batches' backups (ReceivedGroups in offboarding.operators.company_member_backup no longer applies)",
     (
         "leaders",
         "user/delete",
-    ): "the admins' batch goes to user/batchdelete, which WeCom refuses for the creator "
-    "(301005), and is then retried member by member with user/delete",
+    ): "the admins' batch holds several admins, one of them the creator: WeCom refuses user/batchdelete as a "
+    "whole for the creator (301005; no API names the creator beforehand), so it is retried member by member "
+    "with user/delete",
 }
 
 

@@ -5,8 +5,8 @@ list every member id (10,000 a page) for the plan, and once more for the summary
 read each member's profile once; read customers 100 members a call
 and 100 customers a page; list groups 100 owners a call (1,000 a page) and read each group once; hand
 customers over one call per member (≤ 100 customers each), groups 100 a call; delete 200 members a call,
-and the leaders' batch (the admins deleted last) in one more call; check the successor once; one token
-per secret used. Customers per member are taken as the corp's average (uniform in the ``members:N`` seed).
+and the leaders' batch (the admins deleted last) in one more call (``user/delete`` when that is one
+member); check the successor once; one token per secret used. Customers per member are taken as the corp's average (uniform in the ``members:N`` seed).
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def company_minimum(facts: CompanyFacts, batch_size: int = BATCH_DELETE_MAX) -> 
             batches(min(batch_size, f.members - s), GROUP_TRANSFER_MAX)
             for s in range(0, f.members, batch_size)
         ),
-        "user/batchdelete": regular_batches + (1 if f.admins_deleted_last else 0),
+        "user/batchdelete": regular_batches + (1 if f.admins_deleted_last > 1 else 0),
+        "user/delete": 1 if f.admins_deleted_last == 1 else 0,
     }
     return {CGI + path: n for path, n in calls.items() if n}

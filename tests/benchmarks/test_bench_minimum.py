@@ -105,7 +105,8 @@ def test_company_minimum_matches_the_batching_minimum_of_the_member_tests() -> N
     )
     calls = company_minimum(facts)
     batches = math.ceil(members / 200)
-    assert calls["/cgi-bin/user/batchdelete"] == batches + 1
+    assert calls["/cgi-bin/user/batchdelete"] == batches
+    assert calls["/cgi-bin/user/delete"] == 1  # the one admin deleted last (the creator)
     assert calls["/cgi-bin/externalcontact/transfer_customer"] == members
     assert calls["/cgi-bin/externalcontact/groupchat/onjob_transfer"] == math.ceil(members / 100)
     assert calls["/cgi-bin/user/get"] == members + 3 + 1
@@ -113,6 +114,11 @@ def test_company_minimum_matches_the_batching_minimum_of_the_member_tests() -> N
     assert calls["/cgi-bin/externalcontact/groupchat/get"] == members
     assert calls["/cgi-bin/user/list_id"] == 2
     assert "/cgi-bin/externalcontact/resigned/transfer_customer" not in calls
+    several_admins = company_minimum(
+        CompanyFacts(members, admins_deleted_last=3, kept=2, customers=0, groups=0)
+    )
+    assert several_admins["/cgi-bin/user/batchdelete"] == batches + 1
+    assert "/cgi-bin/user/delete" not in several_admins
 
 
 def test_member_chunks_never_cross_a_batch() -> None:
@@ -124,8 +130,8 @@ def test_company_excess_is_blamed_on_the_phase_that_made_it() -> None:
     get, delete = "/cgi-bin/externalcontact/groupchat/get", "/cgi-bin/user/delete"
     phases = {"batches": Counter({get: 400}), "leaders": Counter({get: 400, delete: 1})}
     text = causes(Counter({get: 800, delete: 1}), {get: 400}, phases)
-    assert text.startswith("externalcontact/groupchat/get +400: the leaders' batch backs up the successor's")
-    assert "user/delete +1: the admins' batch goes to user/batchdelete" in text
+    assert text.startswith("externalcontact/groupchat/get +400: the leaders' batch read again groups")
+    assert "user/delete +1: the admins' batch holds several admins, one of them the creator" in text
     unknown = causes(
         Counter({"/cgi-bin/tag/get": 5}),
         {"/cgi-bin/tag/get": 3},

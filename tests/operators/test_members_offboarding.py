@@ -25,6 +25,7 @@ from offboarding.backup.manifest import BackupManifest, load_manifest
 from offboarding.backup.storage import BackupStore
 from offboarding.backup.verification import verify
 from offboarding.evidence.ledger import EvidenceLedger
+from offboarding.operators.company_member_handover import groups_handed_over
 from offboarding.operators.company_member_progress import BatchProgress, progress_path
 from offboarding.operators.company_member_summary import OUTCOMES_CSV_PATH, SummariseMemberOffboardingOperator
 from offboarding.operators.company_members import (
@@ -391,6 +392,61 @@ def test_the_creator_is_kept_and_the_kept_members_are_not_deleted(corp: Any, com
     assert stats(corp)["errors"].get("301005", 0) >= 1
 
 
+def test_the_leaders_do_not_read_again_the_groups_the_batches_handed_over(corp: Any, company: Any) -> None:
+    run = company()
+    batches = run.plan()
+    run.approve()
+    for batch in batches[:2]:
+        run.batch(batch)
+    corp.control.reset_stats()
+
+    result = run.batch(LEADERS)
+
+    # The successor (admin01) now owns the 400 groups of the two batches: listed (one page), not read
+    # again; the creator alone is sent to user/delete once (no user/batchdelete refused first).
+    assert result["kept"] == 3
+    assert calls(corp, "externalcontact/groupchat/list") == 1
+    assert calls(corp, "externalcontact/groupchat/get") == 0
+    assert calls(corp, "user/delete") == 1 and calls(corp, "user/batchdelete") == 0
+    assert stats(corp)["errors"] == {"301005": 1}
+    # Each group is listed with the verified backup that holds it, and is in that backup.
+    leaders = run.leader_batch()
+    lines = run.store.read_bytes(CASE_ID, f"members/{leaders['batch_id']}/backup-1/groups.jsonl").decode()
+    references = [json.loads(line) for line in lines.splitlines()]
+    assert len(references) == 2 * BATCH_SIZE
+    assert {r["member"] for r in references} == {"admin01"}
+    for groups_file in {r["backed_up_in"] for r in references}:
+        backed_up = run.store.read_bytes(CASE_ID, groups_file).decode().splitlines()
+        chats = {json.loads(line)["chat_id"] for line in backed_up}
+        assert {r["chat_id"] for r in references if r["backed_up_in"] == groups_file} <= chats
+    assert sorted({r["backed_up_in"] for r in references}) == [
+        "members/batch-0001/backup-1/groups.jsonl",
+        "members/batch-0002/backup-1/groups.jsonl",
+    ]
+    verified = [e for e in run.ledger.entries() if e.action == "backup.batch_verified"][-1]
+    assert verified.result["groups_backed_up_earlier"] == 2 * BATCH_SIZE
+    deleted = [e for e in run.ledger.entries() if e.action == "members.deleted"][-1]
+    assert deleted.request["call"] == "user/delete"
+
+
+def test_groups_handed_over_are_those_the_successor_got_on_job_or_after_the_deletion() -> None:
+    record = {
+        "groups": {
+            "items": {
+                "wr_on_job": {"outcome": "started"},
+                "wr_owned_already": {"outcome": "in_progress"},
+                "wr_inherited": {"outcome": "failed", "errcode": 90501},
+                "wr_refused_twice": {"outcome": "failed", "errcode": 90501},
+                "wr_tomorrow": {"outcome": "deferred"},
+            }
+        },
+        "resigned": {"failed": {"wr_refused_twice": {"errcode": 90501}}, "deferred": ["wr_tomorrow"]},
+    }
+
+    assert groups_handed_over(record) == ["wr_on_job", "wr_owned_already", "wr_inherited"]
+    assert groups_handed_over({**record, "resigned": None}) == ["wr_on_job", "wr_owned_already"]
+
+
 def test_a_dry_run_batch_reads_and_backs_up_but_sends_no_write(corp: Any, company: Any) -> None:
     run = company(dry_run=True)
     batch = run.plan()[0]
@@ -441,11 +497,13 @@ def test_every_member_of_2000_is_offboarded_once_at_the_batching_minimum(corp: A
     assert leaders["offboarded"] == 0 and leaders["kept"] == 3
     regular = [f"u{n:06d}" for n in range(1, MEMBERS + 1)]
     assert deletions(corp) == Counter(regular)
-    # Call counts at the batching minimum: one batchdelete per batch (the leaders' batch tries the
-    # creator in one and falls back to user/delete for them), one customer handover per member,
-    # groups 100 a call, customers read 100 members a call.
-    assert calls(corp, "user/batchdelete") == len(batches) + 1
+    # Call counts at the batching minimum: one batchdelete per batch (the leaders' batch has one member
+    # to delete, the creator: one user/delete), one customer handover per member, groups 100 a call,
+    # customers read 100 members a call, each group read once (the leaders' backup lists the groups
+    # the batches handed to the successor by reference to the batches' backups).
+    assert calls(corp, "user/batchdelete") == len(batches)
     assert calls(corp, "user/delete") == 1
+    assert calls(corp, "externalcontact/groupchat/get") == MEMBERS
     assert calls(corp, "externalcontact/transfer_customer") == MEMBERS
     assert calls(corp, "externalcontact/groupchat/onjob_transfer") == math.ceil(MEMBERS / 100)
     assert calls(corp, "user/get") == MEMBERS + 3 + 1  # every member once, the successor's check once

@@ -31,11 +31,14 @@ from fsspec.implementations.local import LocalFileSystem
 from offboarding.backup.encryption import StreamDecryptor, StreamEncryptor, check_key, is_encrypted_header
 from offboarding.backup.entries import FileEntry
 from offboarding.backup.errors import BackupError, ChecksumMismatchError
+from offboarding.backup.hashing import StreamHashes
 from offboarding.backup.names import check_case_id, check_relpath
 from offboarding.backup.redaction import redact_url
 
 CHUNK_SIZE = 1024 * 1024
 """Bytes read or written at a time."""
+WRITEBACK_EVERY = 32 * 1024 * 1024
+"""Bytes of a local file written between two starts of its writeback to disk."""
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 _MD5 = re.compile(r"^[0-9a-fA-F]{32}$")
@@ -143,8 +146,11 @@ class BackupStore:
             raise TypeError(f"chunks must be an iterable of bytes, got {type(chunks).__name__}")
 
         plain_sha = hashlib.sha256()
-        stored_sha = hashlib.sha256()
         md5 = hashlib.md5(usedforsecurity=False) if md5_wanted else None
+        # Unencrypted, the stored bytes are the plaintext: one sha256 serves both.
+        stored_sha = hashlib.sha256() if do_encrypt else None
+        plain_hashes = StreamHashes(plain_sha, *([md5] if md5 is not None else []))
+        stored_hashes = StreamHashes(*([stored_sha] if stored_sha is not None else []))
         size = 0
 
         def stored_pieces() -> Iterator[Chunk]:
@@ -158,9 +164,7 @@ class BackupStore:
                 if not chunk:
                     continue
                 size += len(chunk)
-                plain_sha.update(chunk)
-                if md5 is not None:
-                    md5.update(chunk)
+                plain_hashes.update(chunk)
                 if encryptor is not None:
                     yield from encryptor.feed(chunk)
                 else:
@@ -169,18 +173,20 @@ class BackupStore:
                 yield encryptor.finish()
 
         def check_md5() -> None:
+            plain_hashes.close()
             if md5 is not None and md5.hexdigest() != md5_wanted:
                 raise ChecksumMismatchError(
                     f"md5 mismatch for {where}: the source announced {md5_wanted}, received bytes have "
                     f"{md5.hexdigest()} ({size} bytes); the partial file was removed, download it again"
                 )
 
-        self._write(full, stored_pieces(), stored_sha.update, check_md5)
+        with plain_hashes, stored_hashes:
+            self._write(full, stored_pieces(), stored_hashes.update, check_md5)
         return FileEntry(
             path=relpath,
             size=size,
             sha256=plain_sha.hexdigest(),
-            stored_sha256=stored_sha.hexdigest(),
+            stored_sha256=(stored_sha or plain_sha).hexdigest(),
             source=source,
             md5=md5_wanted,
             encrypted=do_encrypt,
@@ -391,9 +397,11 @@ def _write_local_atomically(
         os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             fd = -1  # now owned by the file object
+            writeback = _EarlyWriteback(handle)
             for piece in pieces:
                 on_stored(piece)
                 handle.write(piece)
+                writeback.wrote(len(piece))
             handle.flush()
             os.fsync(handle.fileno())
         before_commit()
@@ -405,6 +413,32 @@ def _write_local_atomically(
             os.unlink(temporary)
         raise
     _fsync_directory(directory)
+
+
+class _EarlyWriteback:
+    """Starts the disk writes of a big file while it is still being written, so the final fsync only
+    waits for the last stretch instead of the whole file (``POSIX_FADV_DONTNEED`` on a written range
+    starts its writeback without waiting for it; pages still being written stay cached)."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.written = 0
+        self.started_up_to = 0
+        self.enabled = hasattr(os, "posix_fadvise")
+
+    def wrote(self, size: int) -> None:
+        self.written += size
+        if not self.enabled or self.written - self.started_up_to < WRITEBACK_EVERY:
+            return
+        self.handle.flush()
+        with contextlib.suppress(OSError):
+            os.posix_fadvise(
+                self.handle.fileno(),
+                self.started_up_to,
+                self.written - self.started_up_to,
+                os.POSIX_FADV_DONTNEED,
+            )
+        self.started_up_to = self.written
 
 
 def _fsync_directory(directory: str) -> None:

@@ -6,7 +6,10 @@ One *backup part* per try that had members left to back up: ``members/<batch>/ba
 * ``customers.jsonl`` — one line per customer relation: ``{"member", "external_contact", "follow_info"}``
   (``externalcontact/batch/get_by_user``, up to 100 members per call, cursor paging);
 * ``groups.jsonl`` — one line per customer group a member owns: ``groupchat/get`` plus ``member`` and
-  ``status`` (``groupchat/list`` filtered by up to 100 owners per call);
+  ``status`` (``groupchat/list`` filtered by up to 100 owners per call). A group that an earlier batch
+  of the case handed to the successor is already in that batch's verified backup: the leaders' backup
+  lists it as ``{"chat_id", "member", "status", "backed_up_in": <that groups.jsonl>}`` without reading
+  it again (:class:`ReceivedGroups`);
 * ``manifest.json`` — sizes and sha256 of the three files, what could not be exported, read back and
   verified (plaintext, like the case manifest).
 
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +69,20 @@ class BatchBackup:
     files: list[dict[str, Any]] = field(default_factory=list)
     customers: int = 0
     groups: int = 0
+    groups_backed_up_earlier: int = 0
+
+
+@dataclass(frozen=True)
+class ReceivedGroups:
+    """Customer groups earlier batches handed over to ``recipient`` (the successor), each with the
+    ``groups.jsonl`` of the verified backup part that holds it: backed up there, not read again."""
+
+    recipient: str
+    backed_up_in: Mapping[str, str] = field(default_factory=dict)
+
+    def where(self, chat_id: str, owners: set[str]) -> str | None:
+        """The groups file holding ``chat_id`` when the recipient is among the ``owners`` listed, else None."""
+        return self.backed_up_in.get(chat_id) if self.recipient in owners else None
 
 
 @dataclass
@@ -85,9 +102,11 @@ class Holdings:
 class _BatchReader:
     """Reads the members of one batch from WeCom as three streams, sorting members into ok/gone/failed."""
 
-    def __init__(self, hook: Any, userids: Sequence[str]) -> None:
+    def __init__(self, hook: Any, userids: Sequence[str], received: ReceivedGroups | None = None) -> None:
         self.hook = hook
         self.userids = list(userids)
+        self.received = received
+        self.referenced = 0
         self.ok: list[str] = []
         self.gone: list[str] = []
         self.failed: dict[str, dict[str, Any]] = {}
@@ -170,7 +189,9 @@ class _BatchReader:
             except WeComDataError:
                 chats = list(self._chats_one_by_one(chunk))
             for chat_id, status in chats:
-                line = self._group_line(chat_id, status, owners)
+                line = self._reference_line(chat_id, status, owners) or self._group_line(
+                    chat_id, status, owners
+                )
                 if line is not None:
                     yield line
 
@@ -182,6 +203,21 @@ class _BatchReader:
                 self._drop(userid, err, "customer groups")
                 continue
             yield from ((str(g["chat_id"]), g.get("status")) for g in found)
+
+    def _reference_line(self, chat_id: str, status: Any, owners: set[str]) -> dict[str, Any] | None:
+        """A group an earlier batch handed to the recipient: where its backup is, instead of reading it."""
+        if self.received is None:
+            return None
+        where = self.received.where(chat_id, owners)
+        if where is None:
+            return None
+        self.referenced += 1
+        return {
+            "chat_id": chat_id,
+            "member": self.received.recipient,
+            "status": status,
+            "backed_up_in": where,
+        }
 
     def _group_line(self, chat_id: str, status: Any, owners: set[str]) -> dict[str, Any] | None:
         try:
@@ -212,12 +248,14 @@ def back_up_members(
     *,
     subject: str,
     retention_days: int,
+    received: ReceivedGroups | None = None,
 ) -> BatchBackup:
     """Back up ``userids`` into ``folder``, write its manifest, read everything back and verify it.
 
+    ``received``: groups earlier batches handed over and backed up, listed here by reference only.
     Raises AirflowFailException when the backup does not read back as written (nobody is deleted then).
     """
-    reader = _BatchReader(hook, userids)
+    reader = _BatchReader(hook, userids, received)
     customers, groups = Tally(), Tally()
     entries = [
         store.write_stream(
@@ -271,6 +309,7 @@ def back_up_members(
         files=[entry.to_dict() for entry in entries],
         customers=customers.records,
         groups=groups.records,
+        groups_backed_up_earlier=reader.referenced,
     )
 
 

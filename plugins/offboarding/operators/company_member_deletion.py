@@ -1,5 +1,9 @@
 """Delete a batch's members with ``user/batchdelete`` (≤ 200 per call), never twice.
 
+A single member (e.g. the leaders' batch, whose only member to delete is often the creator) goes to
+``user/delete`` instead: one call either way, but its answer is that member's, where a refused
+``user/batchdelete`` would be sent again member by member (WeCom names no creator before refusing).
+
 Before the call, the userids are saved in the batch's progress as ``pending_deletion``; after it,
 each member's answer. A retry that finds ``pending_deletion`` (the worker died during the call, or
 its answer was lost) reads those members from WeCom first: whoever is gone was deleted by that call,
@@ -16,8 +20,32 @@ from typing import Any
 from offboarding.operators.company_member_progress import BatchProgress
 from offboarding.operators.handover import read_member
 from offboarding.wecom.errcodes import CREATOR_ERRCODE
+from offboarding.wecom.errors import WeComDataError
+from offboarding.wecom.results import BatchDeleteResult, ItemFailure
 
 KEPT_CREATOR = "creator (301005): WeCom refuses to delete the creator; they go with the enterprise closure"
+BATCH_DELETE_CALL = "user/batchdelete"
+SINGLE_DELETE_CALL = "user/delete"
+
+
+def deletion_call(userids: Sequence[str]) -> str:
+    """The call that deletes ``userids``: ``user/delete`` for one member, else ``user/batchdelete``."""
+    return SINGLE_DELETE_CALL if len(userids) == 1 else BATCH_DELETE_CALL
+
+
+def send_deletion(hook: Any, userids: Sequence[str]) -> BatchDeleteResult:
+    """Delete ``userids`` in one call (see :func:`deletion_call`); WeCom's answer per member."""
+    if deletion_call(userids) == BATCH_DELETE_CALL:
+        return hook.contacts.batch_delete(userids)
+    (userid,) = userids
+    result = BatchDeleteResult()
+    try:
+        outcome = hook.contacts.delete_user(userid)
+    except WeComDataError as err:
+        result.failed.append(ItemFailure(userid, err.errcode, err.message))
+        return result
+    (result.deleted if outcome == "deleted" else result.already_gone).append(userid)
+    return result
 
 
 def settle_pending_deletion(hook: Any, progress: BatchProgress) -> list[str]:
@@ -39,6 +67,7 @@ def delete_members(hook: Any, progress: BatchProgress, userids: Sequence[str]) -
     confirmed = settle_pending_deletion(hook, progress)
     ready = [u for u in userids if not progress.record(u).get("deleted")]
     answer: dict[str, Any] = {
+        "call": None,
         "confirmed_after_interruption": confirmed,
         "deleted": [],
         "already_gone": [],
@@ -51,7 +80,8 @@ def delete_members(hook: Any, progress: BatchProgress, userids: Sequence[str]) -
     progress.pending_deletion = list(ready)
     progress.save()
     progress.notify(progress.batch_id, "deletion_requested")
-    result = hook.contacts.batch_delete(ready)
+    answer["call"] = deletion_call(ready)
+    result = send_deletion(hook, ready)
     for userid in result.deleted:
         progress.record(userid)["deleted"] = "deleted"
     for userid in result.already_gone:

@@ -36,6 +36,22 @@ OWNER_UNCHANGED_ERRCODE = 90504
 """群主没变: the successor already owns the group (a retry resent a call whose answer was lost)."""
 
 
+def groups_handed_over(record: Mapping[str, Any]) -> list[str]:
+    """The customer groups of a member's progress record that went to the successor: on-job, or
+    inherited after the deletion (sent again and neither refused nor deferred)."""
+    items = (record.get("groups") or {}).get("items") or {}
+    resigned = record.get("resigned")
+    not_inherited = set((resigned or {}).get("failed") or {}) | set((resigned or {}).get("deferred") or [])
+    return [
+        chat
+        for chat, item in items.items()
+        if item.get("outcome") in HANDED_OVER
+        or (
+            resigned is not None and item.get("outcome") in RETRY_AFTER_DELETION and chat not in not_inherited
+        )
+    ]
+
+
 def _group_outcomes(results: Any) -> dict[str, dict[str, Any]]:
     """Per-group outcomes; a group the successor already owns counts as handed over."""
     items = outcomes_of(results, deferred_errcodes=GROUP_DAILY_LIMIT_ERRCODES)

@@ -32,12 +32,15 @@ from offboarding.operators.backup_common import (
 from offboarding.operators.base import Case, CaseOperator
 from offboarding.operators.company_case import admin_userid
 from offboarding.operators.company_member_backup import (
+    GROUPS_FILE,
+    ReceivedGroups,
     back_up_members,
     part_folder,
     read_holdings,
 )
 from offboarding.operators.company_member_deletion import delete_members
 from offboarding.operators.company_member_handover import (
+    groups_handed_over,
     hand_over_customers,
     hand_over_groups,
     transfer_resigned,
@@ -123,6 +126,26 @@ def require_plan(case: Case) -> MemberPlan:
             "plan_member_batches must run first"
         )
     return plan
+
+
+def groups_received(case: Case, plan: MemberPlan, successor: str) -> ReceivedGroups:
+    """The customer groups the regular batches handed to ``successor``, each with the groups file of the
+    verified backup part of its former owner (read from the batches' progress files)."""
+    backed_up_in: dict[str, str] = {}
+    for batch in plan.regular:
+        try:
+            progress = BatchProgress.load(
+                case.store, case.case_id, batch.batch_id, plan.members_of(batch.batch_id)
+            )
+        except ValueError as err:
+            raise AirflowFailException(str(err)) from None
+        for userid in progress.order:
+            record = progress.record(userid)
+            if record.get("backup") != "verified" or not record.get("backup_part"):
+                continue
+            groups_file = f"{part_folder(batch.batch_id, int(record['backup_part']))}/{GROUPS_FILE}"
+            backed_up_in.update(dict.fromkeys(groups_handed_over(record), groups_file))
+    return ReceivedGroups(successor, backed_up_in)
 
 
 # -- plan ---------------------------------------------------------------------------------------------
@@ -258,7 +281,7 @@ class OffboardMemberBatchOperator(CaseOperator):
                 progress.record(userid)["kept"] = reason
         calls: Counter[str] = Counter()
         with config_errors_fail_the_task():
-            self._back_up(case, batch, members, progress)
+            self._back_up(case, plan, batch, progress, successor)
             holdings = read_holdings(case.store, case.case_id, [p["folder"] for p in progress.backup_parts])
             active = [
                 u
@@ -276,10 +299,15 @@ class OffboardMemberBatchOperator(CaseOperator):
             calls["resigned_transfers"] = transfer_resigned(self.hook, progress, deleted, successor, day)
         return self._finish(case, batch, members, progress, calls, rate)
 
-    def _back_up(self, case: Case, batch: MemberBatch, members: list[str], progress: BatchProgress) -> None:
-        todo = [u for u in members if progress.record(u).get("backup") not in ("verified", "gone")]
+    def _back_up(
+        self, case: Case, plan: MemberPlan, batch: MemberBatch, progress: BatchProgress, successor: str
+    ) -> None:
+        """Back up the members not backed up yet. The leaders' backup lists the groups the other batches
+        handed to the successor by reference: those batches' verified backups hold them."""
+        todo = [u for u in progress.order if progress.record(u).get("backup") not in ("verified", "gone")]
         if not todo:
             return
+        received = groups_received(case, plan, successor) if batch.leaders else None
         part = len(progress.backup_parts) + 1
         folder = part_folder(batch.batch_id, part)
         company = case.conf.get("company_name") or case.case_id
@@ -291,6 +319,7 @@ class OffboardMemberBatchOperator(CaseOperator):
             todo,
             subject=f"{company}: members of {batch.label}",
             retention_days=retention_days(),
+            received=received,
         )
         progress.backup_parts.append(
             {"part": part, "folder": folder, "manifest_sha256": backup.manifest_sha256, "members": len(todo)}
@@ -317,16 +346,19 @@ class OffboardMemberBatchOperator(CaseOperator):
                 "backed_up": len(backup.backed_up),
                 "customers": backup.customers,
                 "groups": backup.groups,
+                "groups_backed_up_earlier": backup.groups_backed_up_earlier,
                 "gone": backup.gone,
                 "failed": [{"member": u, **e} for u, e in backup.failed.items()][:LEDGER_FAILURES_SHOWN],
             },
         )
         self.log.info(
-            "Backed up %d of %d members (%d customers, %d groups) in %s: %s",
+            "Backed up %d of %d members (%d customers, %d groups, of which %d listed by reference to the "
+            "earlier batch that backed them up) in %s: %s",
             len(backup.backed_up),
             len(todo),
             backup.customers,
             backup.groups,
+            backup.groups_backed_up_earlier,
             folder,
             backup.summary,
         )
@@ -343,7 +375,7 @@ class OffboardMemberBatchOperator(CaseOperator):
             self.task_id,
             "members.deleted",
             key=batch.batch_id,
-            request={"batch": batch.batch_id, "call": "user/batchdelete", **approval},
+            request={"batch": batch.batch_id, "call": deletion["call"], **approval},
             result={
                 k: deletion[k] for k in ("deleted", "already_gone", "failed", "confirmed_after_interruption")
             },
