@@ -14,7 +14,7 @@ from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG
 
 from offboarding.alerting.schedule import watchdog_interval
-from offboarding.alerting.watchdog import run_watchdog
+from offboarding.alerting.task import run_watchdog_round
 
 with DAG(
     dag_id="offboarding_watchdog",
@@ -28,7 +28,7 @@ with DAG(
 ) as dag:
     PythonOperator(
         task_id="alert_on_stalled_steps",
-        python_callable=run_watchdog,
+        python_callable=run_watchdog_round,
         doc_md=(
             "**One watchdog round.** Lists waiting/failed steps of the case DAGs, sends first alerts, "
             "reminders and escalations, remembers what it said in `$OFFBOARDING_DATA_DIR/alerts/state.json`.\n\n"

@@ -27,6 +27,8 @@ POLICY_FILE_ENV = "OFFBOARDING_POLICY_FILE"
 NOTICE_PROCEDURES = ("general", "simplified")
 DurationUnit = Literal["working_days", "days", "hours"]
 DURATION_UNITS: tuple[DurationUnit, ...] = ("working_days", "days", "hours")
+# The DAG files read the policy while they are parsed: libyaml's parser is ten times faster, same documents.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class PolicyError(ValueError):
@@ -321,7 +323,7 @@ def _read_yaml(path: Path, what: str) -> Mapping[str, Any]:
         raise PolicyError(f"{what} {path} does not exist")
     try:
         with path.open(encoding="utf-8") as handle:
-            document = yaml.safe_load(handle)
+            document = yaml.load(handle, Loader=_SAFE_LOADER)
     except (yaml.YAMLError, ValueError) as err:
         raise PolicyError(f"{what} {path} is not valid YAML: {err}") from None
     if document is None:

@@ -9,9 +9,29 @@ under ``<case_id>/evidence/``.
 
 from __future__ import annotations
 
-from offboarding.evidence.entry import GENESIS_HASH, Entry
-from offboarding.evidence.ledger import LEDGER_PATH, ChainReport, EvidenceLedger, LedgerError
-from offboarding.evidence.report import REPORT_HTML_PATH, REPORT_MARKDOWN_PATH, render_report
+from importlib import import_module
+from typing import Any
+
+# Names are loaded on first use: the operators' modules import the ledger while DAG files are parsed,
+# the report (HTML and markdown rendering) is needed only when a case is closed.
+_EXPORTS = {
+    "GENESIS_HASH": "offboarding.evidence.entry",
+    "Entry": "offboarding.evidence.entry",
+    "LEDGER_PATH": "offboarding.evidence.ledger",
+    "ChainReport": "offboarding.evidence.ledger",
+    "EvidenceLedger": "offboarding.evidence.ledger",
+    "LedgerError": "offboarding.evidence.ledger",
+    "REPORT_HTML_PATH": "offboarding.evidence.report",
+    "REPORT_MARKDOWN_PATH": "offboarding.evidence.report",
+    "render_report": "offboarding.evidence.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "GENESIS_HASH",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
@@ -30,9 +30,11 @@ from offboarding.notifiers.robot_queue import (
     RobotQueue,
 )
 from offboarding.notifiers.shared_state import robot_state_for
-from offboarding.wecom.group_robot import DEFAULT_BASE_URL, GroupRobot
 from offboarding.wecom.redact import install_log_redaction
 from offboarding.wecom.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from offboarding.wecom.group_robot import GroupRobot
 
 
 def _mask(secret: str | None) -> None:
@@ -116,6 +118,8 @@ class WeComWebhookHook(BaseHook):
         conn = self.connection
         host = (conn.host or "").strip()
         if not host:
+            from offboarding.wecom.group_robot import DEFAULT_BASE_URL  # imports requests: at send time
+
             return DEFAULT_BASE_URL
         if "://" not in host:
             scheme = conn.schema if conn.schema in ("http", "https") else "https"
@@ -127,6 +131,8 @@ class WeComWebhookHook(BaseHook):
     @cached_property
     def robot(self) -> GroupRobot:
         """The HTTP side; 45009 is not retried here but by the queue, which tells every process."""
+        from offboarding.wecom.group_robot import GroupRobot  # imports requests: not at DAG parse time
+
         install_log_redaction()  # urllib3 logs request URLs, key= included, at DEBUG
         return GroupRobot(
             self.connection.password.strip(),

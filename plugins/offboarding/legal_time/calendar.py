@@ -28,7 +28,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import holidays
 import yaml
 
 from offboarding.legal_time.clock import as_day
@@ -171,6 +170,8 @@ class PrcCalendar:
         return found
 
     def _compute_year(self, year: int) -> _YearDays:
+        import holidays  # slow to import (its lunar calendars): only when a year is first computed
+
         if not _MIN_YEAR <= year <= _MAX_YEAR:
             raise ValueError(f"the PRC calendar covers {_MIN_YEAR}-{_MAX_YEAR}, got a date in {year}")
         in_year = lambda days: frozenset(d for d in days if d.year == year)  # noqa: E731

@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, Context
 
 from offboarding import settings
-from offboarding.backup import BackupStore, key_from_text
-from offboarding.evidence import EvidenceLedger
+
+if TYPE_CHECKING:  # storage and ledger are used when a task runs, not when a DAG file is parsed
+    from offboarding.backup.storage import BackupStore
+    from offboarding.evidence.ledger import EvidenceLedger
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,14 @@ class Case:
 
     @cached_property
     def store(self) -> BackupStore:
+        from offboarding.backup.storage import BackupStore
+
         return BackupStore(self.backup_root, encryption_key=_backup_key())
 
     @cached_property
     def ledger(self) -> EvidenceLedger:
+        from offboarding.evidence.ledger import EvidenceLedger
+
         return EvidenceLedger(self.store, self.case_id)
 
     @classmethod
@@ -74,6 +80,8 @@ class Case:
 def _backup_key() -> bytes | None:
     """The backup encryption key from its Airflow Connection, if the deployment configured one."""
     from airflow.sdk import BaseHook
+
+    from offboarding.backup.encryption import key_from_text
 
     try:
         conn = BaseHook.get_connection(settings.backup_key_conn_id())

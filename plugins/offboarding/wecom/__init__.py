@@ -12,45 +12,52 @@ Example::
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
-from offboarding.wecom.app_chats import AppChats
-from offboarding.wecom.app_messages import AppMessages, MessageResult
-from offboarding.wecom.client import WeComClient
-from offboarding.wecom.contacts import Contacts
-from offboarding.wecom.customer_contacts import CustomerContacts
-from offboarding.wecom.errors import (
-    WeComConfigError,
-    WeComCreatorCannotBeDeleted,
-    WeComDataError,
-    WeComError,
-    WeComRateLimited,
-    WeComTokenError,
-    WeComTransientError,
-)
-from offboarding.wecom.file_token_cache import FileTokenCache
-from offboarding.wecom.group_robot import GroupRobot
-from offboarding.wecom.paging import chunked, iter_cursor, iter_start_limit
-from offboarding.wecom.ratelimit import RateLimiter
+# Imported now: ``redact`` is also a submodule's name, which would shadow a lazily loaded function.
 from offboarding.wecom.redact import redact
-from offboarding.wecom.results import BatchDeleteResult, ItemFailure, ItemResults
-from offboarding.wecom.retry import RetryPolicy
-from offboarding.wecom.tags import Tags
-from offboarding.wecom.token_cache import (
-    MemoryTokenCache,
-    TokenCache,
-    default_token_cache,
-    token_cache_from_url,
-)
-from offboarding.wecom.wedrive import DownloadTicket, WeDrive
+
+# Names are loaded on first use: the DAG files import error classes and constants from this package
+# while they are parsed, and the HTTP client (``requests``) or Redis' client is slow to import.
+_EXPORTS = {
+    "AppChats": "offboarding.wecom.app_chats",
+    "AppMessages": "offboarding.wecom.app_messages",
+    "MessageResult": "offboarding.wecom.app_messages",
+    "WeComClient": "offboarding.wecom.client",
+    "Contacts": "offboarding.wecom.contacts",
+    "CustomerContacts": "offboarding.wecom.customer_contacts",
+    "WeComConfigError": "offboarding.wecom.errors",
+    "WeComCreatorCannotBeDeleted": "offboarding.wecom.errors",
+    "WeComDataError": "offboarding.wecom.errors",
+    "WeComError": "offboarding.wecom.errors",
+    "WeComRateLimited": "offboarding.wecom.errors",
+    "WeComTokenError": "offboarding.wecom.errors",
+    "WeComTransientError": "offboarding.wecom.errors",
+    "FileTokenCache": "offboarding.wecom.file_token_cache",
+    "GroupRobot": "offboarding.wecom.group_robot",
+    "chunked": "offboarding.wecom.paging",
+    "iter_cursor": "offboarding.wecom.paging",
+    "iter_start_limit": "offboarding.wecom.paging",
+    "RateLimiter": "offboarding.wecom.ratelimit",
+    "RedisTokenCache": "offboarding.wecom.redis_token_cache",
+    "BatchDeleteResult": "offboarding.wecom.results",
+    "ItemFailure": "offboarding.wecom.results",
+    "ItemResults": "offboarding.wecom.results",
+    "RetryPolicy": "offboarding.wecom.retry",
+    "Tags": "offboarding.wecom.tags",
+    "MemoryTokenCache": "offboarding.wecom.token_cache",
+    "TokenCache": "offboarding.wecom.token_cache",
+    "default_token_cache": "offboarding.wecom.token_cache",
+    "token_cache_from_url": "offboarding.wecom.token_cache",
+    "DownloadTicket": "offboarding.wecom.wedrive",
+    "WeDrive": "offboarding.wecom.wedrive",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # Redis' client is slow to import; load it only when a Redis cache is asked for.
-    if name == "RedisTokenCache":
-        from offboarding.wecom.redis_token_cache import RedisTokenCache
-
-        return RedisTokenCache
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

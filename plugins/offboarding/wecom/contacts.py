@@ -7,13 +7,15 @@ a member that is already gone (60111) counts as done. The corp creator cannot be
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from offboarding.wecom.client import WeComClient
 from offboarding.wecom.errcodes import CREATOR_ERRCODE, NO_SUCH_USER_ERRCODE
 from offboarding.wecom.errors import WeComCreatorCannotBeDeleted, WeComDataError
 from offboarding.wecom.paging import chunked, iter_cursor, require_id, unique_strings
 from offboarding.wecom.results import BatchDeleteResult, ItemFailure
+
+if TYPE_CHECKING:  # the transport imports requests: not needed to import a constant
+    from offboarding.wecom.client import WeComClient
 
 BATCH_DELETE_MAX = 200
 LIST_ID_MAX = 10000

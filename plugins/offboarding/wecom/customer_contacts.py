@@ -9,13 +9,15 @@ A per-customer errcode 0 only means "handover started": WeCom completes it after
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from offboarding.wecom.client import WeComClient
 from offboarding.wecom.errcodes import hint_for
 from offboarding.wecom.errors import WeComDataError
 from offboarding.wecom.paging import chunked, iter_cursor, require_id, unique_strings
 from offboarding.wecom.results import ItemFailure, ItemResults
+
+if TYPE_CHECKING:  # the transport imports requests: not needed to import a constant
+    from offboarding.wecom.client import WeComClient
 
 TRANSFER_MAX = 100
 GROUP_TRANSFER_MAX = 100
