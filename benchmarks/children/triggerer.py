@@ -125,7 +125,8 @@ class Host:
             changes = runner.process_trigger_events(finished)
             self.events += len(changes.events or [])
             self.failures += len(changes.failures or [])
-            await runner.create_triggers()
+            # No create_triggers() here: add() creates them, and two coroutines draining the same
+            # queue race (TriggerRunner checks the queue, yields, then pops).
             await asyncio.sleep(1)
 
     async def stop(self) -> None:

@@ -20,6 +20,8 @@ from urllib.parse import quote
 
 import requests
 
+#: How many times a read (GET) is sent when the api-server does not answer.
+READ_ATTEMPTS = 3
 log = logging.getLogger(__name__)
 
 #: Run states after which a DAG run never changes again on its own.
@@ -202,19 +204,32 @@ class AirflowApi:
         self, method: str, path: str, *, json: Any, params: Mapping[str, Any] | None
     ) -> requests.Response:
         url = f"{self.api_url}{path}"
-        try:
-            return self._session.request(
-                method,
-                url,
-                json=json,
-                params=params,
-                headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"},
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise AirflowApiError(
-                f"{method} {redact_url(url)}: cannot reach the Airflow api-server ({type(exc).__name__})"
-            ) from None
+        # A read is repeated when the api-server is briefly unreachable or slow (a busy metadata
+        # database); a write is not, so a trigger that did arrive is never sent twice.
+        attempts = READ_ATTEMPTS if method == "GET" else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._session.request(
+                    method,
+                    url,
+                    json=json,
+                    params=params,
+                    headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"},
+                    timeout=self.timeout,
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt == attempts:
+                    raise AirflowApiError(
+                        f"{method} {redact_url(url)}: cannot reach the Airflow api-server "
+                        f"({type(exc).__name__}, {attempts} attempt(s))"
+                    ) from None
+                log.info("GET %s: %s, trying again", redact_url(url), type(exc).__name__)
+                time.sleep(attempt)
+            except requests.RequestException as exc:
+                raise AirflowApiError(
+                    f"{method} {redact_url(url)}: cannot reach the Airflow api-server ({type(exc).__name__})"
+                ) from None
+        raise AssertionError("unreachable")
 
     def _error(self, method: str, path: str, response: requests.Response) -> AirflowApiError:
         try:

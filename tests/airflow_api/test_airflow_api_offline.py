@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
 import pytest
 
 from offboarding.airflow_api import AirflowApi, AirflowApiError, redact_url
@@ -54,3 +59,39 @@ def test_answer_human_step_needs_an_option() -> None:
     api = AirflowApi("http://127.0.0.1:8080", token="t")
     with pytest.raises(ValueError, match="chosen_options"):
         api.answer_human_step("d", "r", "t", [])
+
+
+class _SlowOnce(BaseHTTPRequestHandler):
+    """Answers every request, but sleeps past the client's timeout on the first one of each method."""
+
+    seen: ClassVar[list[str]] = []
+
+    def _answer(self) -> None:
+        first = self.command not in self.seen
+        self.seen.append(self.command)
+        if first:
+            time.sleep(1.5)
+        body = b'{"dag_id": "offboard_employee"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_slow_read_is_asked_again_but_a_write_is_sent_once() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowOnce)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api = AirflowApi(f"http://127.0.0.1:{server.server_port}", token="t", timeout=0.5)
+        assert api.get_dag("offboard_employee") == {"dag_id": "offboard_employee"}
+        with pytest.raises(AirflowApiError, match="ReadTimeout"):
+            api.trigger_dag_run("offboard_employee", "offboard-lisi", {"userid": "lisi"})
+        assert _SlowOnce.seen == ["GET", "GET", "POST"]
+    finally:
+        server.shutdown()

@@ -4,7 +4,7 @@ Its DAGs folder holds the real ``offboarding_watchdog`` DAG (every 6 s) and a ti
 ``offboard_employee`` DAG whose only step is a real ``HumanStepOperator`` in the ``statutory_steps``
 group. The repository's plugins folder is used, so the real plugin (the cases page) is loaded. A
 policy override makes that step due 1 hour after it parks and reminders hourly; cases run with
-``time_scale`` 600, so "1 hour" is 6 seconds of wall time. Alerts go to the WeCom sandbox's robot.
+``time_scale`` 600, so "1 hour" is 6 seconds of wall time. Alerts go to the robot of a WeCom sandbox of its own.
 """
 
 from __future__ import annotations
@@ -65,9 +65,16 @@ def case_conf(userid: str, backup_root: Path) -> dict[str, Any]:
     }
 
 
-def e2e_airflow(sandbox: Any) -> tuple[RunningAirflow, Path]:
-    """The shared deployment and its data folder (started on first use, stopped at process exit)."""
+def e2e_airflow() -> tuple[RunningAirflow, Path, Any]:
+    """The shared deployment, its data folder and the sandbox its robot posts to (started on first use,
+    stopped at process exit). The sandbox is its own: the watchdog keeps running every 6 s for the
+    whole session, and its reminders must not land in other tests' sandbox."""
     if "airflow" not in _STARTED:
+        from offboarding.sandbox.testing import running_sandbox
+
+        robot_sandbox = running_sandbox(seed="default")
+        sandbox = robot_sandbox.__enter__()
+        atexit.register(robot_sandbox.__exit__, None, None, None)
         root = Path(tempfile.mkdtemp(prefix="offboarding-alerting-e2e-"))
         atexit.register(shutil.rmtree, root, True)  # registered first: runs after Airflow has stopped
         dags = root / "dags"
@@ -96,8 +103,8 @@ def e2e_airflow(sandbox: Any) -> tuple[RunningAirflow, Path]:
             extra_env=env,
             dag_ids=[DAG_ID, "offboarding_watchdog"],
         )
-        _STARTED.update(airflow=airflow, data=data)
-    return _STARTED["airflow"], _STARTED["data"]
+        _STARTED.update(airflow=airflow, data=data, sandbox=sandbox)
+    return _STARTED["airflow"], _STARTED["data"], _STARTED["sandbox"]
 
 
 def wait_for(predicate: Any, timeout: float, what: str, airflow: RunningAirflow, poll: float = 1.0) -> Any:

@@ -38,8 +38,8 @@ def _finished_watchdog_runs_started_after(airflow: Any, moment: dt.datetime) -> 
     ]
 
 
-def test_one_alert_then_reminders_then_silence_once_answered(sandbox: Any, tmp_path: Path) -> None:
-    airflow, data = e2e_airflow(sandbox)
+def test_one_alert_then_reminders_then_silence_once_answered(tmp_path: Path) -> None:
+    airflow, data, sandbox = e2e_airflow()
     run_id = "offboard-e2e_alert"
     with airflow.api() as api:
         api.trigger_dag_run(DAG_ID, run_id, case_conf("e2e_alert", tmp_path / "backups"))
@@ -93,8 +93,8 @@ def test_one_alert_then_reminders_then_silence_once_answered(sandbox: Any, tmp_p
     assert run_id not in state  # forgotten once the step moved
 
 
-def test_a_failed_step_is_alerted_once_with_its_error(sandbox: Any, tmp_path: Path) -> None:
-    airflow, _ = e2e_airflow(sandbox)
+def test_a_failed_step_is_alerted_once_with_its_error(tmp_path: Path) -> None:
+    airflow, _, sandbox = e2e_airflow()
     run_id = "offboard-e2e_failed"
     conf = case_conf("e2e_failed", tmp_path / "backups") | {
         "hr_owner": ""

@@ -27,8 +27,8 @@ def token(airflow: Any, user: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def waiting_case(sandbox_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
-    airflow, _ = e2e_airflow(sandbox_server)
+def waiting_case(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
+    airflow, _, _ = e2e_airflow()
     run_id = "offboard-e2e_page"
     with airflow.api() as api:
         api.trigger_dag_run(DAG_ID, run_id, case_conf("e2e_page", tmp_path_factory.mktemp("backups")))

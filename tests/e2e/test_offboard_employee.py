@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pendulum
 import pytest
 
 from offboarding.airflow_api import InvalidConf, RunAlreadyExists
@@ -87,6 +88,11 @@ def test_normal_member_is_backed_up_handed_over_deleted_and_deregistered(runs: A
     assert sandbox.account("lisi")["status"] == "deregistered"
     assert tasks["account_deregistration.verify_account_gone"] == "success"
     assert tasks["account_deregistration.handle_revocation"] == "skipped"
+    # Submission, review (2 working days) and the 15-day cooling-off, in rehearsal time: under 2 minutes.
+    tis = {ti["task_id"]: ti for ti in runs.api().list_task_instances(DAG, "offboard-lisi")}
+    began = pendulum.parse(tis["account_deregistration.record_submission"]["start_date"])
+    ended = pendulum.parse(tis["account_deregistration.verify_account_gone"]["end_date"])
+    assert (ended - began).total_seconds() < 120, (began, ended)
     done = actions(runs, "offboard-lisi")
     order = [
         done.index(a) for a in ("backup.verified", "member.disabled", "approval.approved", "member.deleted")
