@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-rehearsal lint demo sandbox bench lock clean
+.PHONY: install test test-quick test-rehearsal lint demo sandbox bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
@@ -28,13 +28,20 @@ $(SYSTEM_STAMP): | $(STAMP)
 	else echo "make test needs Chromium: run 'sudo apt-get install chromium fonts-noto-cjk'" >&2; exit 1; fi
 	touch $@
 
-## make test: create .venv from the lock and run the suite (unit, sandbox, operators, real-Airflow tests)
-## The long rehearsals (whole DAG runs, the demo, the distributed topology) run with `make test-rehearsal`.
+## make test: create .venv from the lock and run the whole suite: unit, sandbox, operators, real-Airflow
+## tests, the whole-DAG rehearsals of both workflows, the demo, and the distributed topology (PostgreSQL +
+## Redis + Celery as processes; skipped with the reason when those are not on loopback).
 REHEARSALS := tests/e2e tests/distributed tests/demo
-test: $(STAMP) $(SYSTEM_STAMP)
+## Two pytest processes: the rehearsals start on a quiet machine, after the first part's shared Airflows stopped.
+test: test-quick
+	$(BIN)/python -m pytest $(REHEARSALS) $(PYTEST_ARGS)
+
+## make test-quick: the suite without the rehearsals (minutes instead of half an hour)
+test-quick: $(STAMP) $(SYSTEM_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(addprefix --ignore=,$(REHEARSALS)) $(PYTEST_ARGS)
 
+## make test-rehearsal: only the rehearsals
 test-rehearsal: $(STAMP) $(SYSTEM_STAMP)
 	$(BIN)/python -m pytest $(REHEARSALS) $(PYTEST_ARGS)
 
