@@ -10,8 +10,7 @@ Names are loaded on first use (the DAG files import only what they need).
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from offboarding.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "Alert": "offboarding.alerting.decide",
@@ -25,10 +24,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = sorted(_EXPORTS)

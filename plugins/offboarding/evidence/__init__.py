@@ -9,8 +9,7 @@ under ``<case_id>/evidence/``.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from offboarding.lazy_exports import lazy_exports
 
 # Names are loaded on first use: the operators' modules import the ledger while DAG files are parsed,
 # the report (HTML and markdown rendering) is needed only when a case is closed.
@@ -27,10 +26,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [

@@ -11,8 +11,7 @@ hooks can use this package's content helpers and robot queue without importing t
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from offboarding.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "WeComAppMessageNotifier": "offboarding.notifiers.app_message",
@@ -26,10 +25,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = sorted(_EXPORTS)

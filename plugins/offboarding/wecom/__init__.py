@@ -12,8 +12,7 @@ Example::
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from offboarding.lazy_exports import lazy_exports
 
 # Imported now: ``redact`` is also a submodule's name, which would shadow a lazily loaded function.
 from offboarding.wecom.redact import redact
@@ -55,10 +54,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [
