@@ -170,19 +170,15 @@ def services_verdict(problems: list[str], env: Mapping[str, str] | None = None) 
 
 
 def _create_database(postgres_url: str, name: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
-
-    conn = psycopg2.connect(postgres_url)
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    finally:
-        conn.close()
+    _database_ddl(postgres_url, "CREATE DATABASE {}", name)
 
 
 def _drop_database(postgres_url: str, name: str) -> None:
+    _database_ddl(postgres_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+
+
+def _database_ddl(postgres_url: str, statement: str, name: str) -> None:
+    """Run ``statement`` with the quoted database ``name`` (CREATE/DROP DATABASE need autocommit)."""
     import psycopg2
     from psycopg2 import sql
 
@@ -190,7 +186,7 @@ def _drop_database(postgres_url: str, name: str) -> None:
     try:
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            cur.execute(sql.SQL(statement).format(sql.Identifier(name)))
     finally:
         conn.close()
 
