@@ -7,23 +7,10 @@ later task reads what an earlier one pushed).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-
-@dataclass
-class MemoryTaskInstance:
-    """XCom kept in memory, keyed like Airflow's: (task_id, key)."""
-
-    task_id: str = "task"
-    xcoms: dict[tuple[str, str], Any] = field(default_factory=dict)
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.xcoms[(self.task_id, key)] = value
-
-    def xcom_pull(self, task_ids: str | None = None, key: str = "return_value") -> Any:
-        return self.xcoms.get((task_ids or self.task_id, key))
+from offboarding.testing.task_instance import MemoryTaskInstance
 
 
 def task_context(
@@ -47,3 +34,6 @@ def run_task(
     result = operator.execute(task_context(params, task_id=task_id, run_id=run_id, ti=ti))
     ti.xcoms[(task_id, "return_value")] = result
     return result
+
+
+__all__ = ["MemoryTaskInstance", "run_task", "task_context"]

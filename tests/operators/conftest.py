@@ -9,25 +9,12 @@ the same operators in a real Airflow.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-
-@dataclass
-class FakeTaskInstance:
-    """XCom in memory, keyed like Airflow's: (task_id, key)."""
-
-    task_id: str = "task"
-    xcoms: dict[tuple[str, str], Any] = field(default_factory=dict)
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.xcoms[(self.task_id, key)] = value
-
-    def xcom_pull(self, task_ids: str | None = None, key: str = "return_value") -> Any:
-        return self.xcoms.get((task_ids or self.task_id, key))
+from offboarding.testing.task_instance import MemoryTaskInstance
 
 
 @pytest.fixture
@@ -75,10 +62,10 @@ def _make_context(
     *,
     task_id: str = "task",
     run_id: str = "offboard-lisi",
-    ti: FakeTaskInstance | None = None,
+    ti: MemoryTaskInstance | None = None,
     user: str = "ops",
 ) -> dict[str, Any]:
-    ti = ti or FakeTaskInstance(task_id=task_id)
+    ti = ti or MemoryTaskInstance(task_id=task_id)
     ti.task_id = task_id
     return {
         "params": params,
