@@ -218,18 +218,16 @@ class AirflowApi:
                     timeout=self.timeout,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt == attempts:
-                    raise AirflowApiError(
-                        f"{method} {redact_url(url)}: cannot reach the Airflow api-server "
-                        f"({type(exc).__name__}, {attempts} attempt(s))"
-                    ) from None
-                log.info("GET %s: %s, trying again", redact_url(url), type(exc).__name__)
-                time.sleep(attempt)
+                failure: requests.RequestException = exc
+                if attempt < attempts:
+                    log.info("GET %s: %s, trying again", redact_url(url), type(exc).__name__)
+                    time.sleep(attempt)
             except requests.RequestException as exc:
-                raise AirflowApiError(
-                    f"{method} {redact_url(url)}: cannot reach the Airflow api-server ({type(exc).__name__})"
-                ) from None
-        raise AssertionError("unreachable")
+                failure = exc
+                break
+        raise AirflowApiError(
+            f"{method} {redact_url(url)}: cannot reach the Airflow api-server ({type(failure).__name__})"
+        ) from None
 
     def _error(self, method: str, path: str, response: requests.Response) -> AirflowApiError:
         try:
