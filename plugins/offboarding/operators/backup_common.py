@@ -3,7 +3,6 @@ evidence entries with a key, and JSON Lines streaming for long lists."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from offboarding.wecom.errors import WeComConfigError, WeComDataError, WeComError
+from offboarding.wecom.errors import WeComDataError, WeComError
 
 if TYPE_CHECKING:
     from offboarding.operators.base import Case
@@ -40,19 +39,6 @@ def member_userid(case: Case) -> str:
 def is_member_gone(err: WeComError) -> bool:
     """True when WeCom says the member does not exist (deleted before this task ran)."""
     return isinstance(err, WeComDataError) and err.errcode in MEMBER_GONE_ERRCODES
-
-
-@contextlib.contextmanager
-def config_errors_fail_the_task() -> Iterator[None]:
-    """Turn a WeCom configuration error into a failure without retries, keeping its actionable message.
-
-    Retrying cannot fix a wrong secret, a missing trusted IP or a too narrow visible range: the person
-    running the deployment must change the connection or the WeCom admin settings first.
-    """
-    try:
-        yield
-    except WeComConfigError as err:
-        raise AirflowFailException(str(err)) from None
 
 
 def record_evidence(

@@ -9,7 +9,6 @@ from airflow.sdk import Context
 
 from offboarding.operators.backup_common import (
     Tally,
-    config_errors_fail_the_task,
     is_member_gone,
     jsonl_chunks,
     member_userid,
@@ -44,36 +43,35 @@ class ExportCustomersAndGroupsOperator(CaseOperator):
         userid = member_userid(case)
         skipped: list[dict[str, str]] = []
         customers, groups = Tally(), Tally()
-        with config_errors_fail_the_task():
-            exists = self._member_exists(userid)
-            if exists:
-                customer_file = case.store.write_stream(
-                    case.case_id,
-                    CUSTOMERS_PATH,
-                    jsonl_chunks(self._customers(userid), customers),
-                    source="wecom:externalcontact/batch/get_by_user",
-                )
-            else:
-                customer_file = case.store.write_stream(
-                    case.case_id,
-                    UNASSIGNED_PATH,
-                    jsonl_chunks(self._unassigned(userid), customers),
-                    source="wecom:externalcontact/get_unassigned_list",
-                )
-                skipped.append(
-                    not_exported(
-                        f"customer details of {userid}",
-                        "the member was deleted before the backup: WeCom only lists the ids of their "
-                        f"unassigned customers ({UNASSIGNED_PATH}), not the details",
-                        "get_unassigned_list",
-                    )
-                )
-            group_file = case.store.write_stream(
+        exists = self._member_exists(userid)
+        if exists:
+            customer_file = case.store.write_stream(
                 case.case_id,
-                GROUPS_PATH,
-                jsonl_chunks(self._groups(userid, skipped), groups),
-                source="wecom:externalcontact/groupchat/list,groupchat/get",
+                CUSTOMERS_PATH,
+                jsonl_chunks(self._customers(userid), customers),
+                source="wecom:externalcontact/batch/get_by_user",
             )
+        else:
+            customer_file = case.store.write_stream(
+                case.case_id,
+                UNASSIGNED_PATH,
+                jsonl_chunks(self._unassigned(userid), customers),
+                source="wecom:externalcontact/get_unassigned_list",
+            )
+            skipped.append(
+                not_exported(
+                    f"customer details of {userid}",
+                    "the member was deleted before the backup: WeCom only lists the ids of their "
+                    f"unassigned customers ({UNASSIGNED_PATH}), not the details",
+                    "get_unassigned_list",
+                )
+            )
+        group_file = case.store.write_stream(
+            case.case_id,
+            GROUPS_PATH,
+            jsonl_chunks(self._groups(userid, skipped), groups),
+            source="wecom:externalcontact/groupchat/list,groupchat/get",
+        )
         files = [customer_file, group_file]
         result = {
             "files": [entry.to_dict() for entry in files],

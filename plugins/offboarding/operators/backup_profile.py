@@ -8,7 +8,6 @@ from typing import Any
 from airflow.sdk import Context
 
 from offboarding.operators.backup_common import (
-    config_errors_fail_the_task,
     is_member_gone,
     member_userid,
     not_exported,
@@ -35,11 +34,10 @@ class SnapshotProfileOperator(CaseOperator):
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         userid = member_userid(case)
         skipped: list[dict[str, str]] = []
-        with config_errors_fail_the_task():
-            member = self._read_member(userid)
-            departments = self._departments(member, skipped)
-            tags = self._tags(userid, member, skipped)
-            chats = self._app_chats(userid, skipped)
+        member = self._read_member(userid)
+        departments = self._departments(member, skipped)
+        tags = self._tags(userid, member, skipped)
+        chats = self._app_chats(userid, skipped)
         files = []
         if member is None:
             skipped.insert(

@@ -15,7 +15,6 @@ from offboarding.backup.entries import FileEntry
 from offboarding.backup.errors import BackupError, ChecksumMismatchError
 from offboarding.operators.backup_common import (
     Tally,
-    config_errors_fail_the_task,
     jsonl_chunks,
     member_userid,
     not_exported,
@@ -65,7 +64,7 @@ class ExportWeDriveFilesOperator(CaseOperator):
         userid = member_userid(case)
         space_ids = wedrive_space_ids(case.conf)
         export = _SpaceExport(self, case)
-        with config_errors_fail_the_task(), self._quota_fails_the_task(case, userid, export):
+        with self._quota_fails_the_task(case, userid, export):
             for spaceid in space_ids:
                 export.space(spaceid)
         export.skipped.append(

@@ -8,14 +8,17 @@ never run twice. Its backup and evidence live under ``<backup_target>/<case_id>/
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, Context
+from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding import settings
+from offboarding.wecom.errors import WeComConfigError
 
 if TYPE_CHECKING:  # storage and ledger are used when a task runs, not when a DAG file is parsed
     from offboarding.backup.storage import BackupStore
@@ -90,6 +93,19 @@ def _backup_key() -> bytes | None:
     return key_from_text(conn.password) if conn.password else None
 
 
+@contextlib.contextmanager
+def config_errors_fail_the_task() -> Iterator[None]:
+    """Turn a WeCom configuration error into a failure without retries, keeping its actionable message.
+
+    Retrying cannot fix a wrong secret, a missing trusted IP or a too narrow visible range: the person
+    running the deployment must change the connection or the WeCom admin settings first.
+    """
+    try:
+        yield
+    except WeComConfigError as err:
+        raise AirflowFailException(str(err)) from None
+
+
 def with_retry_defaults(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The policy's retries (``task_retries``) for a task that does not set its own.
 
@@ -119,8 +135,6 @@ class CaseOperator(BaseOperator):
         super().__init__(**with_retry_defaults(kwargs))
 
     def execute(self, context: Context) -> Any:
-        from offboarding.operators.backup_common import config_errors_fail_the_task
-
         case = Case.from_context(context)
         self._case = case
         with config_errors_fail_the_task():  # a wrong secret or IP allow-list: retrying cannot help

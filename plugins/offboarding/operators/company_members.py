@@ -26,7 +26,6 @@ from airflow.sdk.exceptions import AirflowFailException
 from offboarding.cases.fields import WECOM_USERID_PATTERN
 from offboarding.evidence.ledger import LedgerError
 from offboarding.operators.backup_common import (
-    config_errors_fail_the_task,
     record_evidence,
 )
 from offboarding.operators.base import Case, CaseOperator
@@ -165,13 +164,12 @@ class PlanMemberBatchesOperator(CaseOperator):
         admin = userid_field(case, "admin_userid") if admin_userid(case.conf) else None
         plan = _saved_plan(case)
         if plan is None:
-            with config_errors_fail_the_task():
-                members = list(self.hook.contacts.iter_member_ids())
-                self._check_leaders(members, successor, admin)
-                try:
-                    admins = admins_from_connection(self.hook.extras)
-                except ValueError as err:
-                    raise AirflowFailException(f"connection {case.wecom_conn_id}: {err}") from None
+            members = list(self.hook.contacts.iter_member_ids())
+            self._check_leaders(members, successor, admin)
+            try:
+                admins = admins_from_connection(self.hook.extras)
+            except ValueError as err:
+                raise AirflowFailException(f"connection {case.wecom_conn_id}: {err}") from None
             kept = {successor: KEPT_SUCCESSOR}
             if admin is not None:
                 kept[admin] = KEPT_ADMIN if admin != successor else f"{KEPT_SUCCESSOR}; {KEPT_ADMIN}"
@@ -280,23 +278,22 @@ class OffboardMemberBatchOperator(CaseOperator):
             if userid in progress.members:
                 progress.record(userid)["kept"] = reason
         calls: Counter[str] = Counter()
-        with config_errors_fail_the_task():
-            self._back_up(case, plan, batch, progress, successor)
-            holdings = read_holdings(case.store, case.case_id, [p["folder"] for p in progress.backup_parts])
-            active = [
-                u
-                for u in members
-                if progress.record(u).get("backup") == "verified" and not progress.record(u).get("kept")
-            ]
-            day = china_today()
-            calls["transfer_customer"] = hand_over_customers(self.hook, progress, active, successor, holdings)
-            calls["groupchat_onjob_transfer"] = hand_over_groups(
-                self.hook, progress, active, successor, holdings, day
-            )
-            deletion = delete_members(self.hook, progress, active)
-            self._record_deletion(case, batch, deletion, approval)
-            deleted = [u for u in active if progress.record(u).get("deleted")]
-            calls["resigned_transfers"] = transfer_resigned(self.hook, progress, deleted, successor, day)
+        self._back_up(case, plan, batch, progress, successor)
+        holdings = read_holdings(case.store, case.case_id, [p["folder"] for p in progress.backup_parts])
+        active = [
+            u
+            for u in members
+            if progress.record(u).get("backup") == "verified" and not progress.record(u).get("kept")
+        ]
+        day = china_today()
+        calls["transfer_customer"] = hand_over_customers(self.hook, progress, active, successor, holdings)
+        calls["groupchat_onjob_transfer"] = hand_over_groups(
+            self.hook, progress, active, successor, holdings, day
+        )
+        deletion = delete_members(self.hook, progress, active)
+        self._record_deletion(case, batch, deletion, approval)
+        deleted = [u for u in active if progress.record(u).get("deleted")]
+        calls["resigned_transfers"] = transfer_resigned(self.hook, progress, deleted, successor, day)
         return self._finish(case, batch, members, progress, calls, rate)
 
     def _back_up(

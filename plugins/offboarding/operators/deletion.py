@@ -20,7 +20,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.evidence.ledger import LedgerError
 from offboarding.operators.backup import VERIFIED_ACTION, manifest_sha256_on_disk, verified_backup_entry
-from offboarding.operators.backup_common import config_errors_fail_the_task, member_userid, record_evidence
+from offboarding.operators.backup_common import member_userid, record_evidence
 from offboarding.operators.base import Case, CaseOperator
 from offboarding.operators.handover import (
     GROUP_DAILY_LIMIT_ERRCODES,
@@ -109,12 +109,11 @@ class DeleteMemberOperator(CaseOperator):
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         userid = member_userid(case)
         proof = check_deletion_allowed(case)
-        with config_errors_fail_the_task():
-            if read_member(self.hook, userid) is None:
-                answer, still_there = "already_gone", False  # that read was the read-back
-            else:
-                answer = self._delete(case, userid, proof)
-                still_there = read_member(self.hook, userid) is not None
+        if read_member(self.hook, userid) is None:
+            answer, still_there = "already_gone", False  # that read was the read-back
+        else:
+            answer = self._delete(case, userid, proof)
+            still_there = read_member(self.hook, userid) is not None
         read_back = {
             "call": "user/get",
             "member_found": still_there,
@@ -169,10 +168,9 @@ class TransferResignedCustomersOperator(CaseOperator):
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         member, successor = handover_pair(case)
-        with config_errors_fail_the_task():
-            member_exists = read_member(self.hook, member) is not None
-            customers = self._customers(case, member, successor)
-            groups = self._groups(case, member, successor)
+        member_exists = read_member(self.hook, member) is not None
+        customers = self._customers(case, member, successor)
+        groups = self._groups(case, member, successor)
         summary = {
             "member": member,
             "successor": successor,

@@ -35,7 +35,6 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.operators.backup_common import (
     SNAPSHOT_TASK_ID,
-    config_errors_fail_the_task,
     is_member_gone,
     member_userid,
     record_evidence,
@@ -192,29 +191,28 @@ class HandOverCustomersOperator(CaseOperator):
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         member, successor = handover_pair(case)
-        with config_errors_fail_the_task():
-            if read_member(self.hook, member) is None:
-                return self._member_gone(case, member, successor)
-            customers = self.hook.customer_contacts.list_customers(member)
-            known = read_takeover_status(self.hook.customer_contacts, member, successor).customers
-            previous = load_outcomes(case, CUSTOMERS_ONJOB_PATH, member, successor)
-            items: dict[str, dict[str, Any]] = {}
-            to_send: list[str] = []
-            for customer in customers:
-                if customer in known:
-                    items[customer] = {
-                        "outcome": "in_transfer",
-                        "status": status_name(known[customer].status),
-                    }
-                elif previous.get(customer, {}).get("outcome") == "failed":
-                    items[customer] = previous[customer]
-                else:
-                    to_send.append(customer)
-            if to_send:
-                results = self.hook.customer_contacts.transfer_customers(
-                    member, successor, to_send, resigned=False
-                )
-                items.update(outcomes_of(results))
+        if read_member(self.hook, member) is None:
+            return self._member_gone(case, member, successor)
+        customers = self.hook.customer_contacts.list_customers(member)
+        known = read_takeover_status(self.hook.customer_contacts, member, successor).customers
+        previous = load_outcomes(case, CUSTOMERS_ONJOB_PATH, member, successor)
+        items: dict[str, dict[str, Any]] = {}
+        to_send: list[str] = []
+        for customer in customers:
+            if customer in known:
+                items[customer] = {
+                    "outcome": "in_transfer",
+                    "status": status_name(known[customer].status),
+                }
+            elif previous.get(customer, {}).get("outcome") == "failed":
+                items[customer] = previous[customer]
+            else:
+                to_send.append(customer)
+        if to_send:
+            results = self.hook.customer_contacts.transfer_customers(
+                member, successor, to_send, resigned=False
+            )
+            items.update(outcomes_of(results))
         counts = save_outcomes(case, CUSTOMERS_ONJOB_PATH, member, successor, items)
         summary = {
             "member": member,
@@ -285,19 +283,18 @@ class HandOverCustomerGroupsOperator(CaseOperator):
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         member, successor = handover_pair(case)
-        with config_errors_fail_the_task():
-            if read_member(self.hook, member) is None:
-                return self._member_gone(case, member, successor)
-            owned = [g["chat_id"] for g in self.hook.customer_contacts.iter_group_chats(owner=member)]
-            previous = load_outcomes(case, GROUPS_ONJOB_PATH, member, successor)
-            failed_before = {c: previous[c] for c in owned if previous.get(c, {}).get("outcome") == "failed"}
-            candidates = [c for c in owned if c not in failed_before]
-            send, deferred, day = split_by_allowance(case, member, successor, candidates)
-            items: dict[str, dict[str, Any]] = dict(failed_before)
-            if send:
-                results = self.hook.customer_contacts.transfer_group_chats(send, successor, resigned=False)
-                items.update(outcomes_of(results, deferred_errcodes=GROUP_DAILY_LIMIT_ERRCODES))
-            items.update({c: {"outcome": "deferred", "reason": "daily allowance used up"} for c in deferred})
+        if read_member(self.hook, member) is None:
+            return self._member_gone(case, member, successor)
+        owned = [g["chat_id"] for g in self.hook.customer_contacts.iter_group_chats(owner=member)]
+        previous = load_outcomes(case, GROUPS_ONJOB_PATH, member, successor)
+        failed_before = {c: previous[c] for c in owned if previous.get(c, {}).get("outcome") == "failed"}
+        candidates = [c for c in owned if c not in failed_before]
+        send, deferred, day = split_by_allowance(case, member, successor, candidates)
+        items: dict[str, dict[str, Any]] = dict(failed_before)
+        if send:
+            results = self.hook.customer_contacts.transfer_group_chats(send, successor, resigned=False)
+            items.update(outcomes_of(results, deferred_errcodes=GROUP_DAILY_LIMIT_ERRCODES))
+        items.update({c: {"outcome": "deferred", "reason": "daily allowance used up"} for c in deferred})
         counts = save_outcomes(case, GROUPS_ONJOB_PATH, member, successor, items, day=day.isoformat())
         summary = {
             "member": member,
@@ -369,24 +366,21 @@ class LeaveTagsAndGroupChatsOperator(CaseOperator):
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         member, successor = handover_pair(case)
-        with config_errors_fail_the_task():
-            if read_member(self.hook, member) is None:
-                return self._member_gone(case, member)
-            snapshot = _snapshot(context)
-            tag_ids = self._candidate_tags(snapshot)
-            chat_ids = list(dict.fromkeys([*(snapshot or {}).get("app_chats", []), *self.hook.app_chat_ids]))
-            previous = load_outcomes(case, TAGS_AND_CHATS_PATH, member, successor)
-            items: dict[str, dict[str, Any]] = {}
-            for tagid in tag_ids:
-                key = f"tag:{tagid}"
-                refused = _refused_before(previous, key)
-                items[key] = refused or _latest(previous, key, self._leave_tag(tagid, member))
-            for chatid in chat_ids:
-                key = f"chat:{chatid}"
-                refused = _refused_before(previous, key)
-                items[key] = refused or _latest(
-                    previous, key, self._leave_chat(str(chatid), member, successor)
-                )
+        if read_member(self.hook, member) is None:
+            return self._member_gone(case, member)
+        snapshot = _snapshot(context)
+        tag_ids = self._candidate_tags(snapshot)
+        chat_ids = list(dict.fromkeys([*(snapshot or {}).get("app_chats", []), *self.hook.app_chat_ids]))
+        previous = load_outcomes(case, TAGS_AND_CHATS_PATH, member, successor)
+        items: dict[str, dict[str, Any]] = {}
+        for tagid in tag_ids:
+            key = f"tag:{tagid}"
+            refused = _refused_before(previous, key)
+            items[key] = refused or _latest(previous, key, self._leave_tag(tagid, member))
+        for chatid in chat_ids:
+            key = f"chat:{chatid}"
+            refused = _refused_before(previous, key)
+            items[key] = refused or _latest(previous, key, self._leave_chat(str(chatid), member, successor))
         counts = save_outcomes(
             case, TAGS_AND_CHATS_PATH, member, successor, items, source="snapshot" if snapshot else "wecom"
         )
@@ -535,24 +529,23 @@ class DisableMemberOperator(CaseOperator):
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         member = member_userid(case)
-        with config_errors_fail_the_task():
-            before = read_member(self.hook, member)
-            if before is None:
-                summary = {"member": member, "already_deleted": True, "changed": False}
-                record_evidence(
-                    case,
-                    self.task_id,
-                    "member.disabled",
-                    key=member,
-                    request={"member": member},
-                    result={**summary, "note": "member already deleted: nothing to disable"},
-                )
-                self.log.info("%s no longer exists in WeCom: nothing to disable", member)
-                return summary
-            changes = self._changes(before)
-            if changes:
-                self.hook.contacts.update_user(member, **changes)
-            after = read_member(self.hook, member) or {}
+        before = read_member(self.hook, member)
+        if before is None:
+            summary = {"member": member, "already_deleted": True, "changed": False}
+            record_evidence(
+                case,
+                self.task_id,
+                "member.disabled",
+                key=member,
+                request={"member": member},
+                result={**summary, "note": "member already deleted: nothing to disable"},
+            )
+            self.log.info("%s no longer exists in WeCom: nothing to disable", member)
+            return summary
+        changes = self._changes(before)
+        if changes:
+            self.hook.contacts.update_user(member, **changes)
+        after = read_member(self.hook, member) or {}
         read_back = {"status": after.get("status"), "department": after.get("department")}
         done = read_back["status"] == DISABLED_STATUS and (
             "department" not in changes or read_back["department"] == changes["department"]

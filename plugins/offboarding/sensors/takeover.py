@@ -18,7 +18,7 @@ import pendulum
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from offboarding.operators.backup_common import config_errors_fail_the_task, record_evidence
+from offboarding.operators.backup_common import record_evidence
 from offboarding.operators.base import Case, CaseOperator
 from offboarding.operators.handover import handover_pair
 from offboarding.triggers.takeover import (
@@ -62,8 +62,7 @@ class WaitForCustomerTakeoverOperator(CaseOperator):
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         member, successor = handover_pair(case)
         interval = self._poll_interval(case)
-        with config_errors_fail_the_task():
-            status = read_takeover_status(self.hook.customer_contacts, member, successor)
+        status = read_takeover_status(self.hook.customer_contacts, member, successor)
         if status.all_final:
             return self._finish(case, status)
         counts = status.counts()
