@@ -45,6 +45,10 @@ STOP_GRACE_SECONDS = 20.0
 _POLL = 0.5
 
 
+#: Seconds the tests' REST clients wait for one answer of the api-server.
+API_TIMEOUT = 120.0
+
+
 class AirflowStartError(RuntimeError):
     """``airflow standalone`` did not become ready; the message carries the tail of its log."""
 
@@ -279,7 +283,9 @@ class RunningAirflow:
         """A REST client logged in as one of the configured users."""
         if user not in self.passwords:
             raise ValueError(f"user: {user!r} is not one of the configured users {sorted(self.passwords)}")
-        return AirflowApi(self.api_url, username=user, password=self.passwords[user])
+        # SQLite under a dozen concurrent cases can hold the api-server for over a minute: the tests
+        # wait for it (each read is also asked up to three times) instead of failing on a slow answer.
+        return AirflowApi(self.api_url, username=user, password=self.passwords[user], timeout=API_TIMEOUT)
 
     def log_tail(self, lines: int = 60) -> str:
         """The last lines of the standalone log (all components' output)."""
