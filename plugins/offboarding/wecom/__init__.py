@@ -12,7 +12,8 @@ Example::
 
 from __future__ import annotations
 
-from offboarding.lazy_exports import lazy_exports
+from importlib import import_module
+from typing import Any
 
 # Imported now: ``redact`` is also a submodule's name, which would shadow a lazily loaded function.
 from offboarding.wecom.redact import redact
@@ -54,7 +55,14 @@ _EXPORTS = {
 }
 
 
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module when it is first read (PEP 562); later reads find it here."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [
