@@ -132,7 +132,10 @@ class WeComClient:
         return self._call("POST", api_path(path), params, json if json is not None else {}, item)
 
     def access_token(self) -> str:
-        """The current access token (fetched if needed). For checks only: never log or return it to XCom."""
+        """The current access token (fetched if needed). For checks only: never log or return it to XCom.
+
+        WeCom: ``gettoken``, https://developer.work.weixin.qq.com/document/path/91039
+        """
         return run_with_retries(self.retry, self._tokens.current, sleep=self._sleep, what=GETTOKEN_PATH)
 
     def stream(self, url: str, cookies: dict[str, str], chunk_size: int = ONE_MIB) -> Iterator[bytes]:
