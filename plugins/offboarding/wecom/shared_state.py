@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 TOKEN_CACHE_URL_ENV = "OFFBOARDING_TOKEN_CACHE_URL"
 ROBOT_QUEUE_FOLDER = "robot-queue"
@@ -151,9 +151,7 @@ def robot_state_for(name: str, data_dir: str | os.PathLike[str]) -> SharedState:
     """
     url = os.environ.get(TOKEN_CACHE_URL_ENV, "").strip()
     if urlsplit(url).scheme in ("redis", "rediss"):
-        import redis
+        from offboarding.wecom.redis_client import redis_from_url  # imports redis: only when configured
 
-        # Our own query parameters (the token cache's ``prefix=``) mean nothing to redis-py.
-        clean_url = urlunsplit(urlsplit(url)._replace(query=""))
-        return RedisSharedState(redis.Redis.from_url(clean_url), name)
+        return RedisSharedState(redis_from_url(url), name)
     return FileSharedState(Path(data_dir) / ROBOT_QUEUE_FOLDER, name)
