@@ -18,6 +18,7 @@ calendar when imported, so ``offboarding.legal_time.is_working_day(day)`` in a D
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ import yaml
 from offboarding.legal_time import calendar as _calendar
 from offboarding.legal_time import deadlines as _deadlines
 from offboarding.legal_time.clock import LOCAL_TZ, end_of_local_day, local_date, require_aware
+
+log = logging.getLogger(__name__)
 
 POLICY_FILE_ENV = "OFFBOARDING_POLICY_FILE"
 NOTICE_PROCEDURES = ("general", "simplified")
@@ -422,7 +425,7 @@ def _load_deployment_calendar() -> _calendar.PrcCalendar:
     try:
         path = calendar_overrides_file()
     except FileNotFoundError as err:
-        _calendar.log.warning("PRC calendar runs without overrides: %s", err)
+        log.warning("PRC calendar runs without overrides: %s", err)
         return _calendar.PrcCalendar()
     return _calendar.PrcCalendar.from_override_file(path)
 
