@@ -96,7 +96,7 @@ def worker_slots(pair: list[str], workdir: Path) -> tuple[float, str]:
     """Run the product's wait operators once each; the share that deferred (released the slot)."""
     from airflow.sdk.exceptions import TaskDeferred
 
-    from offboarding.legal_time.deadlines import cooling_off_end, notice_end
+    from offboarding.policy import cooling_off_end, notice_end
     from offboarding.sensors.legal_deadline import WaitForLegalDeadlineOperator
     from offboarding.sensors.takeover import WaitForCustomerTakeoverOperator
 

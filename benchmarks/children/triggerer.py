@@ -40,7 +40,7 @@ TAKEOVER_PATHS = (
 
 def legal_deadline(kind: str, now: pendulum.DateTime) -> pendulum.DateTime:
     """The deadline a wait of ``kind`` started ``now`` waits for, from the duration policy."""
-    from offboarding.legal_time.deadlines import cooling_off_end, notice_end, review_due
+    from offboarding.policy import cooling_off_end, notice_end, review_due
 
     if kind == "notice":
         return notice_end(now.in_timezone("Asia/Shanghai").date(), "general")

@@ -7,11 +7,18 @@ an override file; it is deep-merged over ``include/policy.yaml`` (a human step's
 as a whole, so ``{days: 7}`` can replace ``{working_days: 5}``).
 
 Code never carries these figures as literals: it asks ``get_policy()``.
+
+The policy is :mod:`offboarding.legal_time`'s caller: legal time counts with the periods it is given,
+and this module gives it the deployment's (:func:`review_due`, :func:`cooling_off_end`,
+:func:`notice_end`) and the deployment's PRC calendar (:func:`deployment_calendar`: the ``holidays``
+package plus ``include/calendar/cn_overrides.yaml``), which it also registers as legal time's default
+calendar when imported, so ``offboarding.legal_time.is_working_day(day)`` in a DAG sees the overrides too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +29,12 @@ from typing import Any, Literal
 
 import pendulum
 import yaml
+
+from offboarding.legal_time import calendar as _calendar
+from offboarding.legal_time import deadlines as _deadlines
+from offboarding.legal_time.clock import LOCAL_TZ, end_of_local_day, local_date, require_aware
+
+log = logging.getLogger(__name__)
 
 POLICY_FILE_ENV = "OFFBOARDING_POLICY_FILE"
 NOTICE_PROCEDURES = ("general", "simplified")
@@ -48,12 +61,10 @@ class StepDuration:
         Working days: 24:00 local of the ``amount``-th working day after the local start date.
         Calendar days and hours: ``start`` plus the duration.
         """
-        from offboarding.legal_time.calendar import default_calendar
-        from offboarding.legal_time.clock import LOCAL_TZ, end_of_local_day, local_date, require_aware
-
         begin = require_aware(start, "start")
         if self.unit == "working_days":
-            return end_of_local_day(default_calendar().nth_working_day_after(local_date(begin), self.amount))
+            day = deployment_calendar().nth_working_day_after(local_date(begin), self.amount)
+            return end_of_local_day(day)
         delta = dt.timedelta(days=self.amount) if self.unit == "days" else dt.timedelta(hours=self.amount)
         return (begin + delta).in_timezone(LOCAL_TZ)
 
@@ -74,12 +85,28 @@ class AccountDeregistration:
     def cooling_off(self) -> dt.timedelta:
         return dt.timedelta(days=self.cooling_off_days)
 
+    def review_due(self, submitted_at: dt.datetime) -> pendulum.DateTime:
+        """:func:`offboarding.legal_time.review_due` with this policy's working days and calendar."""
+        return _deadlines.review_due(
+            submitted_at, working_days=self.review_working_days, calendar=deployment_calendar()
+        )
+
+    def cooling_off_end(self, submitted_at: dt.datetime) -> pendulum.DateTime:
+        """:func:`offboarding.legal_time.cooling_off_end` with this policy's cooling-off days."""
+        return _deadlines.cooling_off_end(submitted_at, days=self.cooling_off_days)
+
 
 @dataclass(frozen=True)
 class CompanyDeregistration:
     """Company deregistration: the creditor / public notice period per procedure, in calendar days."""
 
     notice_days: Mapping[str, int]
+
+    def notice_end(self, published_on: dt.date, procedure: str) -> pendulum.DateTime:
+        """:func:`offboarding.legal_time.notice_end` with this policy's notice days and calendar."""
+        return _deadlines.notice_end(
+            published_on, procedure, notice_days=self.notice_days, calendar=deployment_calendar()
+        )
 
 
 @dataclass(frozen=True)
@@ -386,3 +413,51 @@ def get_policy() -> Policy:
 def reload_policy() -> None:
     """Forget the cached policy so the files are read again on next use (after editing them)."""
     _cached_policy.cache_clear()
+
+
+# --------------------------------------------------------------------------------------------------
+# The deployment's legal time: legal_time's functions with this deployment's periods and calendar
+
+
+def _load_deployment_calendar() -> _calendar.PrcCalendar:
+    from offboarding.paths import calendar_overrides_file
+
+    try:
+        path = calendar_overrides_file()
+    except FileNotFoundError as err:
+        log.warning("PRC calendar runs without overrides: %s", err)
+        return _calendar.PrcCalendar()
+    return _calendar.PrcCalendar.from_override_file(path)
+
+
+def deployment_calendar() -> _calendar.PrcCalendar:
+    """The PRC calendar with the deployment's ``include/calendar/cn_overrides.yaml``, read once per process.
+
+    It is legal time's registered default calendar (see :func:`offboarding.legal_time.set_default_calendar`);
+    :func:`offboarding.legal_time.reload_calendar` makes the next call read the file again.
+    """
+    return _calendar.default_calendar()
+
+
+def review_due(submitted_at: dt.datetime) -> pendulum.DateTime:
+    """When WeCom's review of a deregistration request is due, with the deployment's policy and calendar."""
+    return get_policy().account_deregistration.review_due(submitted_at)
+
+
+def cooling_off_end(submitted_at: dt.datetime) -> pendulum.DateTime:
+    """When the cooling-off after a deregistration request ends, with the deployment's policy."""
+    return get_policy().account_deregistration.cooling_off_end(submitted_at)
+
+
+def notice_end(published_on: dt.date, procedure: str) -> pendulum.DateTime:
+    """When a company-deregistration notice period ends, with the deployment's policy and calendar."""
+    return get_policy().company_deregistration.notice_end(published_on, procedure)
+
+
+def calendar_note(day: dt.date) -> _calendar.CalendarNote:
+    """``"estimated"`` or ``"official"`` for ``day`` in the deployment's calendar."""
+    return deployment_calendar().calendar_note(day)
+
+
+# Registered once per process: legal time reads no file of ours, the policy tells it where the overrides are.
+_calendar.set_default_calendar(_load_deployment_calendar)

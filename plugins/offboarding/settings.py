@@ -4,7 +4,8 @@
 |---|---|---|
 | ``OFFBOARDING_DATA_DIR`` | where backups and evidence go when a case names no ``backup_target`` | ``$AIRFLOW_HOME/offboarding-data`` |
 | ``OFFBOARDING_BACKUP_KEY_CONN_ID`` | Airflow Connection whose password is the backup encryption key | ``offboarding_backup_key`` |
-| ``OFFBOARDING_TOKEN_CACHE_URL`` | where WeCom access tokens are shared (``file://``, ``redis://``, ``memory://``) | a file cache under ``$AIRFLOW_HOME`` |
+| ``OFFBOARDING_TOKEN_CACHE_URL`` | where WeCom access tokens, robot queues and (Redis only) rate limits are shared (``file://``, ``redis://``, ``memory://``) | a file cache under ``$AIRFLOW_HOME`` |
+| ``OFFBOARDING_WECOM_CONCURRENCY`` | without Redis: processes that may call WeCom at once; each keeps to 150 calls/s divided by it | ``1`` |
 """
 
 from __future__ import annotations

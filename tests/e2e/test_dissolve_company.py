@@ -14,7 +14,7 @@ import pendulum
 import pytest
 
 from offboarding.airflow_api import InvalidConf
-from offboarding.legal_time import notice_end
+from offboarding.policy import notice_end
 from offboarding.timescale import wall_time_for
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]

@@ -152,7 +152,7 @@ def test_local_date_and_end_of_local_day() -> None:
 def test_deadlines_follow_the_policy(
     include_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from offboarding.policy import reload_policy
+    from offboarding import policy
 
     override = tmp_path / "deployment-policy.yaml"
     override.write_text(
@@ -161,14 +161,66 @@ def test_deadlines_follow_the_policy(
         encoding="utf-8",
     )
     monkeypatch.setenv("OFFBOARDING_POLICY_FILE", str(override))
-    reload_policy()
+    policy.reload_policy()
     # 1 working day after Fri 2025-09-26: the make-up Sunday 9/28.
-    assert review_due(dt.datetime.fromisoformat("2025-09-26T10:00:00+08:00")).isoformat() == (
+    assert policy.review_due(dt.datetime.fromisoformat("2025-09-26T10:00:00+08:00")).isoformat() == (
         "2025-09-29T00:00:00+08:00"
     )
-    assert cooling_off_end(dt.datetime.fromisoformat("2025-09-30T16:30:00Z")).isoformat() == (
+    assert policy.cooling_off_end(dt.datetime.fromisoformat("2025-09-30T16:30:00Z")).isoformat() == (
         "2025-10-08T00:30:00+08:00"
     )
     # +21 = 2026-03-25, an ordinary Wednesday (with the default 20 days it would end on 3/25 00:00).
-    assert notice_end(dt.date(2026, 3, 4), "simplified").isoformat() == "2026-03-26T00:00:00+08:00"
-    assert notice_end(dt.date(2025, 8, 17), "general").isoformat() == "2025-10-10T00:00:00+08:00"
+    assert policy.notice_end(dt.date(2026, 3, 4), "simplified").isoformat() == "2026-03-26T00:00:00+08:00"
+    assert policy.notice_end(dt.date(2025, 8, 17), "general").isoformat() == "2025-10-10T00:00:00+08:00"
+    # legal_time itself keeps its documented defaults: the deployment's figures reach it through the policy.
+    assert review_due(dt.datetime.fromisoformat("2025-09-26T10:00:00+08:00")).isoformat() == (
+        "2025-09-30T00:00:00+08:00"
+    )
+
+
+def test_the_periods_are_keyword_arguments() -> None:
+    submitted = dt.datetime.fromisoformat("2025-09-26T10:00:00+08:00")
+    assert review_due(submitted, working_days=1).isoformat() == "2025-09-29T00:00:00+08:00"
+    assert cooling_off_end(submitted, days=7).isoformat() == "2025-10-03T10:00:00+08:00"
+    assert notice_end(dt.date(2026, 3, 4), "simplified", notice_days={"simplified": 21}).isoformat() == (
+        "2026-03-26T00:00:00+08:00"
+    )
+    with pytest.raises(ValueError, match=r"procedure must be one of 'fast', got 'general'"):
+        notice_end(dt.date(2026, 3, 4), "general", notice_days={"fast": 5})
+    with pytest.raises(ValueError, match=r"^days must be a whole number of days >= 1, got 0"):
+        cooling_off_end(submitted, days=0)
+
+
+def test_the_defaults_are_the_shipped_policy(include_copy: Path) -> None:
+    """With default arguments, legal_time answers what the shipped policy and calendar answer."""
+    from offboarding import policy
+    from offboarding.legal_time import COOLING_OFF_DAYS, NOTICE_DAYS, REVIEW_WORKING_DAYS, PrcCalendar
+
+    shipped = policy.get_policy()
+    assert shipped.account_deregistration.review_working_days == REVIEW_WORKING_DAYS
+    assert shipped.account_deregistration.cooling_off_days == COOLING_OFF_DAYS
+    assert dict(NOTICE_DAYS) == dict(shipped.company_deregistration.notice_days)
+    library_only = PrcCalendar()
+    start = pendulum.datetime(2024, 12, 20, 9, 30, tz="Asia/Shanghai")
+    for offset in range(0, 3 * 365, 3):
+        instant = start.add(days=offset, hours=offset % 24)
+        assert review_due(instant) == policy.review_due(instant), instant
+        assert review_due(instant, calendar=library_only) == policy.review_due(instant), instant
+        assert cooling_off_end(instant) == policy.cooling_off_end(instant), instant
+        for procedure in ("general", "simplified"):
+            day = local_date(instant)
+            assert notice_end(day, procedure) == policy.notice_end(day, procedure), (day, procedure)
+
+
+def test_legal_time_imports_nothing_of_ours() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, offboarding.legal_time as lt, datetime as dt;"
+        "lt.review_due(dt.datetime(2026, 3, 2, tzinfo=dt.UTC));"
+        "print(sorted(m for m in sys.modules if m.startswith('offboarding.')"
+        " and not m.startswith('offboarding.legal_time')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

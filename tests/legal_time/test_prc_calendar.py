@@ -204,6 +204,37 @@ def test_the_process_wide_calendar_reads_the_override_file(include_copy: Path) -
     assert is_estimated(D("2027-02-20")) is False
 
 
+def test_the_deployment_overrides_reach_the_policy_deadlines(include_copy: Path) -> None:
+    from offboarding import policy
+    from offboarding.legal_time import review_due
+
+    (include_copy / "calendar" / "cn_overrides.yaml").write_text(OVERRIDE_2027, encoding="utf-8")
+    reload_calendar()
+    submitted = dt.datetime.fromisoformat("2027-02-19T10:00:00+08:00")
+    # The make-up Saturday 2027-02-20 of the override counts; the library alone does not know it.
+    assert policy.review_due(submitted).isoformat() == "2027-02-23T00:00:00+08:00"
+    assert review_due(submitted, calendar=PrcCalendar()).isoformat() == "2027-02-24T00:00:00+08:00"
+    assert policy.deployment_calendar().is_working_day(D("2027-02-20")) is True
+
+
+def test_a_calendar_can_be_passed_or_registered(tmp_path: Path) -> None:
+    from offboarding import policy
+    from offboarding.legal_time import set_default_calendar
+
+    path = tmp_path / "cn_overrides.yaml"
+    path.write_text("years:\n  2026:\n    holidays: []\n    working_days: []\n", encoding="utf-8")
+    no_holidays_2026 = PrcCalendar.from_override_file(path)
+    assert is_working_day(D("2026-10-01"), calendar=no_holidays_2026) is True
+    assert nth_working_day_after(D("2026-09-30"), 1, calendar=no_holidays_2026) == D("2026-10-01")
+    try:
+        set_default_calendar(no_holidays_2026)
+        assert is_working_day(D("2026-10-01")) is True
+        set_default_calendar(None)
+        assert is_working_day(D("2026-10-01")) is False
+    finally:
+        set_default_calendar(policy._load_deployment_calendar)
+
+
 def test_a_missing_override_file_means_no_overrides(tmp_path: Path) -> None:
     assert load_overrides(tmp_path / "absent.yaml") == []
 

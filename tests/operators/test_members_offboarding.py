@@ -472,6 +472,25 @@ def test_parallel_batches_share_wecom_rate_limit() -> None:
     assert calls_per_second_share(1) == parallel * rate
 
 
+def test_batches_keep_the_deployment_limiter_when_it_is_shared(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from offboarding.operators.members import share_rate_limit
+    from offboarding.wecom.ratelimit import RedisRateLimiter, default_rate_limiter
+
+    clients = {kind: SimpleNamespace(rate_limiter=None) for kind in ("contacts", "customers")}
+    hook = SimpleNamespace(client=clients.__getitem__)
+    monkeypatch.setenv("OFFBOARDING_TOKEN_CACHE_URL", "redis://127.0.0.1:6379/15")
+    # The whole deployment's rate, counted in Redis, not a share of it.
+    assert share_rate_limit(hook, 4) == calls_per_second_share(1)
+    assert all(isinstance(c.rate_limiter, RedisRateLimiter) for c in clients.values())
+    assert clients["contacts"].rate_limiter is default_rate_limiter()
+    monkeypatch.setenv("OFFBOARDING_TOKEN_CACHE_URL", "memory://")
+    monkeypatch.setenv("OFFBOARDING_WECOM_CONCURRENCY", "8")
+    assert share_rate_limit(hook, 4) == calls_per_second_share(8)  # the larger of the two divisors
+    assert clients["contacts"].rate_limiter is clients["customers"].rate_limiter
+
+
 def test_summarise_refuses_while_batches_are_unfinished(corp: Any, company: Any) -> None:
     run = company()
     run.plan()

@@ -13,7 +13,7 @@ from typing import TypeVar
 from offboarding.alerting.decide import FAILED, REMINDER, STALLED, Alert
 from offboarding.alerting.steps import HUMAN_STEP, LEGAL_WAIT
 from offboarding.legal_time.clock import format_local
-from offboarding.notifiers.content import fit_to_bytes, utf8_size
+from offboarding.wecom.content import fit_to_bytes, utf8_size
 
 ERROR_MAX_CHARS = 600
 

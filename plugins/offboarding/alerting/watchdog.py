@@ -25,8 +25,8 @@ from offboarding.alerting.messages import alert_markdown, pack
 from offboarding.alerting.steps import WatchedStep
 from offboarding.alerting.targets import ROBOT, Recipient, recipients_for
 from offboarding.alerting.timing import AlertTiming
-from offboarding.notifiers.content import APP_MESSAGE_MAX_BYTES, ROBOT_MARKDOWN_MAX_BYTES
-from offboarding.notifiers.shared_state import FileSharedState, SharedState
+from offboarding.wecom.content import APP_MESSAGE_MAX_BYTES, ROBOT_MARKDOWN_MAX_BYTES
+from offboarding.wecom.shared_state import FileSharedState, SharedState
 
 log = logging.getLogger(__name__)
 

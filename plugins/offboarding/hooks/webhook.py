@@ -6,7 +6,7 @@ WeCom's base URL as its host (default ``https://qyapi.weixin.qq.com``)::
     AIRFLOW_CONN_WECOM_ROBOT_OPS='{"conn_type": "wecom_webhook", "host": "https://qyapi.weixin.qq.com",
       "password": "<the key= value of the robot's webhook URL>"}'
 
-Every message goes through the robot's shared queue (:mod:`offboarding.notifiers.robot_queue`), so the
+Every message goes through the robot's shared queue (:mod:`offboarding.wecom.robot_queue`), so the
 processes of one host (or of the deployment, with Redis) together stay within 20 messages a minute:
 a burst waits or is merged, a 45009 answer is waited out and retried, nothing is dropped silently.
 Content longer than WeCom's limit is cut at a character boundary with a "…(truncated)" marker.
@@ -22,16 +22,17 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from offboarding.notifiers.content import ROBOT_LIMITS, fit_to_bytes
-from offboarding.notifiers.robot_queue import (
+from offboarding import settings
+from offboarding.wecom.content import ROBOT_LIMITS, fit_to_bytes
+from offboarding.wecom.redact import install_log_redaction
+from offboarding.wecom.retry import RetryPolicy
+from offboarding.wecom.robot_queue import (
     MAX_WAIT_SECONDS,
     RATE_LIMIT_BLOCK_SECONDS,
     Outgoing,
     RobotQueue,
 )
-from offboarding.notifiers.shared_state import robot_state_for
-from offboarding.wecom.redact import install_log_redaction
-from offboarding.wecom.retry import RetryPolicy
+from offboarding.wecom.shared_state import robot_state_for
 
 if TYPE_CHECKING:
     from offboarding.wecom.group_robot import GroupRobot
@@ -146,7 +147,7 @@ class WeComWebhookHook(BaseHook):
     def queue(self) -> RobotQueue:
         """The robot's queue shared by every process of this host (or deployment, with Redis)."""
         return RobotQueue(
-            robot_state_for(robot_id(self.connection.password.strip())),
+            robot_state_for(robot_id(self.connection.password.strip()), settings.data_dir()),
             rate_limit_block_seconds=self.rate_limit_block_seconds,
             max_wait_seconds=self.max_wait_seconds,
             label=self.label,

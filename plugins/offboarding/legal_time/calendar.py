@@ -2,7 +2,8 @@
 
 Sources, in order of precedence:
 
-1. ``include/calendar/cn_overrides.yaml`` — State Council schedules announced after the installed
+1. Announced-schedule overrides (the deployment's ``include/calendar/cn_overrides.yaml``, read by
+   :mod:`offboarding.policy` and registered with :func:`set_default_calendar`) — State Council schedules announced after the installed
    ``holidays`` package was released. A year listed there replaces the package's calendar for that
    year entirely (weekdays work, weekends rest, except the listed ``holidays`` and ``working_days``);
    a listed date outside its notice's year (a make-up Saturday in late December) also wins.
@@ -13,8 +14,11 @@ Sources, in order of precedence:
    (statutory days moved off weekends, no make-up days), and we say so: :func:`is_estimated`, a
    WARNING once per year, ``calendar_note(day) == "estimated"``.
 
-The override file is read once per process; computed years are cached. Call :func:`reload_calendar`
-after editing the file in a long-running process (or restart it).
+This module imports nothing of the product: whoever knows the deployment's override file builds a
+:class:`PrcCalendar` from it (:meth:`PrcCalendar.from_override_file`) and either passes it as
+``calendar=`` or registers it once with :func:`set_default_calendar`. The registered source is read
+once per process; computed years are cached. Call :func:`reload_calendar` after editing the file in a
+long-running process (or restart it).
 """
 
 from __future__ import annotations
@@ -22,9 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -233,39 +236,70 @@ def _describe_years(years: frozenset[int]) -> str:
     return f"{min(years)}-{max(years)}"
 
 
-@lru_cache(maxsize=1)
-def default_calendar() -> PrcCalendar:
-    """The process-wide calendar: the ``holidays`` package plus ``include/calendar/cn_overrides.yaml``."""
-    from offboarding.paths import calendar_overrides_file
+CalendarSource = Callable[[], PrcCalendar]
 
-    try:
-        path = calendar_overrides_file()
-    except FileNotFoundError as err:
-        log.warning("PRC calendar runs without overrides: %s", err)
-        return PrcCalendar()
-    return PrcCalendar.from_override_file(path)
+_source: CalendarSource | None = None
+_calendar: PrcCalendar | None = None
+_calendar_guard = threading.Lock()
+
+
+def set_default_calendar(calendar: PrcCalendar | CalendarSource | None) -> None:
+    """Register the process-wide calendar, or a function that builds it on first use.
+
+    This package reads no file of the deployment: the caller registers its calendar once
+    (:mod:`offboarding.policy` registers ``include/calendar/cn_overrides.yaml`` when it is imported).
+    ``None`` goes back to the ``holidays`` package alone.
+    """
+    global _source, _calendar
+    with _calendar_guard:
+        if isinstance(calendar, PrcCalendar):
+            _source, _calendar = None, calendar
+        else:
+            _source, _calendar = calendar, None
+
+
+def default_calendar() -> PrcCalendar:
+    """The process-wide calendar: the registered one, else the ``holidays`` package without overrides."""
+    global _calendar
+    found = _calendar
+    if found is None:
+        with _calendar_guard:
+            found = _calendar
+            if found is None:
+                found = _calendar = _source() if _source is not None else PrcCalendar()
+    return found
 
 
 def reload_calendar() -> None:
-    """Forget the cached calendar so the override file is read again on next use."""
-    default_calendar.cache_clear()
+    """Forget the built calendar so the registered source (the override file) is read again on next use."""
+    global _calendar
+    with _calendar_guard:
+        if _source is not None:
+            _calendar = None
 
 
-def is_working_day(day: dt.date) -> bool:
-    """True on a PRC working day: weekdays except holidays and bridged days off, plus make-up days (调休)."""
-    return default_calendar().is_working_day(day)
+def _chosen(calendar: PrcCalendar | None) -> PrcCalendar:
+    return calendar if calendar is not None else default_calendar()
 
 
-def nth_working_day_after(day: dt.date, n: int) -> dt.date:
+def is_working_day(day: dt.date, *, calendar: PrcCalendar | None = None) -> bool:
+    """True on a PRC working day: weekdays except holidays and bridged days off, plus make-up days (调休).
+
+    ``calendar`` defaults to :func:`default_calendar`.
+    """
+    return _chosen(calendar).is_working_day(day)
+
+
+def nth_working_day_after(day: dt.date, n: int, *, calendar: PrcCalendar | None = None) -> dt.date:
     """The ``n``-th PRC working day strictly after ``day`` (``n`` ≥ 1, else ValueError)."""
-    return default_calendar().nth_working_day_after(day, n)
+    return _chosen(calendar).nth_working_day_after(day, n)
 
 
-def is_estimated(day: dt.date) -> bool:
+def is_estimated(day: dt.date, *, calendar: PrcCalendar | None = None) -> bool:
     """True when the calendar of ``day``'s year is the library's estimate, not an announced schedule."""
-    return default_calendar().is_estimated(day)
+    return _chosen(calendar).is_estimated(day)
 
 
-def calendar_note(day: dt.date) -> CalendarNote:
+def calendar_note(day: dt.date, *, calendar: PrcCalendar | None = None) -> CalendarNote:
     """``"estimated"`` or ``"official"`` for ``day``, for UIs."""
-    return default_calendar().calendar_note(day)
+    return _chosen(calendar).calendar_note(day)

@@ -5,8 +5,10 @@
   (应用消息) to members.
 
 Both work as task/DAG callbacks and human-step ``notifiers`` (``notify``) and as Deadline Alert
-``AsyncCallback`` in the triggerer (``async_notify``). The names are loaded on first use, so the
-hooks can use this package's content helpers and robot queue without importing the notifiers.
+``AsyncCallback`` in the triggerer (``async_notify``). The names are loaded on first use, so a DAG
+file that names a notifier does not import its run-time dependencies. Message sizing and the group
+robot's send queue belong to the WeCom client (:mod:`offboarding.wecom.content`,
+:mod:`offboarding.wecom.robot_queue`): the hooks use them from there, never from this package.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ _EXPORTS = {
     "send_wecom_app_message_notification": "offboarding.notifiers.app_message",
     "WeComRobotNotifier": "offboarding.notifiers.robot",
     "send_wecom_robot_notification": "offboarding.notifiers.robot",
-    "TRUNCATION_MARKER": "offboarding.notifiers.content",
-    "fit_to_bytes": "offboarding.notifiers.content",
-    "RobotQueueError": "offboarding.notifiers.robot_queue",
-    "RobotQueueTimeout": "offboarding.notifiers.robot_queue",
+    "TRUNCATION_MARKER": "offboarding.wecom.content",
+    "fit_to_bytes": "offboarding.wecom.content",
+    "RobotQueueError": "offboarding.wecom.robot_queue",
+    "RobotQueueTimeout": "offboarding.wecom.robot_queue",
 }
 
 

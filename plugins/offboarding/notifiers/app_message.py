@@ -22,8 +22,8 @@ from functools import cached_property
 from airflow.sdk import BaseNotifier, Context
 
 from offboarding.hooks.wecom import WeComHook
-from offboarding.notifiers.content import APP_MESSAGE_MAX_BYTES, fit_to_bytes, message_content
 from offboarding.wecom import MessageResult
+from offboarding.wecom.content import APP_MESSAGE_MAX_BYTES, fit_to_bytes, message_content
 
 
 def recipients(touser: str | Sequence[str], owner: str = "WeComAppMessageNotifier") -> list[str]:

@@ -20,7 +20,7 @@ from functools import cached_property
 from airflow.sdk import BaseNotifier, Context
 
 from offboarding.hooks.webhook import WeComWebhookHook
-from offboarding.notifiers.content import message_content
+from offboarding.wecom.content import message_content
 
 
 class WeComRobotNotifier(BaseNotifier):

@@ -127,7 +127,7 @@ class PlanNoticePeriodOperator(CaseOperator):
         self.publication_task_id = publication_task_id
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
-        from offboarding.policy import PolicyError, get_policy
+        from offboarding.policy import PolicyError, calendar_note, get_policy, notice_end
 
         procedure = case.conf.get("procedure")
         answer = _human_answer(context, self.publication_task_id)
@@ -135,7 +135,7 @@ class PlanNoticePeriodOperator(CaseOperator):
         published_on = evidence.get("published_on")
         try:
             notice_days = get_policy().company_deregistration.notice_days[str(procedure)]
-            end = legal_time.notice_end(published_on, str(procedure))
+            end = notice_end(published_on, str(procedure))
         except KeyError:
             raise AirflowFailException(
                 f"procedure: must be general or simplified, got {procedure!r}"
@@ -161,7 +161,7 @@ class PlanNoticePeriodOperator(CaseOperator):
             "notice_end": end.isoformat(),
             "notice_end_local": legal_time.format_local(end),
             "recorded_at": recorded_at,
-            "calendar": legal_time.calendar_note(last_day),
+            "calendar": calendar_note(last_day),
         }
         self.record(
             "legal.notice_planned",

@@ -14,7 +14,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import Context
 
-from offboarding import legal_time
+from offboarding import policy as deployment_policy
 from offboarding.operators.base import Case, CaseOperator
 from offboarding.paths import include_dir
 from offboarding.wecom.errors import WeComDataError
@@ -74,15 +74,15 @@ class PlanDeregistrationDeadlinesOperator(CaseOperator):
         submitted = pendulum.parse(str(self.submitted_at))
         if not isinstance(submitted, dt.datetime) or submitted.tzinfo is None:
             raise ValueError(f"submitted_at must be a date-time with a time zone, got {self.submitted_at!r}")
-        review_due = legal_time.review_due(submitted)
-        cooling_end = legal_time.cooling_off_end(submitted)
+        review_due = deployment_policy.review_due(submitted)
+        cooling_end = deployment_policy.cooling_off_end(submitted)
         plan = {
             "submitted_at": submitted.isoformat(),
             "review_due": review_due.isoformat(),
             "cooling_off_end": cooling_end.isoformat(),
             "review_due_local": _local(review_due),
             "cooling_off_end_local": _local(cooling_end),
-            "calendar": legal_time.calendar_note(review_due.date()),
+            "calendar": deployment_policy.calendar_note(review_due.date()),
         }
         self.log.info(
             "review expected by %s; cooling-off ends %s (%s calendar)",

@@ -20,7 +20,8 @@ keeps its own per-member progress (``members/<batch>/progress.json``, see
 
 WeCom allows 10,000 calls per minute per corp to each API; batches of one case run in parallel (the
 mapped task's ``max_active_tis_per_dagrun``), each in its own process with its own client-side limiter,
-so each process gets an equal share (:func:`share_rate_limit`).
+so each process gets an equal share (:func:`share_rate_limit`) — unless the deployment shares its rate
+limit in Redis (:mod:`offboarding.wecom.ratelimit`), which already counts every process together.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import Any
 
 from offboarding.backup.storage import BackupStore
 from offboarding.wecom.contacts import BATCH_DELETE_MAX
-from offboarding.wecom.ratelimit import RateLimiter
+from offboarding.wecom.ratelimit import RateLimiter, configured_concurrency, default_rate_limiter
 
 BATCH_SIZE = BATCH_DELETE_MAX
 """Members per batch: what one ``user/batchdelete`` call takes."""
@@ -269,9 +270,16 @@ def calls_per_second_share(parallel: int) -> float:
 def share_rate_limit(hook: Any, parallel: int) -> float:
     """Give the hook's clients one limiter at this process' share of the limit; returns calls/second.
 
-    The limit is per corp and API, whatever the secret: both clients share the limiter.
+    The limit is per corp and API, whatever the secret: both clients share the limiter. When the
+    deployment's limiter is shared in Redis, it already counts every batch: the clients keep it.
     """
-    rate = calls_per_second_share(parallel)
+    shared = default_rate_limiter()
+    if getattr(shared, "shared", False):
+        for kind in WECOM_CLIENT_KINDS:
+            hook.client(kind).rate_limiter = shared
+        return float(getattr(shared, "calls_per_second", calls_per_second_share(1)))
+    # Not shared: this process' share among the batches and the deployment's other callers.
+    rate = calls_per_second_share(max(parallel, configured_concurrency()))
     limiter = RateLimiter(calls_per_second=rate)
     for kind in WECOM_CLIENT_KINDS:
         hook.client(kind).rate_limiter = limiter

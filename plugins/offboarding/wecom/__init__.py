@@ -2,7 +2,10 @@
 
 :class:`WeComClient` is the transport (token cache, retries, rate limiting, typed errors); the API groups
 wrap it by area: :class:`Contacts`, :class:`Tags`, :class:`AppChats`, :class:`CustomerContacts`,
-:class:`WeDrive`, :class:`AppMessages`; :class:`GroupRobot` posts to a group robot webhook.
+:class:`WeDrive`, :class:`AppMessages`; :class:`GroupRobot` posts to a group robot webhook, and
+:class:`~offboarding.wecom.robot_queue.RobotQueue` keeps every process posting through one robot within
+its 20 messages a minute (:mod:`offboarding.wecom.content` fits a message to WeCom's byte limits). Each
+method's docstring links the official page of the endpoint it calls.
 
 Example::
 
@@ -12,7 +15,8 @@ Example::
 
 from __future__ import annotations
 
-from offboarding.lazy_exports import lazy_exports
+from importlib import import_module
+from typing import Any
 
 # Imported now: ``redact`` is also a submodule's name, which would shadow a lazily loaded function.
 from offboarding.wecom.redact import redact
@@ -39,6 +43,8 @@ _EXPORTS = {
     "iter_cursor": "offboarding.wecom.paging",
     "iter_start_limit": "offboarding.wecom.paging",
     "RateLimiter": "offboarding.wecom.ratelimit",
+    "RedisRateLimiter": "offboarding.wecom.ratelimit",
+    "default_rate_limiter": "offboarding.wecom.ratelimit",
     "RedisTokenCache": "offboarding.wecom.redis_token_cache",
     "BatchDeleteResult": "offboarding.wecom.results",
     "ItemFailure": "offboarding.wecom.results",
@@ -54,7 +60,14 @@ _EXPORTS = {
 }
 
 
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module when it is first read (PEP 562); later reads find it here."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [
@@ -71,6 +84,7 @@ __all__ = [
     "MemoryTokenCache",
     "MessageResult",
     "RateLimiter",
+    "RedisRateLimiter",
     "RedisTokenCache",
     "RetryPolicy",
     "Tags",
@@ -85,6 +99,7 @@ __all__ = [
     "WeComTransientError",
     "WeDrive",
     "chunked",
+    "default_rate_limiter",
     "default_token_cache",
     "iter_cursor",
     "iter_start_limit",

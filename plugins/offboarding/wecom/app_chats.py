@@ -19,12 +19,18 @@ class AppChats:
         self.client = client
 
     def get(self, chatid: str) -> dict[str, Any]:
-        """The chat: ``{"chatid", "name", "owner", "userlist": [...], "chat_type"}``."""
+        """The chat: ``{"chatid", "name", "owner", "userlist": [...], "chat_type"}``.
+
+        WeCom: ``appchat/get``, https://developer.work.weixin.qq.com/document/path/98914
+        """
         require_id(chatid, "chatid")
         return dict(self.client.get("appchat/get", {"chatid": chatid}, item=chatid).get("chat_info") or {})
 
     def remove_member(self, chatid: str, userid: str, new_owner: str | None = None) -> None:
-        """Remove ``userid`` from the chat; pass ``new_owner`` when ``userid`` owns it."""
+        """Remove ``userid`` from the chat; pass ``new_owner`` when ``userid`` owns it.
+
+        WeCom: ``appchat/update``, https://developer.work.weixin.qq.com/document/path/98913
+        """
         require_id(chatid, "chatid")
         require_id(userid, "userid")
         body: dict[str, Any] = {"chatid": chatid, "del_user_list": [userid]}

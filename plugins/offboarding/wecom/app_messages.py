@@ -41,11 +41,17 @@ class AppMessages:
         self.agent_id = agent_id
 
     def send_text(self, touser: Iterable[str], content: str) -> MessageResult:
-        """Send a text message to members."""
+        """Send a text message to members.
+
+        WeCom: ``message/send``, https://developer.work.weixin.qq.com/document/path/90236
+        """
         return self._send(touser, "text", content, TEXT_MAX_BYTES)
 
     def send_markdown(self, touser: Iterable[str], content: str) -> MessageResult:
-        """Send a markdown message to members (WeCom's markdown subset)."""
+        """Send a markdown message to members (WeCom's markdown subset).
+
+        WeCom: ``message/send``, https://developer.work.weixin.qq.com/document/path/90236
+        """
         return self._send(touser, "markdown", content, MARKDOWN_MAX_BYTES)
 
     def _send(self, touser: Iterable[str], msgtype: str, content: str, max_bytes: int) -> MessageResult:

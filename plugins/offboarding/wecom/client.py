@@ -1,7 +1,8 @@
 """``WeComClient``: the transport every WeCom API group goes through.
 
 One ``requests.Session`` (TLS verified), one access token per (CorpID, secret) shared through a token
-cache, a client-side rate limiter per API path, retries with backoff for transient failures, typed
+cache, a client-side rate limiter per corp and API path (shared by the deployment through Redis when
+its token cache is there, see :mod:`offboarding.wecom.ratelimit`), retries with backoff for transient failures, typed
 errors decided on ``errcode`` only, and one DEBUG log line per call (method, path, errcode, duration —
 never a URL, token or secret).
 """
@@ -24,7 +25,7 @@ from offboarding.wecom.errors import (
     error_for,
 )
 from offboarding.wecom.http import Timeout, exchange
-from offboarding.wecom.ratelimit import RateLimiter
+from offboarding.wecom.ratelimit import Limiter, default_rate_limiter
 from offboarding.wecom.redact import install_log_redaction, redact
 from offboarding.wecom.retry import RetryPolicy, run_with_retries
 from offboarding.wecom.token_cache import TokenCache, token_cache_from_url
@@ -65,7 +66,7 @@ class WeComClient:
         timeout: Timeout = DEFAULT_TIMEOUT,
         verify: bool | str = True,
         token_cache: TokenCache | None = None,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: Limiter | None = None,
         retry: RetryPolicy | None = None,
         session: requests.Session | None = None,
         label: str = "",
@@ -88,7 +89,7 @@ class WeComClient:
         self.verify = verify
         self.label = label
         self.retry = retry or RetryPolicy()
-        self.rate_limiter = rate_limiter or RateLimiter()
+        self.rate_limiter = rate_limiter if rate_limiter is not None else default_rate_limiter()
         self.session = session or requests.Session()
         self.on_call = on_call
         self._sleep = sleep
@@ -132,7 +133,10 @@ class WeComClient:
         return self._call("POST", api_path(path), params, json if json is not None else {}, item)
 
     def access_token(self) -> str:
-        """The current access token (fetched if needed). For checks only: never log or return it to XCom."""
+        """The current access token (fetched if needed). For checks only: never log or return it to XCom.
+
+        WeCom: ``gettoken``, https://developer.work.weixin.qq.com/document/path/91039
+        """
         return run_with_retries(self.retry, self._tokens.current, sleep=self._sleep, what=GETTOKEN_PATH)
 
     def stream(self, url: str, cookies: dict[str, str], chunk_size: int = ONE_MIB) -> Iterator[bytes]:
@@ -185,7 +189,7 @@ class WeComClient:
     def _exchange(
         self, method: str, path: str, params: dict[str, Any], body: Any, item: str | None
     ) -> dict[str, Any]:
-        self.rate_limiter.acquire(path)
+        self.rate_limiter.acquire(path, self.corpid)
         started = time.monotonic()
         try:
             answer, seconds = exchange(
@@ -226,7 +230,7 @@ class WeComClient:
             self.on_call(path, errcode, seconds)
 
     def _open_download(self, url: str, path: str, cookies: dict[str, str]) -> requests.Response:
-        self.rate_limiter.acquire(path)
+        self.rate_limiter.acquire(path, self.corpid)
         started = time.monotonic()
         failure: WeComError | None = None
         try:

@@ -36,12 +36,18 @@ class Contacts:
         self.client = client
 
     def get_user(self, userid: str) -> dict[str, Any]:
-        """The member record (``status``: 1 active, 2 disabled, 4 not activated, 5 left)."""
+        """The member record (``status``: 1 active, 2 disabled, 4 not activated, 5 left).
+
+        WeCom: ``user/get``, https://developer.work.weixin.qq.com/document/path/90196
+        """
         require_id(userid, "userid")
         return _strip(self.client.get("user/get", {"userid": userid}, item=userid))
 
     def update_user(self, userid: str, /, **fields: Any) -> None:
-        """Change the given fields of a member (others stay as they are)."""
+        """Change the given fields of a member (others stay as they are).
+
+        WeCom: ``user/update``, https://developer.work.weixin.qq.com/document/path/90197
+        """
         require_id(userid, "userid")
         if not fields:
             raise ValueError("update_user needs at least one field to change")
@@ -57,13 +63,18 @@ class Contacts:
         self.client.post("user/update", {"userid": userid, **fields}, item=userid)
 
     def disable_user(self, userid: str) -> None:
-        """Disable the member (reversible: they can no longer log in)."""
+        """Disable the member (reversible: they can no longer log in).
+
+        WeCom: ``user/update``, https://developer.work.weixin.qq.com/document/path/90197
+        """
         self.update_user(userid, enable=0)
 
     def delete_user(self, userid: str) -> DeleteOutcome:
         """Delete the member; ``already_gone`` if WeCom does not know them (60111).
 
         Raises :class:`WeComCreatorCannotBeDeleted` for the corp creator (301005).
+
+        WeCom: ``user/delete``, https://developer.work.weixin.qq.com/document/path/90198
         """
         require_id(userid, "userid")
         try:
@@ -77,7 +88,13 @@ class Contacts:
         return "deleted"
 
     def batch_delete(self, userids: Iterable[str]) -> BatchDeleteResult:
-        """Delete many members, ≤200 per call; a refused chunk is retried one by one so valid ids still go."""
+        """Delete many members, ≤200 per call; a refused chunk is retried one by one so valid ids still go.
+
+        WeCom:
+
+        * ``user/batchdelete``: https://developer.work.weixin.qq.com/document/path/90199
+        * ``user/delete``: https://developer.work.weixin.qq.com/document/path/90198
+        """
         ids = unique_strings(userids, "userids")
         result = BatchDeleteResult()
         for chunk in chunked(ids, BATCH_DELETE_MAX):
@@ -101,7 +118,10 @@ class Contacts:
             (result.deleted if outcome == "deleted" else result.already_gone).append(userid)
 
     def iter_member_ids(self, page_size: int = LIST_ID_MAX) -> Iterator[str]:
-        """Every member's userid once (``user/list_id`` cursor paging)."""
+        """Every member's userid once (``user/list_id`` cursor paging).
+
+        WeCom: ``user/list_id``, https://developer.work.weixin.qq.com/document/path/96067
+        """
         if not 1 <= page_size <= LIST_ID_MAX:
             raise ValueError(f"page_size must be between 1 and {LIST_ID_MAX}, got {page_size}")
         seen: set[str] = set()
@@ -117,6 +137,9 @@ class Contacts:
                 yield userid
 
     def list_departments(self, department_id: int | None = None) -> list[dict[str, Any]]:
-        """All departments (or those under ``department_id``)."""
+        """All departments (or those under ``department_id``).
+
+        WeCom: ``department/list``, https://developer.work.weixin.qq.com/document/path/90208
+        """
         params = {"id": department_id} if department_id is not None else None
         return list(self.client.get("department/list", params).get("department") or [])

@@ -43,7 +43,10 @@ class CustomerContacts:
 
     # -- reading ----------------------------------------------------------------------------------
     def list_customers(self, userid: str) -> list[str]:
-        """The external_userids the member follows ([] when they have none, 84061)."""
+        """The external_userids the member follows ([] when they have none, 84061).
+
+        WeCom: ``externalcontact/list``, https://developer.work.weixin.qq.com/document/path/92113
+        """
         require_id(userid, "userid")
         try:
             body = self.client.get("externalcontact/list", {"userid": userid}, item=userid)
@@ -56,7 +59,10 @@ class CustomerContacts:
     def iter_customer_details(
         self, userid: str, page_size: int = DETAILS_PAGE_MAX
     ) -> Iterator[dict[str, Any]]:
-        """Each customer of the member with details (``batch/get_by_user``, cursor paging)."""
+        """Each customer of the member with details (``batch/get_by_user``, cursor paging).
+
+        WeCom: ``externalcontact/batch/get_by_user``, https://developer.work.weixin.qq.com/document/path/92994
+        """
         require_id(userid, "userid")
         _check_page(page_size, DETAILS_PAGE_MAX)
         return iter_cursor(
@@ -72,7 +78,10 @@ class CustomerContacts:
     def iter_group_chats(
         self, owner: str | None = None, status_filter: int = 0, page_size: int = GROUP_LIST_PAGE_MAX
     ) -> Iterator[dict[str, Any]]:
-        """Customer groups ``{"chat_id", "status"}``; status_filter 0 all, 1 awaiting, 2 in progress, 3 done."""
+        """Customer groups ``{"chat_id", "status"}``; status_filter 0 all, 1 awaiting, 2 in progress, 3 done.
+
+        WeCom: ``externalcontact/groupchat/list``, https://developer.work.weixin.qq.com/document/path/92120
+        """
         if status_filter not in (0, 1, 2, 3):
             raise ValueError(f"status_filter must be 0, 1, 2 or 3, got {status_filter!r}")
         _check_page(page_size, GROUP_LIST_PAGE_MAX)
@@ -88,13 +97,19 @@ class CustomerContacts:
         )
 
     def get_group_chat(self, chat_id: str) -> dict[str, Any]:
-        """The group: ``{"chat_id", "name", "owner", "member_list": [...], ...}``."""
+        """The group: ``{"chat_id", "name", "owner", "member_list": [...], ...}``.
+
+        WeCom: ``externalcontact/groupchat/get``, https://developer.work.weixin.qq.com/document/path/92122
+        """
         require_id(chat_id, "chat_id")
         body = self.client.post("externalcontact/groupchat/get", {"chat_id": chat_id}, item=chat_id)
         return dict(body.get("group_chat") or {})
 
     def iter_unassigned(self, page_size: int = UNASSIGNED_PAGE_MAX) -> Iterator[dict[str, Any]]:
-        """Customers of deleted members awaiting a new follower: ``{"handover_userid", "external_userid", ...}``."""
+        """Customers of deleted members awaiting a new follower: ``{"handover_userid", "external_userid", ...}``.
+
+        WeCom: ``externalcontact/get_unassigned_list``, https://developer.work.weixin.qq.com/document/path/92124
+        """
         _check_page(page_size, UNASSIGNED_PAGE_MAX)
         return iter_cursor(
             lambda cursor: self.client.post(
@@ -118,6 +133,11 @@ class CustomerContacts:
 
         ``succeeded`` means WeCom started the handover (done after 24 h); ``in_progress`` means it was
         already under way (40129/40100). ``message`` (on-job only) is shown to the customers.
+
+        WeCom:
+
+        * ``externalcontact/transfer_customer``: https://developer.work.weixin.qq.com/document/path/92125
+        * ``externalcontact/resigned/transfer_customer``: https://developer.work.weixin.qq.com/document/path/94081
         """
         require_id(handover, "handover")
         require_id(takeover, "takeover")
@@ -150,7 +170,13 @@ class CustomerContacts:
     def iter_transfer_results(
         self, handover: str, takeover: str, *, resigned: bool
     ) -> Iterator[dict[str, Any]]:
-        """Handover status per customer: ``{"external_userid", "status" (1–4), "takeover_time"}``."""
+        """Handover status per customer: ``{"external_userid", "status" (1–4), "takeover_time"}``.
+
+        WeCom:
+
+        * ``externalcontact/transfer_result``: https://developer.work.weixin.qq.com/document/path/94088
+        * ``externalcontact/resigned/transfer_result``: https://developer.work.weixin.qq.com/document/path/94082
+        """
         require_id(handover, "handover")
         require_id(takeover, "takeover")
         path = "externalcontact/resigned/transfer_result" if resigned else "externalcontact/transfer_result"
@@ -168,6 +194,11 @@ class CustomerContacts:
         """Give customer groups a new owner (≤100 per call); ``failed_chat_list`` becomes failures.
 
         90507 (handover under way) counts as in progress, 90508 (already handed over) as succeeded.
+
+        WeCom:
+
+        * ``externalcontact/groupchat/onjob_transfer``: https://developer.work.weixin.qq.com/document/path/95703
+        * ``externalcontact/groupchat/transfer``: https://developer.work.weixin.qq.com/document/path/92127
         """
         require_id(new_owner, "new_owner")
         ids = unique_strings(chat_ids, "chat_ids")

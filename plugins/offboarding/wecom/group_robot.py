@@ -63,7 +63,10 @@ class GroupRobot:
         return f"GroupRobot(base_url={self.base_url!r}, key=***)"
 
     def send_text(self, content: str, mentioned_list: list[str] | None = None) -> None:
-        """Post a text message (≤2048 bytes UTF-8); ``mentioned_list`` holds userids or ``@all``."""
+        """Post a text message (≤2048 bytes UTF-8); ``mentioned_list`` holds userids or ``@all``.
+
+        WeCom: ``webhook/send``, https://developer.work.weixin.qq.com/document/path/91770
+        """
         _check_size(content, TEXT_MAX_BYTES, "text")
         text: dict[str, Any] = {"content": content}
         if mentioned_list:
@@ -71,7 +74,10 @@ class GroupRobot:
         self._send({"msgtype": "text", "text": text})
 
     def send_markdown(self, content: str) -> None:
-        """Post a markdown message (≤4096 bytes UTF-8; WeCom's markdown subset)."""
+        """Post a markdown message (≤4096 bytes UTF-8; WeCom's markdown subset).
+
+        WeCom: ``webhook/send``, https://developer.work.weixin.qq.com/document/path/91770
+        """
         _check_size(content, MARKDOWN_MAX_BYTES, "markdown")
         self._send({"msgtype": "markdown", "markdown": {"content": content}})
 

@@ -9,20 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 
+from offboarding.wecom.redis_client import redis_from_url, split_prefix, where
+
 DEFAULT_PREFIX = "offboarding:wecom-token:"
-
-
-def _split_prefix(url: str) -> tuple[str, str | None]:
-    """Take our own ``prefix=`` query parameter out of a Redis URL."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    prefix = next((v for k, v in query if k == "prefix"), None)
-    rest = urlencode([(k, v) for k, v in query if k != "prefix"])
-    return urlunsplit(parts._replace(query=rest)), prefix
 
 
 class RedisTokenCache:
@@ -37,13 +29,12 @@ class RedisTokenCache:
         wait_seconds: float = 120.0,
         client: redis.Redis | None = None,
     ) -> None:
-        clean_url, url_prefix = _split_prefix(url)
+        clean_url, url_prefix = split_prefix(url)
         self.prefix = prefix if prefix is not None else (url_prefix or DEFAULT_PREFIX)
         self.lock_seconds = lock_seconds
         self.wait_seconds = wait_seconds
-        self._redis = client if client is not None else redis.Redis.from_url(clean_url)
-        parts = urlsplit(clean_url)
-        self._where = f"{parts.hostname or 'localhost'}:{parts.port or 6379}{parts.path or '/0'}"
+        self._redis = client if client is not None else redis_from_url(clean_url)
+        self._where = where(clean_url)
 
     def __repr__(self) -> str:
         # The URL may carry a password: show only host, port and db.

@@ -27,16 +27,25 @@ class Tags:
         self.client = client
 
     def list_tags(self) -> list[dict[str, Any]]:
-        """Every tag visible to the app: ``[{"tagid": 1, "tagname": "..."}]``."""
+        """Every tag visible to the app: ``[{"tagid": 1, "tagname": "..."}]``.
+
+        WeCom: ``tag/list``, https://developer.work.weixin.qq.com/document/path/90216
+        """
         return list(self.client.get("tag/list").get("taglist") or [])
 
     def get_tag(self, tagid: int) -> dict[str, Any]:
-        """The tag's name and members: ``{"tagname", "userlist": [{"userid", "name"}], "partylist"}``."""
+        """The tag's name and members: ``{"tagname", "userlist": [{"userid", "name"}], "partylist"}``.
+
+        WeCom: ``tag/get``, https://developer.work.weixin.qq.com/document/path/90213
+        """
         body = self.client.get("tag/get", {"tagid": _tagid(tagid)}, item=str(tagid))
         return {k: v for k, v in body.items() if k not in ("errcode", "errmsg")}
 
     def remove_members(self, tagid: int, userids: Iterable[str]) -> ItemResults:
-        """Take members out of a tag (≤1000 per call); refused userids come back as failures."""
+        """Take members out of a tag (≤1000 per call); refused userids come back as failures.
+
+        WeCom: ``tag/deltagusers``, https://developer.work.weixin.qq.com/document/path/90215
+        """
         tag = _tagid(tagid)
         ids = unique_strings(userids, "userids")
         results = ItemResults()

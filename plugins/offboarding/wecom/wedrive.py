@@ -43,6 +43,8 @@ class WeDrive:
 
         Each item is WeCom's (``fileid``, ``file_name``, ``file_type`` 1 folder/2 file, ``file_size``,
         ``md5``, ...) plus ``path``: its folder path from the start folder, e.g. ``"reports/2024.xlsx"``.
+
+        WeCom: ``wedrive/file_list``, https://developer.work.weixin.qq.com/document/path/96847
         """
         require_id(spaceid, "spaceid")
         if not 1 <= page_size <= FILE_LIST_MAX:
@@ -75,12 +77,18 @@ class WeDrive:
             yield from self._walk(spaceid, folder_id, folder_path, page_size)
 
     def download_ticket(self, fileid: str) -> DownloadTicket:
-        """The URL and cookie to download an ordinary file (valid 2 h)."""
+        """The URL and cookie to download an ordinary file (valid 2 h).
+
+        WeCom: ``wedrive/file_download``, https://developer.work.weixin.qq.com/document/path/97915
+        """
         require_id(fileid, "fileid")
         body = self.client.post("wedrive/file_download", {"fileid": fileid}, item=fileid)
         return DownloadTicket(str(body["download_url"]), str(body["cookie_name"]), str(body["cookie_value"]))
 
     def stream_file(self, fileid: str, chunk_size: int = ONE_MIB) -> Iterator[bytes]:
-        """The file's bytes in chunks, without holding the file in memory."""
+        """The file's bytes in chunks, without holding the file in memory.
+
+        WeCom: ``wedrive/file_download``, https://developer.work.weixin.qq.com/document/path/97915
+        """
         ticket = self.download_ticket(fileid)
         return self.client.stream(ticket.url, {ticket.cookie_name: ticket.cookie_value}, chunk_size)

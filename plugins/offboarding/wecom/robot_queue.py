@@ -2,7 +2,7 @@
 
 A robot may post 20 messages in any minute; beyond that WeCom answers 45009 and blocks it for a
 while. Every process that posts through one robot shares one :class:`RobotQueue` document (see
-:mod:`offboarding.notifiers.shared_state`):
+:mod:`offboarding.wecom.shared_state`):
 
 * ``sent`` — the instants of the messages posted in the last window (a sliding minute plus a margin);
 * ``outbox`` — messages waiting for a slot, oldest first;
@@ -30,9 +30,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from offboarding.notifiers.content import ROBOT_LIMITS, utf8_size
-from offboarding.notifiers.shared_state import SharedState
+from offboarding.wecom.content import ROBOT_LIMITS, utf8_size
 from offboarding.wecom.errors import WeComRateLimited
+from offboarding.wecom.shared_state import SharedState
 
 log = logging.getLogger(__name__)
 

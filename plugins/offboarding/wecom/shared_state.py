@@ -10,7 +10,7 @@ Backends: :class:`FileSharedState` (``fcntl.flock`` on a lock file next to a 060
 0700 folder; a lock dies with its process) and :class:`RedisSharedState` (``SET NX PX`` lock released
 by compare-and-delete, the document under one key with an expiry). :func:`robot_state_for` picks
 Redis when ``OFFBOARDING_TOKEN_CACHE_URL`` is ``redis://`` or ``rediss://``, else a file under
-``$OFFBOARDING_DATA_DIR/robot-queue/``.
+``<data dir>/robot-queue/`` (the caller names its data dir: this package reads no setting of ours).
 """
 
 from __future__ import annotations
@@ -25,9 +25,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
-
-from offboarding import settings
+from urllib.parse import urlsplit
 
 TOKEN_CACHE_URL_ENV = "OFFBOARDING_TOKEN_CACHE_URL"
 ROBOT_QUEUE_FOLDER = "robot-queue"
@@ -145,13 +143,15 @@ class RedisSharedState:
             self._redis.eval(_RELEASE, 1, self._lock_key, token)
 
 
-def robot_state_for(name: str) -> SharedState:
-    """The shared document of one robot (``name`` is a hash of its key, never the key itself)."""
+def robot_state_for(name: str, data_dir: str | os.PathLike[str]) -> SharedState:
+    """The shared document of one robot (``name`` is a hash of its key, never the key itself).
+
+    Redis when ``$OFFBOARDING_TOKEN_CACHE_URL`` is a Redis URL (the whole deployment shares it), else a
+    file in ``<data_dir>/robot-queue/`` (the processes of one host share it).
+    """
     url = os.environ.get(TOKEN_CACHE_URL_ENV, "").strip()
     if urlsplit(url).scheme in ("redis", "rediss"):
-        import redis
+        from offboarding.wecom.redis_client import redis_from_url  # imports redis: only when configured
 
-        # Our own query parameters (the token cache's ``prefix=``) mean nothing to redis-py.
-        clean_url = urlunsplit(urlsplit(url)._replace(query=""))
-        return RedisSharedState(redis.Redis.from_url(clean_url), name)
-    return FileSharedState(settings.data_dir() / ROBOT_QUEUE_FOLDER, name)
+        return RedisSharedState(redis_from_url(url), name)
+    return FileSharedState(Path(data_dir) / ROBOT_QUEUE_FOLDER, name)

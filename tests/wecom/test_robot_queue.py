@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from offboarding.notifiers.robot_queue import (
+from offboarding.wecom.errors import WeComRateLimited
+from offboarding.wecom.robot_queue import (
     Delivered,
     Failed,
     Outgoing,
@@ -21,8 +22,7 @@ from offboarding.notifiers.robot_queue import (
     Send,
     Wait,
 )
-from offboarding.notifiers.shared_state import FileSharedState
-from offboarding.wecom.errors import WeComRateLimited
+from offboarding.wecom.shared_state import FileSharedState
 
 
 class Clock:
@@ -162,7 +162,7 @@ def test_oversize_content_is_refused_by_the_queue(tmp_path: Path, clock: Clock) 
 def test_redis_backend_shares_the_window(clock: Clock) -> None:
     import redis
 
-    from offboarding.notifiers.shared_state import RedisSharedState
+    from offboarding.wecom.shared_state import RedisSharedState
 
     client = redis.Redis.from_url("redis://127.0.0.1:6379/15")
     name = f"test-{clock.now}"
@@ -178,12 +178,11 @@ def test_redis_backend_shares_the_window(clock: Clock) -> None:
 
 
 def test_the_backend_follows_the_token_cache_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from offboarding.notifiers.shared_state import RedisSharedState, robot_state_for
+    from offboarding.wecom.shared_state import RedisSharedState, robot_state_for
 
-    monkeypatch.setenv("OFFBOARDING_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("OFFBOARDING_TOKEN_CACHE_URL", "memory://")
-    local = robot_state_for("robot-abc")
+    local = robot_state_for("robot-abc", tmp_path)
     assert isinstance(local, FileSharedState) and local.path == tmp_path / "robot-queue" / "robot-abc.json"
     monkeypatch.setenv("OFFBOARDING_TOKEN_CACHE_URL", "redis://127.0.0.1:6379/15?prefix=x:")
-    shared = robot_state_for("robot-abc")
+    shared = robot_state_for("robot-abc", tmp_path)
     assert isinstance(shared, RedisSharedState) and shared.key == "offboarding:robot-queue:robot-abc"
