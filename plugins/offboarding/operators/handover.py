@@ -40,6 +40,7 @@ from offboarding.operators.backup_common import (
     record_evidence,
 )
 from offboarding.operators.base import Case, CaseOperator
+from offboarding.operators.deadlines import LAST_WORKING_DAY, require_deadline_passed
 from offboarding.triggers.takeover import read_takeover_status, status_name
 from offboarding.wecom.errors import WeComDataError, WeComError
 from offboarding.wecom.results import ItemResults
@@ -529,6 +530,9 @@ class DisableMemberOperator(CaseOperator):
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         member = member_userid(case)
+        require_deadline_passed(
+            case, LAST_WORKING_DAY, step=self.task_id, what=f"disabling {member}", context=context
+        )
         before = read_member(self.hook, member)
         if before is None:
             summary = {"member": member, "already_deleted": True, "changed": False}
