@@ -11,7 +11,8 @@ state — and refuses (``AirflowFailException``, before any WeCom call) while it
 The deadlines (``name``: what it is computed from → the steps that check it):
 
 * ``last_working_day`` — the form's ``last_working_day``, ended at 24:00 Asia/Shanghai; rehearsal
-  anchor: the run's ``run_after`` (as the wait) → ``disable_member``, ``delete_member``.
+  anchor: the run's ``run_after`` (as the wait) → the handover steps (``hand_over_customers``,
+  ``hand_over_customer_groups``, ``leave_tags_and_group_chats``), ``disable_member``, ``delete_member``.
 * ``notice_period`` — the ``published_on`` answered in ``dissolution_notice.record_notice_publication``
   (the ledger's latest ``human_step.answered`` of that step) and the form's ``procedure``, by
   :func:`offboarding.legal_time.notice_end`; anchor: when that answer was given → ``offboard_member_batch``,

@@ -192,6 +192,13 @@ class HandOverCustomersOperator(CaseOperator):
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         member, successor = handover_pair(case)
+        require_deadline_passed(
+            case,
+            LAST_WORKING_DAY,
+            step=self.task_id,
+            what=f"handing over {member}'s customers",
+            context=context,
+        )
         if read_member(self.hook, member) is None:
             return self._member_gone(case, member, successor)
         customers = self.hook.customer_contacts.list_customers(member)
@@ -284,6 +291,13 @@ class HandOverCustomerGroupsOperator(CaseOperator):
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         member, successor = handover_pair(case)
+        require_deadline_passed(
+            case,
+            LAST_WORKING_DAY,
+            step=self.task_id,
+            what=f"handing over {member}'s customer groups",
+            context=context,
+        )
         if read_member(self.hook, member) is None:
             return self._member_gone(case, member, successor)
         owned = [g["chat_id"] for g in self.hook.customer_contacts.iter_group_chats(owner=member)]
@@ -367,6 +381,13 @@ class LeaveTagsAndGroupChatsOperator(CaseOperator):
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         member, successor = handover_pair(case)
+        require_deadline_passed(
+            case,
+            LAST_WORKING_DAY,
+            step=self.task_id,
+            what=f"removing {member} from tags and group chats",
+            context=context,
+        )
         if read_member(self.hook, member) is None:
             return self._member_gone(case, member)
         snapshot = _snapshot(context)

@@ -34,9 +34,9 @@ WAIT_LAST_DAY = """
 *If it stalls*: it is waiting by design until the deadline shown in the log and the rendered fields.
 Check that the triggerer is running (`airflow jobs check --job-type TriggererJob`).
 
-*Marked success by hand?* That shortens nothing: the steps after it (*disable_member*, *delete_member*)
-compute the deadline again from the case and refuse until it has passed. Records `deadline.reached` in
-the ledger when it ends.
+*Marked success by hand?* That shortens nothing: the steps after it (the handover steps, *disable_member*,
+*delete_member*) compute the deadline again from the case and refuse until it has passed. Records
+`deadline.reached` in the ledger when it ends.
 """
 
 SNAPSHOT = """
@@ -119,19 +119,23 @@ HAND_OVER_CUSTOMERS = """
 batches of 100. Each customer has its own result: "waiting" (WeCom takes them over automatically after
 24 h), or a failure with its reason (e.g. 40128: transferred too often in 90 days) which is kept for the
 report and retried after deletion as 离职继承. Safe to rerun: customers already in transfer are not sent
-twice.
+twice. Not before the end of the last working day (checked here again, whatever state the wait is in).
 
 *If it fails*: configuration errors name the secret to fix; per-customer failures do not fail the task.
+"… refused: the last working day ends …": the wait before was marked success by hand; clear
+preflight.wait_for_last_working_day, let it end, then clear this task.
 """
 
 HAND_OVER_GROUPS = """
 **Hand over customer groups** — transfers the customer groups (客户群) the member owns to the successor
 (≤ 100 per call, ≤ 300 per day by WeCom's rule); failed groups are listed with their reason.
+Not before the end of the last working day (checked here again, whatever state the wait is in).
 """
 
 LEAVE_TAGS = """
 **Leave tags and group chats** — removes the member from the tags and group chats this app created
 (WeCom allows no other), handing a chat to the successor when the member owns it.
+Not before the end of the last working day (checked here again, whatever state the wait is in).
 """
 
 DISABLE_MEMBER = """
