@@ -195,13 +195,19 @@ class PhaseTally:
 
 
 def approve(params: dict[str, Any]) -> None:
-    """What ApproveDeletionOperator records when the approver answers (no WeCom call)."""
+    """What the notice's publication and ApproveDeletionOperator record (no WeCom call)."""
     from offboarding.backup.storage import BackupStore
     from offboarding.evidence.ledger import EvidenceLedger
 
-    EvidenceLedger(BackupStore(params["backup_target"]), CASE_ID).append(
-        "approval.approved", actor="approver", step="approve_member_deletion", key=CASE_ID
+    ledger = EvidenceLedger(BackupStore(params["backup_target"]), CASE_ID)
+    # The notice's publication, long over: the batches check the notice period themselves.
+    ledger.append(
+        "human_step.answered",
+        actor="legal",
+        step="dissolution_notice.record_notice_publication",
+        result={"evidence": {"published_on": "2026-01-05"}, "responded_at": "2026-01-05T10:00:00+08:00"},
     )
+    ledger.append("approval.approved", actor="approver", step="approve_member_deletion", key=CASE_ID)
 
 
 def calls_row(

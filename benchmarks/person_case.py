@@ -60,7 +60,7 @@ def person_params(member: str, backups: Path, *, spaces: list[str], deregister: 
 
 
 def steps(member: str) -> list[tuple[str, Callable[[], Any] | None]]:
-    """(task id, operator factory) in the DAG's order; None = the approval, answered in the ledger."""
+    """(task id, operator factory) in the DAG's order; None = a human step, answered in the ledger."""
     from offboarding.operators.backup import (
         ExportCustomersAndGroupsOperator,
         ExportWeDriveFilesOperator,
@@ -117,6 +117,7 @@ def steps(member: str) -> list[tuple[str, Callable[[], Any] | None]]:
             op(SendDeregistrationGuideOperator, "send_deregistration_guide", userid=member),
         ),
         ("deletion.delete_member", op(DeleteMemberOperator, "delete_member")),
+        ("account_deregistration.record_submission", None),
         (
             "deletion.transfer_resigned_customers",
             op(TransferResignedCustomersOperator, "transfer_resigned_customers"),
@@ -146,7 +147,7 @@ def run_person_case(sandbox: Any, params: dict[str, Any]) -> PersonRun:
             continue
         before = Counter(sandbox.control.stats(include_writes=False)["calls"])
         if factory is None:
-            approve(params, run_id)
+            answer_human_step(params, run_id, task_id)
         else:
             try:
                 run.results[task_id] = run_task(factory(), params, task_id=task_id, run_id=run_id, ti=ti)
@@ -155,6 +156,26 @@ def run_person_case(sandbox: Any, params: dict[str, Any]) -> PersonRun:
         after = Counter(sandbox.control.stats(include_writes=False)["calls"])
         run.calls[task_id] = +(after - before)
     return run
+
+
+def answer_human_step(params: dict[str, Any], run_id: str, task_id: str) -> None:
+    """What a human step records when answered (no WeCom call): the approval, or a deregistration request
+    submitted 30 days ago (its cooling-off is over: verify_account_gone checks it itself)."""
+    if task_id == "approve_deletion":
+        approve(params, run_id)
+        return
+    import pendulum
+
+    from offboarding.backup.storage import BackupStore
+    from offboarding.evidence.ledger import EvidenceLedger
+
+    submitted_at = pendulum.now("Asia/Shanghai").subtract(days=30).isoformat()
+    EvidenceLedger(BackupStore(params["backup_target"]), run_id).append(
+        "human_step.answered",
+        actor=params["userid"],
+        step=task_id,
+        result={"chosen_options": ["Done"], "evidence": {"submitted_at": submitted_at}},
+    )
 
 
 def approve(params: dict[str, Any], run_id: str) -> None:

@@ -6,6 +6,7 @@
 | ``OFFBOARDING_BACKUP_KEY_CONN_ID`` | Airflow Connection whose password is the backup encryption key | ``offboarding_backup_key`` |
 | ``OFFBOARDING_TOKEN_CACHE_URL`` | where WeCom access tokens, robot queues and (Redis only) rate limits are shared (``file://``, ``redis://``, ``memory://``) | a file cache under ``$AIRFLOW_HOME`` |
 | ``OFFBOARDING_WECOM_CONCURRENCY`` | without Redis: processes that may call WeCom at once; each keeps to 150 calls/s divided by it | ``1`` |
+| ``OFFBOARDING_PLAIN_HTTP_HOSTS`` | hosts the WeCom and robot connections may reach over plain http (comma separated; e.g. the Compose rehearsal's ``wecom-sandbox``) | none: https only, plain http to loopback only |
 """
 
 from __future__ import annotations
@@ -28,3 +29,12 @@ def default_backup_root() -> str:
 
 def backup_key_conn_id() -> str:
     return os.environ.get("OFFBOARDING_BACKUP_KEY_CONN_ID", "offboarding_backup_key")
+
+
+PLAIN_HTTP_HOSTS_ENV = "OFFBOARDING_PLAIN_HTTP_HOSTS"
+
+
+def plain_http_hosts() -> frozenset[str]:
+    """The host names ``OFFBOARDING_PLAIN_HTTP_HOSTS`` allows over plain http (lower case)."""
+    raw = os.environ.get(PLAIN_HTTP_HOSTS_ENV, "")
+    return frozenset(h.strip().lower() for h in raw.split(",") if h.strip())

@@ -99,6 +99,11 @@ def test_normal_member_is_backed_up_handed_over_deleted_and_deregistered(runs: A
     ]
     assert order == sorted(order), done
     assert "customers.takeover_follow_up" in done  # wm_lisi_012 refused the takeover
+    # Reaching each legal deadline is evidence (written by its wait; the steps after it check it again).
+    reached = {
+        e["result"]["deadline"] for e in runs.ledger("offboard-lisi") if e["action"] == "deadline.reached"
+    }
+    assert reached == {"last_working_day", "cooling_off"}, reached
     report = (runs.case_dir("offboard-lisi") / "evidence" / "report.md").read_text()
     assert "lisi" in report and "approver" in report
     deletes = [

@@ -36,6 +36,7 @@ from offboarding.operators.company_members import (
     OffboardMemberBatchOperator,
     PlanMemberBatchesOperator,
 )
+from offboarding.operators.deadlines import PUBLICATION_STEP
 from offboarding.operators.handover import china_today
 from offboarding.operators.members import (
     BATCH_SIZE,
@@ -100,7 +101,18 @@ class CompanyRun:
         self.ti = context["ti"]
         return context
 
+    def publish_notice(self, published_on: str = "2026-01-05") -> None:
+        """What the notice's human step records: a publication whose notice period is long over (the
+        batches check it themselves, see offboarding.operators.deadlines)."""
+        self.ledger.append(
+            "human_step.answered",
+            actor="legal",
+            step=PUBLICATION_STEP,
+            result={"evidence": {"published_on": published_on}, "responded_at": "2026-01-05T10:00:00+08:00"},
+        )
+
     def plan(self) -> list[dict[str, Any]]:
+        self.publish_notice()  # in the DAG the notice period ends before the plan
         return PlanMemberBatchesOperator(task_id="plan_member_batches").execute(self.context(PLAN_TASK_ID))
 
     def approve(self, action: str = "approval.approved") -> None:
@@ -199,7 +211,7 @@ def test_plan_lists_every_member_once_and_puts_the_leaders_last(corp: Any, compa
     assert summary["batches"] == regular
     assert summary["to_delete"] == MEMBERS + 1
     assert summary["admins_deleted_last"] == ["zhangsan"]
-    assert [e.action for e in run.ledger.entries()] == ["members.planned"]
+    assert [e.action for e in run.ledger.entries() if e.step != PUBLICATION_STEP] == ["members.planned"]
     # Planning only reads.
     assert stats(corp)["write_calls"] == {}
 

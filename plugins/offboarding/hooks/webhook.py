@@ -1,7 +1,8 @@
 """``WeComWebhookHook``: a WeCom group robot (群机器人), configured from an Airflow Connection.
 
 The connection (conn type ``wecom_webhook``) holds the robot's webhook **key** as its password and
-WeCom's base URL as its host (default ``https://qyapi.weixin.qq.com``)::
+WeCom's base URL as its host (default ``https://qyapi.weixin.qq.com``; https only, plain http to a
+loopback sandbox only: :mod:`offboarding.hooks.connection_rules`)::
 
     AIRFLOW_CONN_WECOM_ROBOT_OPS='{"conn_type": "wecom_webhook", "host": "https://qyapi.weixin.qq.com",
       "password": "<the key= value of the robot's webhook URL>"}'
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseHook
 
 from offboarding import settings
+from offboarding.hooks.connection_rules import WEBHOOK_CONN_TYPE, require_conn_type, require_secure_url
 from offboarding.wecom.content import ROBOT_LIMITS, fit_to_bytes
 from offboarding.wecom.redact import install_log_redaction
 from offboarding.wecom.retry import RetryPolicy
@@ -102,10 +104,7 @@ class WeComWebhookHook(BaseHook):
         return self._connection
 
     def _use_connection(self, conn: Any) -> None:
-        if (conn.conn_type or "wecom_webhook") not in ("wecom_webhook", "http", "https", "generic"):
-            raise ValueError(
-                f"connection {self.wecom_webhook_conn_id} has type {conn.conn_type!r}; expected 'wecom_webhook'"
-            )
+        require_conn_type(self.wecom_webhook_conn_id, conn.conn_type, WEBHOOK_CONN_TYPE)
         if not (conn.password or "").strip():
             raise ValueError(
                 f"connection {self.wecom_webhook_conn_id}: the robot key (Password) is empty; paste the "
@@ -127,7 +126,7 @@ class WeComWebhookHook(BaseHook):
             host = f"{scheme}://{host}"
         if conn.port:
             host = f"{host.rstrip('/')}:{conn.port}"
-        return host.rstrip("/")
+        return require_secure_url(self.wecom_webhook_conn_id, host.rstrip("/"))
 
     @cached_property
     def robot(self) -> GroupRobot:
@@ -171,12 +170,14 @@ class WeComWebhookHook(BaseHook):
         await self._adeliver("markdown", content, None)
 
     def _deliver(self, msgtype: str, content: str, mentioned_list: list[str] | None) -> None:
+        self.base_url  # noqa: B018 - connection type and https checked before anything is queued
         fitted = _fit(msgtype, content)
         self.queue.deliver(msgtype, fitted, self._post, mentioned_list)
         self.log.info("Posted a %s message through the %s", msgtype, self.label)
 
     async def _adeliver(self, msgtype: str, content: str, mentioned_list: list[str] | None) -> None:
         await self.aconnection()
+        self.base_url  # noqa: B018 - connection type and https checked before anything is queued
         fitted = _fit(msgtype, content)
 
         async def post(outgoing: Outgoing) -> None:

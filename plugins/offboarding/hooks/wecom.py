@@ -2,7 +2,9 @@
 
 The connection holds the CorpID (login), the self-built app's secret (password), the contacts-sync and
 customer-contact secrets and the app's AgentId (extras), and the base URL (host; default
-``https://qyapi.weixin.qq.com``). ``AIRFLOW_CONN_WECOM_DEFAULT`` may be a URI or JSON, e.g.::
+``https://qyapi.weixin.qq.com``). Only connections of type ``wecom`` are read, and only over https
+(plain http to a loopback sandbox only; see :mod:`offboarding.hooks.connection_rules`).
+``AIRFLOW_CONN_WECOM_DEFAULT`` may be a URI or JSON, e.g.::
 
     AIRFLOW_CONN_WECOM_DEFAULT='{"conn_type": "wecom", "host": "http://127.0.0.1:8900",
       "login": "wwsandbox00000001", "password": "app-secret",
@@ -20,6 +22,7 @@ from typing import Any
 
 from airflow.sdk import BaseHook
 
+from offboarding.hooks.connection_rules import WECOM_CONN_TYPE, require_conn_type, require_secure_url
 from offboarding.hooks.dry_run import PlanningClient
 from offboarding.wecom import (
     AppChats,
@@ -67,8 +70,7 @@ class WeComHook(BaseHook):
     @cached_property
     def connection(self) -> Any:
         conn = self.get_connection(self.wecom_conn_id)
-        if (conn.conn_type or "wecom") not in ("wecom", "http", "https", "generic"):
-            raise ValueError(f"connection {self.wecom_conn_id} has type {conn.conn_type!r}; expected 'wecom'")
+        require_conn_type(self.wecom_conn_id, conn.conn_type, WECOM_CONN_TYPE)
         if not conn.login:
             raise ValueError(f"connection {self.wecom_conn_id}: CorpID (login) is empty")
         for secret in (conn.password, *(self.extras.get(k) for k in ("contact_secret", "customer_secret"))):
@@ -93,7 +95,7 @@ class WeComHook(BaseHook):
             host = f"{scheme}://{host}"
         if self.connection.port:
             host = f"{host.rstrip('/')}:{self.connection.port}"
-        return host.rstrip("/")
+        return require_secure_url(self.wecom_conn_id, host.rstrip("/"))
 
     @property
     def agent_id(self) -> int | None:

@@ -49,6 +49,7 @@ from offboarding.operators.company_member_progress import (
     StepObserver,
     progress_path,
 )
+from offboarding.operators.deadlines import NOTICE_PERIOD, require_deadline_passed
 from offboarding.operators.deletion import APPROVED_ACTION, REJECTED_ACTION
 from offboarding.operators.handover import china_today
 from offboarding.operators.members import (
@@ -245,6 +246,9 @@ class OffboardMemberBatchOperator(CaseOperator):
         self.after_member_step = after_member_step
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
+        require_deadline_passed(
+            case, NOTICE_PERIOD, step=self.task_id, what="removing members", context=context
+        )
         approval = check_member_deletion_approved(case)
         successor = userid_field(case, "successor_userid")
         plan = require_plan(case)

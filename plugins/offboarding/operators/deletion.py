@@ -22,6 +22,7 @@ from offboarding.evidence.ledger import LedgerError
 from offboarding.operators.backup import VERIFIED_ACTION, manifest_sha256_on_disk, verified_backup_entry
 from offboarding.operators.backup_common import member_userid, record_evidence
 from offboarding.operators.base import Case, CaseOperator
+from offboarding.operators.deadlines import LAST_WORKING_DAY, require_deadline_passed
 from offboarding.operators.handover import (
     GROUP_DAILY_LIMIT_ERRCODES,
     GROUP_TRANSFERS_PER_DAY,
@@ -108,6 +109,9 @@ class DeleteMemberOperator(CaseOperator):
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         userid = member_userid(case)
+        require_deadline_passed(
+            case, LAST_WORKING_DAY, step=self.task_id, what=f"deleting {userid}", context=context
+        )
         proof = check_deletion_allowed(case)
         if read_member(self.hook, userid) is None:
             answer, still_there = "already_gone", False  # that read was the read-back

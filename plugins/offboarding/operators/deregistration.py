@@ -16,6 +16,7 @@ from airflow.sdk import Context
 
 from offboarding import policy as deployment_policy
 from offboarding.operators.base import Case, CaseOperator
+from offboarding.operators.deadlines import COOLING_OFF, require_deadline_passed
 from offboarding.paths import include_dir
 from offboarding.wecom.errors import WeComDataError
 
@@ -125,6 +126,13 @@ class VerifyAccountGoneOperator(CaseOperator):
         self.userid = userid
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
+        require_deadline_passed(
+            case,
+            COOLING_OFF,
+            step=self.task_id,
+            what=f"verifying that {self.userid} is gone",
+            context=context,
+        )
         try:
             member = self.hook.contacts.get_user(self.userid)
         except WeComDataError as err:

@@ -40,6 +40,7 @@ from offboarding.operators.backup_common import (
     record_evidence,
 )
 from offboarding.operators.base import Case, CaseOperator
+from offboarding.operators.deadlines import LAST_WORKING_DAY, require_deadline_passed
 from offboarding.triggers.takeover import read_takeover_status, status_name
 from offboarding.wecom.errors import WeComDataError, WeComError
 from offboarding.wecom.results import ItemResults
@@ -191,6 +192,13 @@ class HandOverCustomersOperator(CaseOperator):
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         member, successor = handover_pair(case)
+        require_deadline_passed(
+            case,
+            LAST_WORKING_DAY,
+            step=self.task_id,
+            what=f"handing over {member}'s customers",
+            context=context,
+        )
         if read_member(self.hook, member) is None:
             return self._member_gone(case, member, successor)
         customers = self.hook.customer_contacts.list_customers(member)
@@ -283,6 +291,13 @@ class HandOverCustomerGroupsOperator(CaseOperator):
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         member, successor = handover_pair(case)
+        require_deadline_passed(
+            case,
+            LAST_WORKING_DAY,
+            step=self.task_id,
+            what=f"handing over {member}'s customer groups",
+            context=context,
+        )
         if read_member(self.hook, member) is None:
             return self._member_gone(case, member, successor)
         owned = [g["chat_id"] for g in self.hook.customer_contacts.iter_group_chats(owner=member)]
@@ -366,6 +381,13 @@ class LeaveTagsAndGroupChatsOperator(CaseOperator):
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         member, successor = handover_pair(case)
+        require_deadline_passed(
+            case,
+            LAST_WORKING_DAY,
+            step=self.task_id,
+            what=f"removing {member} from tags and group chats",
+            context=context,
+        )
         if read_member(self.hook, member) is None:
             return self._member_gone(case, member)
         snapshot = _snapshot(context)
@@ -529,6 +551,9 @@ class DisableMemberOperator(CaseOperator):
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         member = member_userid(case)
+        require_deadline_passed(
+            case, LAST_WORKING_DAY, step=self.task_id, what=f"disabling {member}", context=context
+        )
         before = read_member(self.hook, member)
         if before is None:
             summary = {"member": member, "already_deleted": True, "changed": False}

@@ -7,7 +7,9 @@ A human step is an Airflow human-in-the-loop task with
 * **evidence fields** rendered as a form (certificate number, date, reference, ...), the required ones
   checked when the answer arrives — an unanswered form never completes itself with defaults;
 * an **expected duration** from the duration policy (``include/policy.yaml``), recorded with the request
-  so stalled steps can be alerted on.
+  so stalled steps can be alerted on;
+* optionally ``after_deadline``: a legal deadline (:mod:`offboarding.operators.deadlines`) the step is
+  asked only after, checked again when it starts whatever state the wait before it is in.
 
 Every request and answer is written to the case's evidence ledger with who answered and when.
 """
@@ -91,9 +93,19 @@ class HumanStepMixin:
     task_id: str
     assigned_users: Any
     subject: str
+    after_deadline: str | None = None
 
     def _prepare_request(self, context: Context) -> None:
+        if self.after_deadline:  # asked only once the legal deadline is over, whatever the wait's state
+            from offboarding.operators.deadlines import require_deadline_passed
 
+            require_deadline_passed(
+                Case.from_context(context),
+                self.after_deadline,
+                step=self.task_id,
+                what=f"asking {self.task_id}",
+                context=context,
+            )
         users = _users(self.assignees)
         if not users:
             raise ValueError(f"{self.task_id}: no owner: the trigger form must name who answers this step")
@@ -160,12 +172,14 @@ class HumanStepOperator(HumanStepMixin, HITLOperator):
         evidence: Mapping[str, EvidenceField] | None = None,
         options: list[str] | None = None,
         step_id: str | None = None,
+        after_deadline: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(subject=subject, options=options or ["Done"], **_init_kwargs(evidence, kwargs))
         self.evidence = dict(evidence or {})
         self.assignees = assignees
         self.step_id = step_id or self.task_id.rsplit(".", 1)[-1]
+        self.after_deadline = after_deadline
 
     def execute(self, context: Context) -> Any:
         self._prepare_request(context)
@@ -192,6 +206,7 @@ class HumanDecisionOperator(HumanStepMixin, HITLBranchOperator):
         options_mapping: Mapping[str, str],
         evidence: Mapping[str, EvidenceField] | None = None,
         step_id: str | None = None,
+        after_deadline: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -203,6 +218,7 @@ class HumanDecisionOperator(HumanStepMixin, HITLBranchOperator):
         self.evidence = dict(evidence or {})
         self.assignees = assignees
         self.step_id = step_id or self.task_id.rsplit(".", 1)[-1]
+        self.after_deadline = after_deadline
 
     def execute(self, context: Context) -> Any:
         self._prepare_request(context)

@@ -8,6 +8,7 @@ from typing import Any
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
+from offboarding.hooks.connection_rules import check_case_connections
 from offboarding.operators.base import Case, CaseOperator
 from offboarding.wecom.errors import WeComDataError
 
@@ -23,7 +24,8 @@ MANUAL_CHECKLIST = [
 
 
 class CheckCaseOperator(CaseOperator):
-    """Validate the form again, guard rehearsal time, and claim the case folder for this run."""
+    """Validate the form again, check its connections (type, https), guard rehearsal time, and claim the
+    case folder for this run."""
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         from offboarding.cases import validate_company_case, validate_person_case
@@ -35,6 +37,7 @@ class CheckCaseOperator(CaseOperator):
             raise AirflowFailException(
                 "the trigger form is invalid: " + "; ".join(f"{p.field}: {p.message}" for p in problems)
             )
+        check_case_connections(case.wecom_conn_id, (case.conf.get("notify") or {}).get("webhook_conn_id"))
         try:
             check_time_scale(case.time_scale, self.hook.base_url)
         except ValueError as err:

@@ -64,6 +64,10 @@ class WaitForLegalDeadlineOperator(BaseOperator):
     :param label: what is being waited for, in the ops engineer's words ("notice period end");
         kept as ``waiting_for`` (``BaseOperator.label`` is the task's display label).
     :param what_to_do_if_stalled: advice shown in the task's documentation when ``doc_md`` is not given.
+    :param deadline_name: which legal deadline of the case this is (``last_working_day``,
+        ``notice_period``, ``cooling_off``; see :mod:`offboarding.operators.deadlines`). When given, the
+        wait records ``deadline.reached`` in the case's ledger when it ends normally. The steps after
+        it check the deadline again themselves: marking this task success by hand shortens nothing.
 
     Rendered template field ``deadline_local`` shows the deadline in Asia/Shanghai local time.
     Returns ``{"deadline": <ISO, Asia/Shanghai>, "reached_at": <ISO, UTC>}``.
@@ -80,6 +84,7 @@ class WaitForLegalDeadlineOperator(BaseOperator):
         time_scale: float | str = 1,
         label: str = "legal deadline",
         what_to_do_if_stalled: str = "",
+        deadline_name: str | None = None,
         **kwargs: Any,
     ) -> None:
         ignored_timeout = kwargs.pop("execution_timeout", None)
@@ -98,6 +103,7 @@ class WaitForLegalDeadlineOperator(BaseOperator):
         self.time_scale = time_scale
         self.waiting_for = label  # BaseOperator.label is the task's display label
         self.what_to_do_if_stalled = what_to_do_if_stalled
+        self.deadline_name = deadline_name
         self.deadline_local = ""
 
     @staticmethod
@@ -149,7 +155,7 @@ class WaitForLegalDeadlineOperator(BaseOperator):
         )
         if wake_at <= now:
             self.log.info("The %s has already passed; not waiting", self.waiting_for)
-            return self._result(deadline)
+            return self._reached(context, deadline, anchor, scale)
         self.defer(
             trigger=LegalDeadlineTrigger(deadline=deadline, wake_at=wake_at, label=self.waiting_for),
             method_name="execute_complete",
@@ -163,8 +169,26 @@ class WaitForLegalDeadlineOperator(BaseOperator):
             raise RuntimeError(
                 f"{self.task_id}: the wait for the {self.waiting_for} ended unexpectedly: {event!r}"
             )
-        return self._result(parse_instant(event["deadline"], "event deadline"))
+        deadline = parse_instant(event["deadline"], "event deadline")
+        scale = _parse_time_scale(self.time_scale)
+        anchor = parse_instant(self.anchor, "anchor") if _has_anchor(self.anchor) else None
+        return self._reached(context, deadline, anchor, scale)
 
-    @staticmethod
-    def _result(deadline: pendulum.DateTime) -> dict[str, str]:
-        return {"deadline": deadline.isoformat(), "reached_at": pendulum.now("UTC").isoformat()}
+    def _reached(
+        self, context: Context, deadline: pendulum.DateTime, anchor: pendulum.DateTime | None, scale: float
+    ) -> dict[str, str]:
+        """The result; with ``deadline_name``, also ``deadline.reached`` in the case's ledger."""
+        result = {"deadline": deadline.isoformat(), "reached_at": pendulum.now("UTC").isoformat()}
+        if self.deadline_name:
+            from offboarding.operators.base import Case
+            from offboarding.operators.deadlines import LegalDeadline, record_deadline_reached
+
+            reached = LegalDeadline(self.deadline_name, deadline, anchor, {"waited_by": self.task_id})
+            record_deadline_reached(
+                Case.from_context(context),
+                reached,
+                step=self.task_id,
+                scale=scale,
+                reached_at=parse_instant(result["reached_at"], "reached_at"),
+            )
+        return result

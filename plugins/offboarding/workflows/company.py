@@ -193,6 +193,7 @@ def dissolution_notice() -> TaskGroup:
             anchor=f"{{{{ ti.xcom_pull(task_ids='{NOTICE_PLAN}')['recorded_at'] }}}}",
             time_scale="{{ params.time_scale }}",
             label="end of the notice period",
+            deadline_name="notice_period",
             doc_md=docs.WAIT_NOTICE_END,
         )
         objections = LegalDecisionOperator(
@@ -284,6 +285,7 @@ def close_wecom_enterprise() -> LegalStepOperator:
             ),
         },
         trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
+        after_deadline="notice_period",
         doc_md=docs.CLOSE_ENTERPRISE,
     )
 

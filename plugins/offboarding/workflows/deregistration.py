@@ -106,6 +106,7 @@ def account_deregistration(*, userid: str, name: str, owner: str, requested: str
             anchor=f"{{{{ ti.xcom_pull(task_ids='{PLAN}')['submitted_at'] }}}}",
             time_scale="{{ params.time_scale }}",
             label="end of the 15-day cooling-off",
+            deadline_name="cooling_off",
             doc_md=docs.WAIT_COOLING_OFF,
         )
         outcome = HumanDecisionOperator(
@@ -117,6 +118,7 @@ def account_deregistration(*, userid: str, name: str, owner: str, requested: str
                 DEREGISTERED: f"{GROUP}.verify_account_gone",
                 REVOKED: f"{GROUP}.handle_revocation",
             },
+            after_deadline="cooling_off",
             evidence={
                 "revoked_at": EvidenceField(
                     "Logged in at (登录时间)", format="date-time", required_for=[REVOKED]

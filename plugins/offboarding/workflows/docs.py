@@ -8,7 +8,9 @@ from __future__ import annotations
 
 CHECK_CASE = """
 **Check the case** — validates the trigger form again (the same schema as the form and the bulk
-import), checks that rehearsal time is only used against the sandbox, and claims the case folder
+import), checks the connections it names (`wecom_conn_id` must be of type `wecom`,
+`notify.webhook_conn_id` of type `wecom_webhook`, both over https unless on loopback), checks that
+rehearsal time is only used against the sandbox, and claims the case folder
 `<backup_target>/<case_id>/` for this run so a case is never handled by two runs.
 
 *If it fails*: the log names the field that is wrong. Trigger a new run with a corrected form; if the
@@ -31,6 +33,10 @@ WAIT_LAST_DAY = """
 
 *If it stalls*: it is waiting by design until the deadline shown in the log and the rendered fields.
 Check that the triggerer is running (`airflow jobs check --job-type TriggererJob`).
+
+*Marked success by hand?* That shortens nothing: the steps after it (the handover steps, *disable_member*,
+*delete_member*) compute the deadline again from the case and refuse until it has passed. Records
+`deadline.reached` in the ledger when it ends.
 """
 
 SNAPSHOT = """
@@ -113,24 +119,33 @@ HAND_OVER_CUSTOMERS = """
 batches of 100. Each customer has its own result: "waiting" (WeCom takes them over automatically after
 24 h), or a failure with its reason (e.g. 40128: transferred too often in 90 days) which is kept for the
 report and retried after deletion as 离职继承. Safe to rerun: customers already in transfer are not sent
-twice.
+twice. Not before the end of the last working day (checked here again, whatever state the wait is in).
 
 *If it fails*: configuration errors name the secret to fix; per-customer failures do not fail the task.
+"… refused: the last working day ends …": the wait before was marked success by hand; clear
+preflight.wait_for_last_working_day, let it end, then clear this task.
 """
 
 HAND_OVER_GROUPS = """
 **Hand over customer groups** — transfers the customer groups (客户群) the member owns to the successor
 (≤ 100 per call, ≤ 300 per day by WeCom's rule); failed groups are listed with their reason.
+Not before the end of the last working day (checked here again, whatever state the wait is in).
 """
 
 LEAVE_TAGS = """
 **Leave tags and group chats** — removes the member from the tags and group chats this app created
 (WeCom allows no other), handing a chat to the successor when the member owns it.
+Not before the end of the last working day (checked here again, whatever state the wait is in).
 """
 
 DISABLE_MEMBER = """
 **Disable the member** — `user/update enable=0` (reversible: re-enable in the admin console), and moves
 them to the leavers' department when the connection names one. The member can no longer log in.
+Not before the end of the last working day (checked here again).
+
+*Refused with "… the last working day ends …"?* The wait before it was marked success by hand: this step
+checks the legal deadline itself (from the case's form and ledger). Clear the wait
+(preflight.wait_for_last_working_day) and let it end, then clear this task.
 """
 
 APPROVE_DELETION = """
@@ -145,7 +160,12 @@ DELETE_MEMBER = """
 **Delete the member** — `user/delete`, only with a verified backup manifest and a recorded approval
 (checked again here, whatever the DAG's edges say). Already gone (60111) counts as done. The corp's
 creator cannot be deleted (301005): the task stops with what to do (transfer the creator role in the
-admin console, then clear this task). If Tencent Exmail is bound, the mailbox goes too.
+admin console, then clear this task). If Tencent Exmail is bound, the mailbox goes too. Not before the
+end of the last working day (checked here again).
+
+*Refused with "… the last working day ends …"?* The wait before it was marked success by hand: this step
+checks the legal deadline itself (from the case's form and ledger). Clear the wait
+(preflight.wait_for_last_working_day) and let it end, then clear this task.
 """
 
 TRANSFER_RESIGNED = """
@@ -212,12 +232,20 @@ submission. A login during this period cancels the request: the person must not 
 
 *If it stalls*: it waits by design until the deadline in the log and rendered fields; check the
 triggerer is running.
+
+*Marked success by hand?* That shortens nothing: the steps after it (*confirm_deregistration_outcome*,
+*verify_account_gone*) compute the deadline again from the case and refuse until it has passed. Records
+`deadline.reached` in the ledger when it ends.
 """
 
 OUTCOME = """
 **Confirm the deregistration outcome** — after the cooling-off, record whether the account was
 deregistered or whether a login revoked the request (with when). A revocation routes to
-*handle_revocation*.
+*handle_revocation*. Asked only once the cooling-off has ended (checked here again).
+
+*Refused with "… the cooling-off ends …"?* The wait before it was marked success by hand: this step
+checks the legal deadline itself (from the case's form and ledger). Clear the wait
+(account_deregistration.wait_for_cooling_off_end) and let it end, then clear this task.
 """
 
 OUTCOME_BODY = """
@@ -238,7 +266,12 @@ with the time; to resubmit, ask the person to submit again without logging in an
 
 VERIFY_GONE = """
 **Verify the account is gone** — where WeCom allows: the member must no longer resolve (`user/get`
-answers 60111). Records the read-back in the evidence ledger.
+answers 60111). Records the read-back in the evidence ledger. Only after the cooling-off (checked here
+again).
+
+*Refused with "… the cooling-off ends …"?* The wait before it was marked success by hand: this step
+checks the legal deadline itself (from the case's form and ledger). Clear the wait
+(account_deregistration.wait_for_cooling_off_end) and let it end, then clear this task.
 """
 
 DEREGISTRATION_DONE = """
@@ -346,6 +379,10 @@ until the end planned above. Creditors may object until then.
 
 *If it stalls*: it waits by design until the deadline in the rendered fields (`deadline_local`); check
 that the triggerer is running.
+
+*Marked success by hand?* That shortens nothing: the steps after it (the member batches,
+*offboard_leaders*, *close_wecom_enterprise*) compute the deadline again from the case and refuse until
+it has passed. Records `deadline.reached` in the ledger when it ends.
 """
 
 CREDITOR_OBJECTIONS = """
@@ -407,8 +444,12 @@ batches run at once, each at its share of WeCom's rate limit. Customer groups be
 day are listed as deferred (the task still succeeds): clear the task instance on a later day to hand
 them over.
 
+Nothing starts before the notice period has ended (checked here again, from the publication recorded
+in the ledger).
+
 *If it fails*: the log lists the members WeCom refused (and why). Fix that (visible range,
-permissions), then clear this task instance only.
+permissions), then clear this task instance only. Refused with "… the notice period ends …": the notice
+wait was marked success by hand; clear dissolution_notice.wait_for_notice_period_end and let it end.
 """
 
 SUMMARISE_MEMBERS = """
@@ -423,9 +464,14 @@ WeCom back: who is still listed (only the kept members should be).
 CLOSE_ENTERPRISE = """
 **Close the WeCom enterprise** (解散企业) — no API exists: the admin dissolves the enterprise in the
 admin console (我的企业 › 企业信息 › 解散企业) once only the kept members are left, and the legal
-representative records the date and the confirmation WeCom showed. Irreversible.
+representative records the date and the confirmation WeCom showed. Irreversible. Asked only once the
+notice period has ended (checked here again).
 
 *If it stalls*: remind the legal representative; the admin's account deregistration waits for it.
+
+*Refused with "… the notice period ends …"?* The wait before it was marked success by hand: this step
+checks the legal deadline itself (from the case's form and ledger). Clear the wait
+(dissolution_notice.wait_for_notice_period_end) and let it end, then clear this task.
 """
 
 CLOSE_ENTERPRISE_BODY = """

@@ -52,6 +52,7 @@ def preflight() -> TaskGroup:
             anchor="{{ dag_run.run_after }}",
             time_scale="{{ params.time_scale }}",
             label="last working day",
+            deadline_name="last_working_day",
             doc_md=docs.WAIT_LAST_DAY,
         )
         check >> member >> wait
