@@ -197,9 +197,10 @@ class PhaseTally:
 def approve(params: dict[str, Any]) -> None:
     """What ApproveDeletionOperator records when the approver answers (no WeCom call)."""
     from offboarding.backup.storage import BackupStore
+    from offboarding.evidence.keys import key_from_environment
     from offboarding.evidence.ledger import EvidenceLedger
 
-    EvidenceLedger(BackupStore(params["backup_target"]), CASE_ID).append(
+    EvidenceLedger(BackupStore(params["backup_target"]), CASE_ID, key=key_from_environment()).append(
         "approval.approved", actor="approver", step="approve_member_deletion", key=CASE_ID
     )
 

@@ -4,6 +4,7 @@
 |---|---|---|
 | ``OFFBOARDING_DATA_DIR`` | where backups and evidence go when a case names no ``backup_target`` | ``$AIRFLOW_HOME/offboarding-data`` |
 | ``OFFBOARDING_BACKUP_KEY_CONN_ID`` | Airflow Connection whose password is the backup encryption key | ``offboarding_backup_key`` |
+| ``OFFBOARDING_EVIDENCE_KEY_CONN_ID`` | Airflow Connection whose password is the evidence key (required: no evidence is written without it) | ``offboarding_evidence_key`` |
 | ``OFFBOARDING_TOKEN_CACHE_URL`` | where WeCom access tokens are shared (``file://``, ``redis://``, ``memory://``) | a file cache under ``$AIRFLOW_HOME`` |
 """
 
@@ -27,3 +28,8 @@ def default_backup_root() -> str:
 
 def backup_key_conn_id() -> str:
     return os.environ.get("OFFBOARDING_BACKUP_KEY_CONN_ID", "offboarding_backup_key")
+
+
+def evidence_key_conn_id() -> str:
+    """The Airflow Connection whose password is the evidence key (HMAC of every ledger entry)."""
+    return os.environ.get("OFFBOARDING_EVIDENCE_KEY_CONN_ID", "offboarding_evidence_key")

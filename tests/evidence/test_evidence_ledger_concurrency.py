@@ -11,6 +11,7 @@ from pathlib import Path
 
 from offboarding.backup import BackupStore
 from offboarding.evidence import EvidenceLedger
+from offboarding.evidence.keys import key_from_environment
 
 CASE = "offboard-zhangsan"
 PER_PROCESS = 200
@@ -21,9 +22,10 @@ APPENDER = textwrap.dedent(
     from pathlib import Path
     from offboarding.backup import BackupStore
     from offboarding.evidence import EvidenceLedger
+    from offboarding.evidence.keys import key_from_environment
 
     root, actor, count, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
-    ledger = EvidenceLedger(BackupStore(root), "offboard-zhangsan")
+    ledger = EvidenceLedger(BackupStore(root), "offboard-zhangsan", key=key_from_environment())
     while not go.exists():  # start together so the appends really interleave
         time.sleep(0.005)
     for n in range(count):
@@ -50,7 +52,7 @@ def test_two_processes_appending_200_entries_each_make_a_valid_chain_of_400(tmp_
         _, stderr = worker.communicate(timeout=120)
         assert worker.returncode == 0, stderr.decode()
 
-    ledger = EvidenceLedger(BackupStore(str(root)), CASE)
+    ledger = EvidenceLedger(BackupStore(str(root)), CASE, key=key_from_environment())
     report = ledger.verify_chain()
     entries = list(ledger.entries())
 

@@ -24,6 +24,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from offboarding.backup.manifest import BackupManifest, load_manifest
 from offboarding.backup.storage import BackupStore
 from offboarding.backup.verification import verify
+from offboarding.evidence.keys import key_from_environment
 from offboarding.evidence.ledger import EvidenceLedger
 from offboarding.operators.company_member_handover import groups_handed_over
 from offboarding.operators.company_member_progress import BatchProgress, progress_path
@@ -93,7 +94,7 @@ class CompanyRun:
         self.make_context = make_context
         self.ti: Any = None
         self.store = BackupStore(params["backup_target"])
-        self.ledger = EvidenceLedger(self.store, CASE_ID)
+        self.ledger = EvidenceLedger(self.store, CASE_ID, key=key_from_environment())
 
     def context(self, task_id: str) -> dict[str, Any]:
         context = self.make_context(self.params, task_id=task_id, run_id=CASE_ID, ti=self.ti)
