@@ -167,9 +167,13 @@ def record_anchor(case: Case, context: Context) -> str | None:
     except Exception as err:  # e.g. a backup_target refused: the task's own error says it already
         log.warning("the evidence ledger's head could not be read to anchor it (%s)", type(err).__name__)
         return None
-    if head is None:
+    if head is None or not hasattr(ti, "xcom_push"):
         return None
-    ti.xcom_push(key=ANCHOR_XCOM_KEY, value=head.text)
+    try:
+        ti.xcom_push(key=ANCHOR_XCOM_KEY, value=head.text)
+    except Exception as err:  # the next task anchors a later head; never hide the task's own outcome
+        log.warning("the evidence anchor %s could not be recorded in XCom: %s", head.text, err)
+        return None
     return head.text
 
 
