@@ -324,3 +324,31 @@ def test_ledger_stays_plaintext_in_an_encrypted_store(tmp_path: Path) -> None:
         "case.started", actor="ops_li", step=None, request={"userid": "zhangsan"}
     )
     assert json.loads(_ledger_file(tmp_path).read_text(encoding="utf-8"))["actor"] == "ops_li"
+
+
+def test_a_whole_entry_missing_only_its_newline_is_kept(ledger: EvidenceLedger, tmp_path: Path) -> None:
+    """A last entry cut just before its newline is complete: recovery restores the newline, drops nothing."""
+    _fill(ledger, 3)
+    path = _ledger_file(tmp_path)
+    path.write_bytes(path.read_bytes()[:-1])
+    assert ledger.verify_chain().first_bad_seq == 3  # reported as torn until repaired
+
+    assert ledger.recover() is None
+    assert ledger.verify_chain().ok and ledger.verify_chain().entries == 3
+
+
+def test_a_stripped_newline_cannot_make_recovery_drop_an_entry_silently(tmp_path: Path) -> None:
+    """Removing the last newline of a valid entry and rewriting its content: the entry is cut off, but kept
+    in ledger.recovered, and the anchor taken before shows the ledger changed."""
+    ledger = EvidenceLedger(BackupStore(str(tmp_path)), CASE, key=key_from_environment())
+    _fill(ledger, 3)
+    anchor = ledger.head()
+    path = _ledger_file(tmp_path)
+    path.write_bytes(path.read_bytes()[:-1].replace(b'"u2"', b'"u9"'))
+
+    ledger.append("case.closed", actor="system", step="close_case")
+
+    entries = list(ledger.entries())
+    assert entries[2].action == "ledger.recovered" and '"u9"' in entries[2].result["dropped_text"]
+    report = ledger.verify_chain(anchor=anchor)
+    assert not report.ok and report.first_bad_seq == 3 and "anchor" in report.problem

@@ -460,6 +460,10 @@ class EvidenceLedger:
         cut = _last_newline_end(fd, size)
         dropped = os.pread(fd, size - cut, cut)
         previous = _last_complete_line_before(fd, cut)
+        if self._is_next_entry(dropped, previous):  # written whole but for its newline: keep it
+            _write_all(fd, b"\n")
+            os.fsync(fd)
+            return None
         os.ftruncate(fd, cut)
         os.fsync(fd)
         text = dropped.decode("utf-8", errors="replace")
@@ -489,6 +493,22 @@ class EvidenceLedger:
         _write_all(fd, entry.to_line())
         os.fsync(fd)
         return entry
+
+    def _is_next_entry(self, data: bytes, previous: bytes | None) -> bool:
+        """True when ``data`` is a whole, authenticated entry that chains to ``previous``."""
+        try:
+            entry = Entry.from_line(data)
+            seq, prev_hash = (1, GENESIS_HASH) if previous is None else self._next_link(previous)
+        except (ValueError, LedgerError):
+            return False
+        return (
+            entry.seq == seq
+            and entry.prev_hash == prev_hash
+            and entry.computed_hash() == entry.hash
+            and self._key is not None
+            and entry.key_id == self._key.key_id
+            and entry.mac_matches(self._key)
+        )
 
     def _append_object(self, build: Callable[[int, str], Entry]) -> Entry:
         self._require_conditional_create()
