@@ -91,6 +91,12 @@ class EvidenceKey:
     def __reduce__(self) -> tuple[object, ...]:  # never pickled into an XCom or a serialized task
         raise TypeError("an evidence key is not serialisable")
 
+    def __copy__(self) -> EvidenceKey:  # immutable: copies (e.g. a deep copy of a task) share it
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> EvidenceKey:
+        return self
+
 
 def key_from_environment(environ: Mapping[str, str] | None = None) -> EvidenceKey | None:
     """The key in ``OFFBOARDING_EVIDENCE_KEY`` (the verifier's and the tests' source), None when unset."""
