@@ -352,3 +352,17 @@ def test_a_stripped_newline_cannot_make_recovery_drop_an_entry_silently(tmp_path
     assert entries[2].action == "ledger.recovered" and '"u9"' in entries[2].result["dropped_text"]
     report = ledger.verify_chain(anchor=anchor)
     assert not report.ok and report.first_bad_seq == 3 and "anchor" in report.problem
+
+
+def test_every_anchor_is_checked_not_only_the_latest(ledger: EvidenceLedger, tmp_path: Path) -> None:
+    _fill(ledger, 3)
+    early = ledger.head()
+    lines = _lines(tmp_path)
+    _write_lines(tmp_path, lines[:2])  # seq 3 removed, then the ledger goes on
+    _fill(ledger, 2)
+    late = ledger.head()
+    assert early is not None and late is not None and late.seq == 4
+
+    assert ledger.verify_chain(anchor=late).ok  # the latest anchor alone is held
+    report = ledger.verify_chain(anchors=[late, early])
+    assert not report.ok and report.first_bad_seq == 3 and report.anchor == late

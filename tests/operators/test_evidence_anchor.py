@@ -77,10 +77,11 @@ class RecordSomething(CaseOperator):
 def _dag_tasks() -> dict[str, Any]:
     with DAG("offboard_employee_anchor_test", schedule=None) as dag:
         approve = EmptyOperator(task_id="approve_deletion")
+        earlier = RecordSomething(task_id="approve_deletion_recorder")
         disable = RecordSomething(task_id="disable_member")
         delete = DeleteMemberOperator(task_id="delete_member")
         close = CloseCaseOperator(task_id="close_case")
-        approve >> disable >> delete >> close
+        approve >> earlier >> disable >> delete >> close
     return dict(dag.task_dict)
 
 
@@ -128,6 +129,25 @@ def test_the_deletion_refuses_a_ledger_cut_short_below_the_upstream_anchor(
     with pytest.raises(
         AirflowFailException, match=r"deleting lisi is refused: .*entries 3\.\.3 were removed"
     ):
+        _run(tasks["delete_member"], params, make_context, ti)
+    assert wecom_conn.control.stats()["calls"] == {}
+
+
+def test_a_ledger_cut_short_then_appended_again_is_caught_by_the_earlier_anchor(
+    wecom_conn: Any, sample_person_case: Any, make_context: Any
+) -> None:
+    """The latest anchor alone would be held (later tasks appended after the cut): every anchor is checked."""
+    params = sample_person_case()
+    tasks, ti = _dag_tasks(), MemoryTaskInstance()
+    allow_deletion(params)
+    _run(tasks["approve_deletion_recorder"], params, make_context, ti)  # seq 3, anchored by that task
+    ledger_file = store_of(params).local_path(case_id(params), LEDGER_PATH)
+    assert ledger_file is not None
+    lines = ledger_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    ledger_file.write_text("".join(lines[:-1]), encoding="utf-8")  # seq 3 removed ...
+    _run(tasks["disable_member"], params, make_context, ti)  # ... and a new seq 3 anchored by a later task
+
+    with pytest.raises(AirflowFailException, match=r"entry seq 3 has hash .* the anchor .* says"):
         _run(tasks["delete_member"], params, make_context, ti)
     assert wecom_conn.control.stats()["calls"] == {}
 

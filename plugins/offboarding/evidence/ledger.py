@@ -96,17 +96,15 @@ class Anchor:
         return cls(int(match.group(1)), match.group(2))
 
     @staticmethod
-    def latest(values: Iterable[Any]) -> Anchor | None:
-        """The anchor with the highest seq among ``values`` (texts; None and junk are skipped)."""
-        best: Anchor | None = None
+    def all_of(values: Iterable[Any]) -> list[Anchor]:
+        """Every anchor among ``values`` (texts; None and junk are skipped), lowest seq first."""
+        found = set()
         for value in values:
             try:
-                anchor = Anchor.parse(value)
+                found.add(Anchor.parse(value))
             except ValueError:
                 continue
-            if best is None or anchor.seq > best.seq:
-                best = anchor
-        return best
+        return sorted(found, key=lambda a: (a.seq, a.hash))
 
 
 @dataclass(frozen=True)
@@ -365,12 +363,19 @@ class EvidenceLedger:
             self._seen_offset = record.end
         return (action, key) in self._seen
 
-    def verify_chain(self, *, anchor: Anchor | None = None) -> ChainReport:
+    def verify_chain(self, *, anchor: Anchor | None = None, anchors: Iterable[Anchor] = ()) -> ChainReport:
         """Check every entry: parse, sequence, own hash, HMAC (with a key), link to the previous entry.
 
-        With ``anchor`` (the head recorded outside the case folder), also check that the ledger still
-        holds that entry with that hash: removing entries from the end is caught only this way.
+        With ``anchor`` (the head recorded outside the case folder) and/or ``anchors`` (every head
+        recorded, e.g. one per task), also check that the ledger still holds each of those entries with
+        that hash: removing entries from the end is caught only this way, and checking every anchor (not
+        only the latest) catches a ledger cut short and then appended to again. The report names the
+        highest anchor.
         """
+        recorded_heads = sorted(
+            {*anchors, *([anchor] if anchor is not None else [])}, key=lambda a: (a.seq, a.hash)
+        )
+        anchor = recorded_heads[-1] if recorded_heads else None
         hashes = [GENESIS_HASH]  # hashes[n] is the hash of seq n, once verified
         count = 0
         torn = 0
@@ -386,8 +391,10 @@ class EvidenceLedger:
                 hashes.append(checked.hash)
             else:
                 bad = checked
-        if bad is None and anchor is not None:
-            bad = _check_anchor(anchor, hashes)
+        for recorded in recorded_heads:
+            if bad is not None:
+                break
+            bad = _check_anchor(recorded, hashes)
         authenticated = self._key is not None
         key_id = self._key.key_id if self._key is not None else None
         if bad is None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -110,6 +110,7 @@ def render_report(
     *,
     key: EvidenceKey | None = None,
     anchor: Anchor | None = None,
+    anchors: Iterable[Anchor] = (),
     verify_backup: bool = True,
     clock: Callable[[], datetime] | None = None,
 ) -> str:
@@ -117,7 +118,9 @@ def render_report(
 
     See :func:`write_report`, which returns where the files are and their digests instead.
     """
-    return _write_report(store, case_id, key=key, anchor=anchor, verify_backup=verify_backup, clock=clock)[1]
+    return _write_report(
+        store, case_id, key=key, anchor=anchor, anchors=anchors, verify_backup=verify_backup, clock=clock
+    )[1]
 
 
 def write_report(
@@ -126,17 +129,20 @@ def write_report(
     *,
     key: EvidenceKey | None = None,
     anchor: Anchor | None = None,
+    anchors: Iterable[Anchor] = (),
     verify_backup: bool = True,
     clock: Callable[[], datetime] | None = None,
 ) -> ReportFiles:
     """Build and write the case report; return the files' locations and sha256 digests.
 
-    ``key`` checks every ledger entry's HMAC and ``anchor`` (the head recorded in Airflow's metadata)
-    catches a ledger cut short; the report states both. ``verify_backup`` reads every backed-up file
+    ``key`` checks every ledger entry's HMAC and ``anchor``/``anchors`` (heads recorded in Airflow's
+    metadata) catch a ledger cut short; the report states both (the highest anchor). ``verify_backup`` reads every backed-up file
     again so the report states the backup's condition at report time (turn off for very large
     backups; the ledger's last ``backup.verified`` is still shown).
     """
-    return _write_report(store, case_id, key=key, anchor=anchor, verify_backup=verify_backup, clock=clock)[0]
+    return _write_report(
+        store, case_id, key=key, anchor=anchor, anchors=anchors, verify_backup=verify_backup, clock=clock
+    )[0]
 
 
 def _write_report(
@@ -145,6 +151,7 @@ def _write_report(
     *,
     key: EvidenceKey | None,
     anchor: Anchor | None,
+    anchors: Iterable[Anchor],
     verify_backup: bool,
     clock: Callable[[], datetime] | None,
 ) -> tuple[ReportFiles, str]:
@@ -169,7 +176,7 @@ def _write_report(
         case_id=case_id,
         location=store.case_location(case_id),
         entries=tuple(ledger.entries(skip_unreadable=True)),
-        chain=ledger.verify_chain(anchor=anchor),
+        chain=ledger.verify_chain(anchor=anchor, anchors=anchors),
         manifest=manifest,
         manifest_problem=manifest_problem,
         verification=verification,

@@ -9,7 +9,7 @@ Evidence: every entry of the case's ledger is authenticated with the deployment'
 Airflow Connection ``offboarding_evidence_key``, password = the key; required, a task that has to record
 evidence without it fails saying how to create it). After each task, the ledger's head (``seq:hash``) is
 recorded in Airflow's metadata as the XCom ``evidence_anchor``; a task that decides on the evidence
-(:meth:`Case.verified_chain`) checks the ledger against the latest anchor of its upstream tasks, so a
+(:meth:`Case.verified_chain`) checks the ledger against every anchor of its upstream tasks, so a
 ledger cut short or rewritten in the case folder is detected.
 """
 
@@ -45,7 +45,7 @@ class Case:
     conf: Mapping[str, Any]
     run_id: str
     triggered_by: str | None
-    anchor_source: Callable[[], Anchor | None] | None = field(default=None, compare=False, repr=False)
+    anchor_source: Callable[[], list[Anchor]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def dry_run(self) -> bool:
@@ -80,16 +80,16 @@ class Case:
         """The deployment's evidence key (from its Airflow Connection; the task fails without it)."""
         return _evidence_key()
 
-    def recorded_anchor(self) -> Anchor | None:
-        """The latest ledger head recorded in Airflow's metadata by this task's upstream tasks."""
-        return self.anchor_source() if self.anchor_source is not None else None
+    def recorded_anchors(self) -> list[Anchor]:
+        """Every ledger head recorded in Airflow's metadata by this task's upstream tasks (lowest first)."""
+        return self.anchor_source() if self.anchor_source is not None else []
 
     def verified_chain(self, *, step: str | None = None) -> ChainReport:
         """The ledger checked as a decision needs it: a torn last line recovered first (recorded as
         ``ledger.recovered``), every HMAC checked with the deployment's key, and the chain compared
         with the anchor recorded in Airflow's metadata."""
         self.ledger.recover(step=step)
-        return self.ledger.verify_chain(anchor=self.recorded_anchor())
+        return self.ledger.verify_chain(anchors=self.recorded_anchors())
 
     @classmethod
     def from_context(cls, context: Context) -> Case:
@@ -105,7 +105,7 @@ class Case:
             conf=conf,
             run_id=dag_run.run_id,
             triggered_by=getattr(dag_run, "triggering_user_name", None),
-            anchor_source=partial(upstream_anchor, context),
+            anchor_source=partial(upstream_anchors, context),
         )
 
 
@@ -129,23 +129,23 @@ def require_intact_evidence(case: Case, refused: str, *, step: str | None = None
     return chain
 
 
-def upstream_anchor(context: Context) -> Anchor | None:
-    """The highest ledger head (XCom ``evidence_anchor``) recorded by the task's upstream tasks."""
+def upstream_anchors(context: Context) -> list[Anchor]:
+    """Every ledger head (XCom ``evidence_anchor``) recorded by the task's upstream tasks, lowest first."""
     from offboarding.evidence.ledger import ANCHOR_XCOM_KEY, Anchor
 
     ti, task = context.get("ti"), context.get("task")
     if ti is None or task is None or not task.has_dag():
-        return None
+        return []
     upstream = sorted(task.get_flat_relative_ids(upstream=True))
     if not upstream:
-        return None
+        return []
     try:
         values = ti.xcom_pull(task_ids=upstream, key=ANCHOR_XCOM_KEY)
     except TypeError:  # a test's in-memory task instance pulls one task at a time
         values = [ti.xcom_pull(task_ids=task_id, key=ANCHOR_XCOM_KEY) for task_id in upstream]
     if isinstance(values, str):
         values = [values]
-    return Anchor.latest(values or [])
+    return Anchor.all_of(values or [])
 
 
 def record_anchor(case: Case, context: Context) -> str | None:
