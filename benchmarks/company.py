@@ -197,9 +197,10 @@ class PhaseTally:
 def approve(params: dict[str, Any]) -> None:
     """What the notice's publication and ApproveDeletionOperator record (no WeCom call)."""
     from offboarding.backup.storage import BackupStore
+    from offboarding.evidence.keys import key_from_environment
     from offboarding.evidence.ledger import EvidenceLedger
 
-    ledger = EvidenceLedger(BackupStore(params["backup_target"]), CASE_ID)
+    ledger = EvidenceLedger(BackupStore(params["backup_target"]), CASE_ID, key=key_from_environment())
     # The notice's publication, long over: the batches check the notice period themselves.
     ledger.append(
         "human_step.answered",

@@ -23,6 +23,8 @@ APP_SECRET = "bench-app-secret"
 CONTACT_SECRET = "bench-contact-sync-secret"
 CUSTOMER_SECRET = "bench-customer-contact-secret"
 SECRET_KINDS = ("contacts", "customers", "app")
+EVIDENCE_KEY = "bench-evidence-key-not-a-secret-0123456789abcdef"
+"""The benches' evidence key (every ledger entry is authenticated; the product refuses to record without)."""
 
 
 def airflow_env(workdir: Path) -> dict[str, str]:
@@ -34,6 +36,10 @@ def airflow_env(workdir: Path) -> dict[str, str]:
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
         "OFFBOARDING_INCLUDE_DIR": str(REPO / "include"),
         TOKEN_CACHE_ENV: (workdir / "token-cache").as_uri(),
+        "AIRFLOW_CONN_OFFBOARDING_EVIDENCE_KEY": json.dumps(
+            {"conn_type": "generic", "password": EVIDENCE_KEY}
+        ),
+        "OFFBOARDING_EVIDENCE_KEY": EVIDENCE_KEY,
         "PYTHONUNBUFFERED": "1",
     }
 

@@ -181,9 +181,10 @@ def answer_human_step(params: dict[str, Any], run_id: str, task_id: str) -> None
 def approve(params: dict[str, Any], run_id: str) -> None:
     """What ApproveDeletionOperator records when the approver answers (a human step: no WeCom call)."""
     from offboarding.backup.storage import BackupStore
+    from offboarding.evidence.keys import key_from_environment
     from offboarding.evidence.ledger import EvidenceLedger
 
-    EvidenceLedger(BackupStore(params["backup_target"]), run_id).append(
+    EvidenceLedger(BackupStore(params["backup_target"]), run_id, key=key_from_environment()).append(
         "approval.approved",
         actor="approver",
         step="approve_deletion",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -20,6 +21,22 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO / "dags"))
 os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(REPO / "plugins"))
 os.environ.setdefault("OFFBOARDING_INCLUDE_DIR", str(REPO / "include"))
+# The deployment's evidence key (required to record evidence): one test key for every test, as the
+# Airflow Connection the operators read and as the variable the verifier command and the tests read.
+TEST_EVIDENCE_KEY = "test-evidence-key-0123456789abcdefghijklmnopqrstuvwxyz"
+os.environ.setdefault("OFFBOARDING_EVIDENCE_KEY", TEST_EVIDENCE_KEY)
+os.environ.setdefault(
+    "AIRFLOW_CONN_OFFBOARDING_EVIDENCE_KEY",
+    json.dumps({"conn_type": "generic", "password": os.environ["OFFBOARDING_EVIDENCE_KEY"]}),
+)
+
+
+@pytest.fixture
+def evidence_key() -> Any:
+    """The tests' evidence key (the same the operators read from the connection)."""
+    from offboarding.evidence.keys import KEY_ENV, EvidenceKey
+
+    return EvidenceKey.from_text(os.environ[KEY_ENV])
 
 
 @pytest.fixture(scope="session")

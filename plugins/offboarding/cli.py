@@ -13,10 +13,15 @@ from typing import Any
 
 from offboarding import __version__
 from offboarding.bulk.command import add_bulk_trigger_parser
+from offboarding.evidence.verify_command import add_evidence_parser
 from offboarding.rehearsal.command import add_rehearse_responder_parser
 
 #: Registrars of the subcommands, in the order ``--help`` lists them.
-SUBCOMMANDS: list[Callable[[Any], None]] = [add_bulk_trigger_parser, add_rehearse_responder_parser]
+SUBCOMMANDS: list[Callable[[Any], None]] = [
+    add_bulk_trigger_parser,
+    add_evidence_parser,
+    add_rehearse_responder_parser,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import secrets
 import shutil
 import signal
@@ -64,6 +65,7 @@ REPO = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = REPO / "dags"
 DEFAULT_HOME = REPO / ".airflow"
 PASSWORDS_FILE = "simple_auth_manager_passwords.json"
+EVIDENCE_KEY_FILE = "evidence.key"
 DEFAULT_UI_PORT = 8080
 DEFAULT_PERSONS_SANDBOX_PORT = 8900
 DEFAULT_COMPANY_SANDBOX_PORT = 8901
@@ -193,6 +195,17 @@ def sample_cases(with_company: bool, time_scale: float) -> list[SampleCase]:
     return cases
 
 
+def evidence_key(session: Path) -> str:
+    """The demo deployment's evidence key: made once per session in ``evidence.key`` (mode 0600)."""
+    path = session / EVIDENCE_KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(32) + "\n")
+    return path.read_text(encoding="utf-8").strip()
+
+
 def airflow_env(persons: RunningSandbox, company: RunningSandbox | None, session: Path) -> dict[str, str]:
     """Connections and data folders of the demo's Airflow (every component gets the same)."""
     env = {
@@ -203,6 +216,10 @@ def airflow_env(persons: RunningSandbox, company: RunningSandbox | None, session
         ),
         "OFFBOARDING_DATA_DIR": str(session / "data"),
         "OFFBOARDING_TOKEN_CACHE_URL": (session / "token-cache").as_uri(),
+        # Every ledger entry is authenticated with it; kept in the session (0600) for `evidence verify`.
+        "AIRFLOW_CONN_OFFBOARDING_EVIDENCE_KEY": json.dumps(
+            {"conn_type": "generic", "password": evidence_key(session)}
+        ),
         # One machine runs every component: under load the api-server answers workers slowly, and the
         # default 5 s timeout fails tasks that would have succeeded (Airflow's own advice: raise it).
         "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
@@ -314,6 +331,10 @@ class Demo:
             self.say(f"WeCom sandbox     {company.base_url}  (company; connection {COMPANY_CONN_ID})")
         self.say(f"Rehearsal time    time_scale {self.args.time_scale:g} (86400 = a day per second)")
         self.say(f"Backups/evidence  {session / 'data'}")
+        self.say(
+            f"Verify evidence   offboarding evidence verify {session / 'data' / 'cases'}/<case id> "
+            f"--key-file {session / EVIDENCE_KEY_FILE}"
+        )
         if self.args.auto_answer:
             self.say("Human steps       answered automatically by the rehearsal responder")
         else:

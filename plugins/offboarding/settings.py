@@ -4,6 +4,7 @@
 |---|---|---|
 | ``OFFBOARDING_DATA_DIR`` | where backups and evidence go when a case names no ``backup_target`` | ``$AIRFLOW_HOME/offboarding-data`` |
 | ``OFFBOARDING_BACKUP_KEY_CONN_ID`` | Airflow Connection whose password is the backup encryption key | ``offboarding_backup_key`` |
+| ``OFFBOARDING_EVIDENCE_KEY_CONN_ID`` | Airflow Connection whose password is the evidence key (required: no evidence is written without it) | ``offboarding_evidence_key`` |
 | ``OFFBOARDING_TOKEN_CACHE_URL`` | where WeCom access tokens, robot queues and (Redis only) rate limits are shared (``file://``, ``redis://``, ``memory://``) | a file cache under ``$AIRFLOW_HOME`` |
 | ``OFFBOARDING_WECOM_CONCURRENCY`` | without Redis: processes that may call WeCom at once; each keeps to 150 calls/s divided by it | ``1`` |
 | ``OFFBOARDING_PLAIN_HTTP_HOSTS`` | hosts the WeCom and robot connections may reach over plain http (comma separated; e.g. the Compose rehearsal's ``wecom-sandbox``) | none: https only, plain http to loopback only |
@@ -38,3 +39,8 @@ def plain_http_hosts() -> frozenset[str]:
     """The host names ``OFFBOARDING_PLAIN_HTTP_HOSTS`` allows over plain http (lower case)."""
     raw = os.environ.get(PLAIN_HTTP_HOSTS_ENV, "")
     return frozenset(h.strip().lower() for h in raw.split(",") if h.strip())
+
+
+def evidence_key_conn_id() -> str:
+    """The Airflow Connection whose password is the evidence key (HMAC of every ledger entry)."""
+    return os.environ.get("OFFBOARDING_EVIDENCE_KEY_CONN_ID", "offboarding_evidence_key")

@@ -106,6 +106,19 @@ def test_the_connections_point_each_case_at_its_own_sandbox(tmp_path: Path) -> N
     assert "AIRFLOW_CONN_WECOM_COMPANY" not in demo.airflow_env(persons, None, tmp_path)  # type: ignore[arg-type]
 
 
+def test_the_demo_records_evidence_with_a_key_kept_in_its_session(tmp_path: Path) -> None:
+    persons = SimpleNamespace(base_url="http://127.0.0.1:8900", corpid="ww1", secret="s1", agent_id=7)
+    env = demo.airflow_env(persons, None, tmp_path)  # type: ignore[arg-type]
+    key = json.loads(env["AIRFLOW_CONN_OFFBOARDING_EVIDENCE_KEY"])["password"]
+    key_file = tmp_path / demo.EVIDENCE_KEY_FILE
+    assert key_file.read_text(encoding="utf-8").strip() == key and len(key) >= 32
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    again = demo.airflow_env(persons, None, tmp_path)  # type: ignore[arg-type]
+    assert (
+        json.loads(again["AIRFLOW_CONN_OFFBOARDING_EVIDENCE_KEY"])["password"] == key
+    )  # one key per session
+
+
 def test_a_failed_task_is_explained_from_its_log(tmp_path: Path) -> None:
     folder = tmp_path / "logs" / "dag_id=d" / "run_id=r" / "task_id=t"
     folder.mkdir(parents=True)

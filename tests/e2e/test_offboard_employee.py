@@ -9,12 +9,14 @@ and a finance owner whose deregistration review is rejected (zhouba).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pendulum
 import pytest
 
 from offboarding.airflow_api import InvalidConf, RunAlreadyExists
+from offboarding.cli import main as verify_command
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
@@ -106,6 +108,15 @@ def test_normal_member_is_backed_up_handed_over_deleted_and_deregistered(runs: A
     assert reached == {"last_working_day", "cooling_off"}, reached
     report = (runs.case_dir("offboard-lisi") / "evidence" / "report.md").read_text()
     assert "lisi" in report and "approver" in report
+    # Every entry is authenticated with the deployment's key, and the report names the anchor recorded in
+    # Airflow's metadata, which the auditor's command checks the ledger against.
+    assert "HMAC-SHA256 checked with the deployment's key" in report
+    anchor = re.search(r"Anchor\*\*: `(\d+:[0-9a-f]{64})`", report)
+    assert anchor is not None, report
+    assert (
+        verify_command(["evidence", "verify", str(runs.case_dir("offboard-lisi")), "--anchor", anchor[1]])
+        == 0
+    )
     deletes = [
         w
         for w in sandbox.stats()["writes"]

@@ -14,6 +14,7 @@ import pytest
 
 from offboarding.backup import BackupStore, generate_key, key_from_text
 from offboarding.evidence import GENESIS_HASH, LEDGER_PATH, EvidenceLedger, LedgerError
+from offboarding.evidence.keys import key_from_environment
 
 CASE = "offboard-zhangsan"
 
@@ -26,7 +27,9 @@ def _ticking_clock() -> Callable[[], datetime]:
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> EvidenceLedger:
-    return EvidenceLedger(BackupStore(str(tmp_path)), CASE, clock=_ticking_clock())
+    return EvidenceLedger(
+        BackupStore(str(tmp_path)), CASE, clock=_ticking_clock(), key=key_from_environment()
+    )
 
 
 def _ledger_file(tmp_path: Path) -> Path:
@@ -65,9 +68,13 @@ def test_entries_form_a_sha256_chain_from_64_zeros(ledger: EvidenceLedger, tmp_p
     assert len(lines) == 2
     stored = json.loads(lines[1])
     assert stored["result"] == {"errcode": 0, "status": 2}
-    without_hash = {k: v for k, v in stored.items() if k != "hash"}
+    without_hash = {k: v for k, v in stored.items() if k not in ("hash", "mac")}
     canonical = json.dumps(without_hash, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert stored["hash"] == hashlib.sha256(canonical).hexdigest() == second.hash
+    key = key_from_environment()
+    assert key is not None and stored["key_id"] == key.key_id
+    assert stored["mac"] == key.mac(canonical)  # HMAC-SHA256 over the same bytes, seq and prev_hash included
+    assert {"seq", "prev_hash"} <= set(without_hash)
     assert [entry.action for entry in ledger.entries()] == ["case.started", "member.disabled"]
     assert ledger.last_entry() == second
 
@@ -114,7 +121,7 @@ def test_an_edit_with_a_recomputed_hash_is_caught_by_the_next_link(
     lines = _lines(tmp_path)
     entry = json.loads(lines[2])
     entry["request"] = {"userid": "someone-else"}
-    body = {k: v for k, v in entry.items() if k != "hash"}
+    body = {k: v for k, v in entry.items() if k not in ("hash", "mac")}
     entry["hash"] = hashlib.sha256(
         json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     ).hexdigest()
@@ -124,7 +131,10 @@ def test_an_edit_with_a_recomputed_hash_is_caught_by_the_next_link(
     report = ledger.verify_chain()
 
     assert report.first_bad_seq == 3
-    assert "seq 4 does not chain to seq 3" in report.problem
+    assert "entry seq 3 has a bad HMAC" in report.problem
+    unkeyed = EvidenceLedger(BackupStore(str(tmp_path)), CASE).verify_chain()  # plain hashes only
+    assert unkeyed.first_bad_seq == 3 and not unkeyed.authenticated
+    assert "seq 4 does not chain to seq 3" in unkeyed.problem
 
 
 def test_a_removed_line_is_named(ledger: EvidenceLedger, tmp_path: Path) -> None:
@@ -157,7 +167,7 @@ def test_an_inserted_line_is_named_even_with_a_valid_hash(ledger: EvidenceLedger
     lines = _lines(tmp_path)
     previous = json.loads(lines[1])
     forged = {**previous, "seq": 3, "prev_hash": previous["hash"], "action": "approval.granted"}
-    body = {k: v for k, v in forged.items() if k != "hash"}
+    body = {k: v for k, v in forged.items() if k not in ("hash", "mac")}
     forged["hash"] = hashlib.sha256(
         json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     ).hexdigest()
@@ -167,23 +177,47 @@ def test_an_inserted_line_is_named_even_with_a_valid_hash(ledger: EvidenceLedger
     report = ledger.verify_chain()
 
     assert report.first_bad_seq == 3
-    assert "line 4 holds seq 3 again" in report.problem
+    assert "entry seq 3 has a bad HMAC" in report.problem  # the forger has no key
     assert report.entries == 7
+    unkeyed = EvidenceLedger(BackupStore(str(tmp_path)), CASE).verify_chain()
+    assert unkeyed.first_bad_seq == 3 and "line 4 holds seq 3 again" in unkeyed.problem
 
 
-def test_an_interrupted_last_line_is_reported_and_blocks_appends(
+def test_a_torn_last_line_is_reported_then_recovered_by_the_next_append(
     ledger: EvidenceLedger, tmp_path: Path
 ) -> None:
     _fill(ledger, 3)
+    torn = '{"seq":4,"at":"2026'
     with _ledger_file(tmp_path).open("a", encoding="utf-8") as handle:
-        handle.write('{"seq":4,"at":"2026')
+        handle.write(torn)
     report = ledger.verify_chain()
-    assert report.first_bad_seq == 4 and "incomplete" in report.problem
-    with pytest.raises(LedgerError, match="ends with an incomplete line"):
-        ledger.append("case.closed", actor="system", step="close_case")
+    assert report.first_bad_seq == 4 and "line 4 is torn" in report.problem
+    assert report.torn_bytes == len(torn)
     with pytest.raises(LedgerError, match="line 4 is incomplete"):
         list(ledger.entries())
     assert len(list(ledger.entries(skip_unreadable=True))) == 3
+
+    closed = ledger.append("case.closed", actor="system", step="close_case")
+
+    entries = list(ledger.entries())
+    assert [e.action for e in entries] == [*["member.updated"] * 3, "ledger.recovered", "case.closed"]
+    recovered = entries[3]
+    assert recovered.step == "close_case" and recovered.actor == "system"
+    assert recovered.result["dropped_bytes"] == len(torn)
+    assert recovered.result["dropped_sha256"] == hashlib.sha256(torn.encode()).hexdigest()
+    assert recovered.result["dropped_text"] == torn
+    assert closed.seq == 5 and closed.prev_hash == recovered.hash
+    assert ledger.verify_chain().ok
+
+
+def test_recover_repairs_a_torn_line_without_another_entry(ledger: EvidenceLedger, tmp_path: Path) -> None:
+    _fill(ledger, 2)
+    assert ledger.recover() is None  # nothing torn: nothing written
+    with _ledger_file(tmp_path).open("ab") as handle:
+        handle.write(b'{"seq":3,"act')
+    recovered = ledger.recover(step="delete_member")
+    assert recovered is not None and recovered.action == "ledger.recovered" and recovered.seq == 3
+    assert ledger.verify_chain().ok and ledger.verify_chain().entries == 3
 
 
 def test_secrets_are_redacted_before_they_reach_the_file(ledger: EvidenceLedger, tmp_path: Path) -> None:
@@ -234,7 +268,9 @@ def test_has_action_lets_a_retried_task_skip_work(ledger: EvidenceLedger, tmp_pa
     assert not ledger.has_action("member.disabled", "zhangsan")
     ledger.append("member.deleted", actor="system", step="delete_member", key="lisi")
     assert ledger.has_action("member.deleted", "lisi")  # sees entries appended after the first call
-    other = EvidenceLedger(BackupStore(str(tmp_path)), CASE)  # a fresh object, e.g. the retried task's
+    other = EvidenceLedger(
+        BackupStore(str(tmp_path)), CASE, key=key_from_environment()
+    )  # a fresh object, e.g. the retried task's
     assert other.has_action("member.deleted", "zhangsan")
 
 
@@ -275,7 +311,7 @@ def test_dates_and_tuples_are_recorded_as_plain_json(ledger: EvidenceLedger) -> 
 
 def test_memory_root_ledger_round_trip() -> None:
     store = BackupStore(f"memory://ledger-tests/{uuid.uuid4().hex}")
-    ledger = EvidenceLedger(store, CASE, clock=_ticking_clock())
+    ledger = EvidenceLedger(store, CASE, clock=_ticking_clock(), key=key_from_environment())
     _fill(ledger, 4)
     assert [entry.seq for entry in ledger.entries()] == [1, 2, 3, 4]
     assert ledger.verify_chain().ok
@@ -284,7 +320,49 @@ def test_memory_root_ledger_round_trip() -> None:
 
 def test_ledger_stays_plaintext_in_an_encrypted_store(tmp_path: Path) -> None:
     store = BackupStore(str(tmp_path), key_from_text(generate_key()))
-    EvidenceLedger(store, CASE).append(
+    EvidenceLedger(store, CASE, key=key_from_environment()).append(
         "case.started", actor="ops_li", step=None, request={"userid": "zhangsan"}
     )
     assert json.loads(_ledger_file(tmp_path).read_text(encoding="utf-8"))["actor"] == "ops_li"
+
+
+def test_a_whole_entry_missing_only_its_newline_is_kept(ledger: EvidenceLedger, tmp_path: Path) -> None:
+    """A last entry cut just before its newline is complete: recovery restores the newline, drops nothing."""
+    _fill(ledger, 3)
+    path = _ledger_file(tmp_path)
+    path.write_bytes(path.read_bytes()[:-1])
+    assert ledger.verify_chain().first_bad_seq == 3  # reported as torn until repaired
+
+    assert ledger.recover() is None
+    assert ledger.verify_chain().ok and ledger.verify_chain().entries == 3
+
+
+def test_a_stripped_newline_cannot_make_recovery_drop_an_entry_silently(tmp_path: Path) -> None:
+    """Removing the last newline of a valid entry and rewriting its content: the entry is cut off, but kept
+    in ledger.recovered, and the anchor taken before shows the ledger changed."""
+    ledger = EvidenceLedger(BackupStore(str(tmp_path)), CASE, key=key_from_environment())
+    _fill(ledger, 3)
+    anchor = ledger.head()
+    path = _ledger_file(tmp_path)
+    path.write_bytes(path.read_bytes()[:-1].replace(b'"u2"', b'"u9"'))
+
+    ledger.append("case.closed", actor="system", step="close_case")
+
+    entries = list(ledger.entries())
+    assert entries[2].action == "ledger.recovered" and '"u9"' in entries[2].result["dropped_text"]
+    report = ledger.verify_chain(anchor=anchor)
+    assert not report.ok and report.first_bad_seq == 3 and "anchor" in report.problem
+
+
+def test_every_anchor_is_checked_not_only_the_latest(ledger: EvidenceLedger, tmp_path: Path) -> None:
+    _fill(ledger, 3)
+    early = ledger.head()
+    lines = _lines(tmp_path)
+    _write_lines(tmp_path, lines[:2])  # seq 3 removed, then the ledger goes on
+    _fill(ledger, 2)
+    late = ledger.head()
+    assert early is not None and late is not None and late.seq == 4
+
+    assert ledger.verify_chain(anchor=late).ok  # the latest anchor alone is held
+    report = ledger.verify_chain(anchors=[late, early])
+    assert not report.ok and report.first_bad_seq == 3 and report.anchor == late

@@ -11,6 +11,7 @@ import pytest
 
 from offboarding.backup import BackupManifest, BackupStore, generate_key, key_from_text, write_manifest
 from offboarding.evidence import REPORT_HTML_PATH, REPORT_MARKDOWN_PATH, EvidenceLedger, render_report
+from offboarding.evidence.keys import key_from_environment
 
 CASE = "offboard-zhangsan"
 START = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 10:00 Beijing time
@@ -22,7 +23,7 @@ def _clock(minutes: list[int]) -> Callable[[], datetime]:
 
 
 def _sample_case(store: BackupStore) -> EvidenceLedger:
-    ledger = EvidenceLedger(store, CASE, clock=_clock(list(range(0, 600, 5))))
+    ledger = EvidenceLedger(store, CASE, clock=_clock(list(range(0, 600, 5))), key=key_from_environment())
     ledger.append(
         "case.started",
         actor="ops_li",
@@ -220,7 +221,7 @@ def test_report_shows_a_broken_chain_and_a_failed_backup(store: BackupStore, tmp
 
 
 def test_report_of_an_open_case_without_backup(store: BackupStore) -> None:
-    ledger = EvidenceLedger(store, CASE, clock=_clock([0, 5]))
+    ledger = EvidenceLedger(store, CASE, clock=_clock([0, 5]), key=key_from_environment())
     ledger.append("case.started", actor="ops_li", step=None, request={"userid": "zhangsan"})
     ledger.append("member.disabled", actor="system", step="disable_member")
 

@@ -14,6 +14,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.backup import BackupStore, generate_key
 from offboarding.evidence import EvidenceLedger
+from offboarding.evidence.keys import key_from_environment
 from offboarding.operators.backup import (
     CUSTOMERS_TASK_ID,
     SNAPSHOT_TASK_ID,
@@ -63,7 +64,7 @@ def _manifest(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ledger(params: dict[str, Any]) -> EvidenceLedger:
-    return EvidenceLedger(BackupStore(params["backup_target"]), CASE_ID)
+    return EvidenceLedger(BackupStore(params["backup_target"]), CASE_ID, key=key_from_environment())
 
 
 def _delete_lisi(sandbox: Any) -> None:

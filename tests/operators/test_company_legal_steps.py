@@ -18,6 +18,7 @@ from airflow.providers.common.compat.sdk import DownstreamTasksSkipped
 from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.backup.storage import BackupStore
+from offboarding.evidence.keys import key_from_environment
 from offboarding.evidence.ledger import EvidenceLedger
 from offboarding.operators.company import OBJECTION_PATH, PUBLICATION_TASK_ID, PlanNoticePeriodOperator
 from offboarding.policy import get_policy
@@ -58,7 +59,9 @@ def company_case(tmp_path: Path) -> Any:
 
 
 def ledger(params: dict[str, Any]) -> list[Any]:
-    return list(EvidenceLedger(BackupStore(params["backup_target"]), CASE_ID).entries())
+    return list(
+        EvidenceLedger(BackupStore(params["backup_target"]), CASE_ID, key=key_from_environment()).entries()
+    )
 
 
 def answer(task: Any, chosen: str, **evidence: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.backup.manifest import MANIFEST_PATH, BackupManifest, write_manifest
 from offboarding.backup.storage import BackupStore
+from offboarding.evidence.keys import key_from_environment
 from offboarding.evidence.ledger import LEDGER_PATH, EvidenceLedger
 from offboarding.operators.backup import manifest_sha256_on_disk
 from offboarding.operators.deletion import (
@@ -35,7 +36,7 @@ def store_of(params: dict[str, Any]) -> BackupStore:
 
 
 def ledger_of(params: dict[str, Any]) -> EvidenceLedger:
-    return EvidenceLedger(store_of(params), case_id(params))
+    return EvidenceLedger(store_of(params), case_id(params), key=key_from_environment())
 
 
 def entries(params: dict[str, Any], action: str) -> list[Any]:

@@ -10,6 +10,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.backup.storage import BackupStore
+from offboarding.evidence.keys import key_from_environment
 from offboarding.evidence.ledger import EvidenceLedger
 from offboarding.operators.backup_common import SNAPSHOT_TASK_ID
 from offboarding.operators.handover import (
@@ -38,7 +39,7 @@ def read_case_json(params: dict[str, Any], relpath: str) -> dict[str, Any]:
 
 
 def ledger_of(params: dict[str, Any]) -> EvidenceLedger:
-    return EvidenceLedger(store_of(params), f"offboard-{params['userid']}")
+    return EvidenceLedger(store_of(params), f"offboard-{params['userid']}", key=key_from_environment())
 
 
 def entries(params: dict[str, Any], action: str) -> list[Any]:

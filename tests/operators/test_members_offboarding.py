@@ -24,7 +24,8 @@ from airflow.sdk.exceptions import AirflowFailException
 from offboarding.backup.manifest import BackupManifest, load_manifest
 from offboarding.backup.storage import BackupStore
 from offboarding.backup.verification import verify
-from offboarding.evidence.ledger import EvidenceLedger
+from offboarding.evidence.keys import key_from_environment
+from offboarding.evidence.ledger import LEDGER_PATH, EvidenceLedger
 from offboarding.operators.company_member_handover import groups_handed_over
 from offboarding.operators.company_member_progress import BatchProgress, progress_path
 from offboarding.operators.company_member_summary import OUTCOMES_CSV_PATH, SummariseMemberOffboardingOperator
@@ -94,7 +95,7 @@ class CompanyRun:
         self.make_context = make_context
         self.ti: Any = None
         self.store = BackupStore(params["backup_target"])
-        self.ledger = EvidenceLedger(self.store, CASE_ID)
+        self.ledger = EvidenceLedger(self.store, CASE_ID, key=key_from_environment())
 
     def context(self, task_id: str) -> dict[str, Any]:
         context = self.make_context(self.params, task_id=task_id, run_id=CASE_ID, ti=self.ti)
@@ -288,6 +289,22 @@ def test_a_batch_refuses_to_start_without_an_approval(corp: Any, company: Any) -
         run.batch(batch)
     run.approve("approval.rejected")
     with pytest.raises(AirflowFailException, match="rejected"):
+        run.batch(batch)
+    assert stats(corp)["write_calls"] == {}
+    assert not run.store.exists(CASE_ID, progress_path(batch["batch_id"]))
+
+
+def test_a_batch_refuses_to_delete_when_the_evidence_ledger_is_broken(corp: Any, company: Any) -> None:
+    """Like the person deletion, the company's member deletion checks the ledger's chain first."""
+    run = company()
+    batch = run.plan()[0]
+    run.approve("approval.rejected")
+    ledger_file = run.store.local_path(CASE_ID, LEDGER_PATH)
+    assert ledger_file is not None
+    forged = ledger_file.read_text(encoding="utf-8").replace("approval.rejected", "approval.approved")
+    ledger_file.write_text(forged, encoding="utf-8")
+
+    with pytest.raises(AirflowFailException, match=r"removing members is refused: .* is BROKEN at seq"):
         run.batch(batch)
     assert stats(corp)["write_calls"] == {}
     assert not run.store.exists(CASE_ID, progress_path(batch["batch_id"]))

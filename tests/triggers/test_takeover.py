@@ -20,6 +20,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
 from offboarding.backup.storage import BackupStore
+from offboarding.evidence.keys import key_from_environment
 from offboarding.evidence.ledger import EvidenceLedger
 from offboarding.hooks.wecom import WeComHook
 from offboarding.operators.handover import HandOverCustomersOperator
@@ -296,7 +297,9 @@ def test_the_wait_defers_then_records_refusals_for_follow_up(
             "takeover_time": 0,
         }
     ]
-    ledger = {e.action: e for e in EvidenceLedger(store, "offboard-lisi").entries()}
+    ledger = {
+        e.action: e for e in EvidenceLedger(store, "offboard-lisi", key=key_from_environment()).entries()
+    }
     assert ledger["customers.takeover_follow_up"].result["refused"] == ["wm_lisi_012"]
     assert (
         "contacts the customer again"

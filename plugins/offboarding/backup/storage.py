@@ -212,6 +212,48 @@ class BackupStore:
             case_id, relpath, (text + "\n").encode("utf-8"), source=source, encrypt=encrypt
         )
 
+    def create_new(self, case_id: str, relpath: str, data: bytes) -> None:
+        """Create a small file only if none exists under that name: FileExistsError otherwise.
+
+        Used where several hosts may race for one name (the evidence ledger's entries on object
+        storage): exactly one creator wins. Local roots write a hidden temporary file and hard-link it
+        to the name (atomic and exclusive, also on NFS); object stores use fsspec's conditional create
+        (``pipe_file(mode="create")``, on S3 a ``PutObject`` with ``If-None-Match: *``). Plaintext only.
+        """
+        full = self._full_path(case_id, relpath)
+        if not isinstance(data, bytes):
+            raise TypeError(
+                f"data for {self._where(case_id, relpath)} must be bytes, got {type(data).__name__}"
+            )
+        if self._local:
+            _create_local_exclusively(full, data)
+            return
+        self._fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
+        self._fs.pipe_file(full, data, mode="create")
+
+    def list_files(self, case_id: str, reldir: str) -> list[str]:
+        """Names of the files directly in a case folder, sorted; empty when the folder does not exist."""
+        full = self._full_path(case_id, reldir)
+        if self._local:
+            try:
+                return sorted(e.name for e in os.scandir(full) if e.is_file() and not e.name.startswith("."))
+            except (FileNotFoundError, NotADirectoryError):
+                return []
+        try:
+            listed = self._fs.ls(full, detail=True)
+        except FileNotFoundError:
+            return []
+        names = (
+            str(item["name"]).rstrip("/").rsplit("/", 1)[-1] for item in listed if item.get("type") == "file"
+        )
+        return sorted(name for name in names if not name.startswith("."))
+
+    @property
+    def protocol(self) -> str:
+        """The fsspec protocol of the root (``file`` for local roots, ``s3``, ``memory`` ...)."""
+        protocol = self._fs.protocol
+        return str(protocol if isinstance(protocol, str) else protocol[0])
+
     # -- reading ---------------------------------------------------------------------------------
 
     def exists(self, case_id: str, relpath: str) -> bool:
@@ -412,6 +454,29 @@ def _write_local_atomically(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+    _fsync_directory(directory)
+
+
+def _create_local_exclusively(full: str, data: bytes) -> None:
+    """Write ``data`` to a temporary file, fsync, then hard-link it to ``full`` (fails if ``full`` exists)."""
+    directory, name = os.path.split(full)
+    _make_private_dirs(directory)
+    temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.part")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        os.link(temporary, full)  # FileExistsError when another writer created it first
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
     _fsync_directory(directory)
 
 

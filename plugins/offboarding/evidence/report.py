@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -51,7 +51,8 @@ from offboarding.evidence.document import (
     Text,
 )
 from offboarding.evidence.entry import Entry
-from offboarding.evidence.ledger import ChainReport, EvidenceLedger
+from offboarding.evidence.keys import EvidenceKey
+from offboarding.evidence.ledger import Anchor, ChainReport, EvidenceLedger
 from offboarding.evidence.report_html import render_html
 from offboarding.evidence.report_markdown import render_markdown
 
@@ -76,22 +77,86 @@ class ReportInputs:
     verification: VerificationReport | None
     verification_problem: str
     generated_at: datetime
+    ledger_location: str = ""
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """Where the written report is and its digests: what goes into XCom instead of the report itself."""
+
+    markdown: str
+    markdown_sha256: str
+    html: str
+    html_sha256: str
+    chain: ChainReport
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (locations, digests and the ledger's verification; never the content)."""
+        return {
+            "report": self.markdown,
+            "report_sha256": self.markdown_sha256,
+            "report_html": self.html,
+            "report_html_sha256": self.html_sha256,
+            "ledger_ok": self.chain.ok,
+            "ledger_authenticated": self.chain.authenticated,
+            "ledger_head": self.chain.head.text if self.chain.head is not None else None,
+            "ledger_verification": self.chain.summary_text(),
+        }
 
 
 def render_report(
     store: BackupStore,
     case_id: str,
     *,
+    key: EvidenceKey | None = None,
+    anchor: Anchor | None = None,
+    anchors: Iterable[Anchor] = (),
     verify_backup: bool = True,
     clock: Callable[[], datetime] | None = None,
 ) -> str:
     """Build the case report, write ``evidence/report.md`` and ``evidence/report.html``, return the Markdown.
 
-    ``verify_backup`` reads every backed-up file again so the report states the backup's condition at
-    report time (turn off for very large backups; the ledger's last ``backup.verified`` is still shown).
+    See :func:`write_report`, which returns where the files are and their digests instead.
     """
+    return _write_report(
+        store, case_id, key=key, anchor=anchor, anchors=anchors, verify_backup=verify_backup, clock=clock
+    )[1]
+
+
+def write_report(
+    store: BackupStore,
+    case_id: str,
+    *,
+    key: EvidenceKey | None = None,
+    anchor: Anchor | None = None,
+    anchors: Iterable[Anchor] = (),
+    verify_backup: bool = True,
+    clock: Callable[[], datetime] | None = None,
+) -> ReportFiles:
+    """Build and write the case report; return the files' locations and sha256 digests.
+
+    ``key`` checks every ledger entry's HMAC and ``anchor``/``anchors`` (heads recorded in Airflow's
+    metadata) catch a ledger cut short; the report states both (the highest anchor). ``verify_backup`` reads every backed-up file
+    again so the report states the backup's condition at report time (turn off for very large
+    backups; the ledger's last ``backup.verified`` is still shown).
+    """
+    return _write_report(
+        store, case_id, key=key, anchor=anchor, anchors=anchors, verify_backup=verify_backup, clock=clock
+    )[0]
+
+
+def _write_report(
+    store: BackupStore,
+    case_id: str,
+    *,
+    key: EvidenceKey | None,
+    anchor: Anchor | None,
+    anchors: Iterable[Anchor],
+    verify_backup: bool,
+    clock: Callable[[], datetime] | None,
+) -> tuple[ReportFiles, str]:
     check_case_id(case_id)
-    ledger = EvidenceLedger(store, case_id)
+    ledger = EvidenceLedger(store, case_id, key=key)
     manifest: BackupManifest | None = None
     manifest_problem = ""
     try:
@@ -111,22 +176,31 @@ def render_report(
         case_id=case_id,
         location=store.case_location(case_id),
         entries=tuple(ledger.entries(skip_unreadable=True)),
-        chain=ledger.verify_chain(),
+        chain=ledger.verify_chain(anchor=anchor, anchors=anchors),
         manifest=manifest,
         manifest_problem=manifest_problem,
         verification=verification,
         verification_problem=verification_problem,
         generated_at=(clock or _utc_now)(),
+        ledger_location=ledger.location,
     )
     document = build_report(inputs)
     markdown = render_markdown(document)
-    store.write_bytes(
+    md_file = store.write_bytes(
         case_id, REPORT_MARKDOWN_PATH, markdown.encode("utf-8"), source="evidence", encrypt=False
     )
-    store.write_bytes(
+    html_file = store.write_bytes(
         case_id, REPORT_HTML_PATH, render_html(document).encode("utf-8"), source="evidence", encrypt=False
     )
-    return markdown
+    location = store.case_location(case_id)
+    written = ReportFiles(
+        markdown=location + REPORT_MARKDOWN_PATH,
+        markdown_sha256=md_file.sha256,
+        html=location + REPORT_HTML_PATH,
+        html_sha256=html_file.sha256,
+        chain=inputs.chain,
+    )
+    return written, markdown
 
 
 def build_report(inputs: ReportInputs) -> Document:
@@ -347,11 +421,30 @@ def _chain_section(document: Document, inputs: ReportInputs) -> None:
     chain = inputs.chain
     document.add(Heading("证据链 Ledger chain"))
     status: Text = "intact (完整)" if chain.ok else Strong(f"BROKEN at seq {chain.first_bad_seq} (已损坏)")
+    if chain.authenticated:
+        authentication: Text = (
+            f"every entry's HMAC-SHA256 checked with the deployment's key (key id {chain.key_id})"
+        )
+    else:
+        authentication = Strong(
+            "NOT checked: no evidence key was given (only the plain hash chain was checked)"
+        )
+    if chain.anchor is not None:
+        anchor: Text = (Code(chain.anchor.text), " (recorded in Airflow's metadata as XCom evidence_anchor)")
+    else:
+        anchor = (
+            "none recorded in Airflow's metadata was given (removing entries from the end is not detectable)"
+        )
+    head = chain.head
     facts: list[tuple[str, Text]] = [
         ("状态 Status", status),
         ("条目 Entries", str(chain.entries)),
         ("最后哈希 Last hash", Code(chain.last_hash)),
-        ("账本 Ledger file", Code(inputs.location + "evidence/ledger.jsonl")),
+        ("链头 Head (seq:hash)", Code(head.text) if head is not None else "empty (空)"),
+        ("认证 Authentication", authentication),
+        ("锚点 Anchor", anchor),
+        ("核验结果 Verification", chain.summary_text()),
+        ("账本 Ledger", Code(inputs.ledger_location or inputs.location + "evidence/ledger.jsonl")),
     ]
     if not chain.ok:
         facts.insert(1, ("问题 Problem", chain.problem))
@@ -360,8 +453,10 @@ def _chain_section(document: Document, inputs: ReportInputs) -> None:
         Facts(tuple(facts)),
         Paragraph(
             "Each entry's hash is the sha256 of its canonical JSON and includes the previous entry's hash; "
-            "compare the last hash with the one sent in the case's closing notification to show the file "
-            "was not rewritten."
+            "each entry is also authenticated with an HMAC-SHA256 under the deployment's evidence key, so "
+            "rewriting the ledger and recomputing the hashes is detected. The anchor is the head recorded in "
+            "Airflow's metadata at every step: a ledger cut short no longer holds it. An auditor re-checks "
+            "with `offboarding evidence verify <case folder> --anchor <seq:hash>` and the key."
         ),
     )
 

@@ -4,14 +4,22 @@ A *case* is one DAG run: one departing person (``offboard_employee``) or one dis
 (``dissolve_company``). Its id is derived from the trigger form (``offboard-<userid>``,
 ``dissolve-<credit code>``) and is also the run id when triggered by REST, CLI or bulk, so a case is
 never run twice. Its backup and evidence live under ``<backup_target>/<case_id>/``.
+
+Evidence: every entry of the case's ledger is authenticated with the deployment's evidence key (the
+Airflow Connection ``offboarding_evidence_key``, password = the key; required, a task that has to record
+evidence without it fails saying how to create it). After each task, the ledger's head (``seq:hash``) is
+recorded in Airflow's metadata as the XCom ``evidence_anchor``; a task that decides on the evidence
+(:meth:`Case.verified_chain`) checks the ledger against every anchor of its upstream tasks, so a
+ledger cut short or rewritten in the case folder is detected.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from functools import cached_property
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, Context
@@ -22,7 +30,10 @@ from offboarding.wecom.errors import WeComConfigError
 
 if TYPE_CHECKING:  # storage and ledger are used when a task runs, not when a DAG file is parsed
     from offboarding.backup.storage import BackupStore
-    from offboarding.evidence.ledger import EvidenceLedger
+    from offboarding.evidence.keys import EvidenceKey
+    from offboarding.evidence.ledger import Anchor, ChainReport, EvidenceLedger
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,7 @@ class Case:
     conf: Mapping[str, Any]
     run_id: str
     triggered_by: str | None
+    anchor_source: Callable[[], list[Anchor]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def dry_run(self) -> bool:
@@ -61,7 +73,23 @@ class Case:
     def ledger(self) -> EvidenceLedger:
         from offboarding.evidence.ledger import EvidenceLedger
 
-        return EvidenceLedger(self.store, self.case_id)
+        return EvidenceLedger(self.store, self.case_id, key=self.ledger_key)
+
+    @cached_property
+    def ledger_key(self) -> EvidenceKey:
+        """The deployment's evidence key (from its Airflow Connection; the task fails without it)."""
+        return _evidence_key()
+
+    def recorded_anchors(self) -> list[Anchor]:
+        """Every ledger head recorded in Airflow's metadata by this task's upstream tasks (lowest first)."""
+        return self.anchor_source() if self.anchor_source is not None else []
+
+    def verified_chain(self, *, step: str | None = None) -> ChainReport:
+        """The ledger checked as a decision needs it: a torn last line recovered first (recorded as
+        ``ledger.recovered``), every HMAC checked with the deployment's key, and the chain compared
+        with the anchor recorded in Airflow's metadata."""
+        self.ledger.recover(step=step)
+        return self.ledger.verify_chain(anchors=self.recorded_anchors())
 
     @classmethod
     def from_context(cls, context: Context) -> Case:
@@ -77,7 +105,102 @@ class Case:
             conf=conf,
             run_id=dag_run.run_id,
             triggered_by=getattr(dag_run, "triggering_user_name", None),
+            anchor_source=partial(upstream_anchors, context),
         )
+
+
+def require_intact_evidence(case: Case, refused: str, *, step: str | None = None) -> ChainReport:
+    """The verified ledger (see :meth:`Case.verified_chain`); AirflowFailException ``refused: why`` if broken.
+
+    What every irreversible step checks first: an auditor could not trust a broken ledger's record of
+    the backup and the approval.
+    """
+    from offboarding.evidence.ledger import LedgerError
+
+    try:
+        chain = case.verified_chain(step=step)
+    except LedgerError as err:
+        raise AirflowFailException(f"{refused}: {err}") from None
+    if not chain.ok:
+        raise AirflowFailException(
+            f"{refused}: the evidence ledger {case.ledger.location} is {chain.summary_text()}; an auditor "
+            "could not trust what it says about the backup and the approval"
+        )
+    return chain
+
+
+def upstream_anchors(context: Context) -> list[Anchor]:
+    """Every ledger head (XCom ``evidence_anchor``) recorded by the task's upstream tasks, lowest first."""
+    from offboarding.evidence.ledger import ANCHOR_XCOM_KEY, Anchor
+
+    ti, task = context.get("ti"), context.get("task")
+    if ti is None or task is None or not task.has_dag():
+        return []
+    upstream = sorted(task.get_flat_relative_ids(upstream=True))
+    if not upstream:
+        return []
+    try:
+        values = ti.xcom_pull(task_ids=upstream, key=ANCHOR_XCOM_KEY)
+    except TypeError:  # a test's in-memory task instance pulls one task at a time
+        values = [ti.xcom_pull(task_ids=task_id, key=ANCHOR_XCOM_KEY) for task_id in upstream]
+    if isinstance(values, str):
+        values = [values]
+    return Anchor.all_of(values or [])
+
+
+def record_anchor(case: Case, context: Context) -> str | None:
+    """Record the ledger's head in Airflow's metadata (XCom ``evidence_anchor``); returns it.
+
+    Read without the key (the head is public: seq and hash). Never fails the task: a ledger that
+    cannot be read is reported by the verification of the next deciding step.
+    """
+    from offboarding.evidence.ledger import ANCHOR_XCOM_KEY, EvidenceLedger, LedgerError
+
+    ti = context.get("ti")
+    if ti is None:
+        return None
+    try:
+        head = EvidenceLedger(case.store, case.case_id).head()
+    except (LedgerError, OSError, ValueError) as err:
+        log.warning("the evidence ledger's head could not be read to anchor it: %s", err)
+        return None
+    except Exception as err:  # e.g. a backup_target refused: the task's own error says it already
+        log.warning("the evidence ledger's head could not be read to anchor it (%s)", type(err).__name__)
+        return None
+    if head is None or not hasattr(ti, "xcom_push"):
+        return None
+    try:
+        ti.xcom_push(key=ANCHOR_XCOM_KEY, value=head.text)
+    except Exception as err:  # the next task anchors a later head; never hide the task's own outcome
+        log.warning("the evidence anchor %s could not be recorded in XCom: %s", head.text, err)
+        return None
+    return head.text
+
+
+def _evidence_key() -> EvidenceKey:
+    """The deployment's evidence key from its Airflow Connection; the task fails without it.
+
+    The key's text never appears in the error (nor anywhere else): only the connection's name.
+    """
+    from airflow.sdk import BaseHook
+
+    from offboarding.evidence.keys import EvidenceKey, EvidenceKeyError
+
+    conn_id = settings.evidence_key_conn_id()
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except Exception:
+        conn = None
+    if conn is None or not conn.password:
+        raise AirflowFailException(
+            f"no evidence key: create the Airflow Connection {conn_id!r} (any type) whose password is the "
+            "key, e.g. from `offboarding evidence generate-key`, and keep a copy for the auditors; no "
+            "evidence is recorded without it (every ledger entry is authenticated with it)"
+        )
+    try:
+        return EvidenceKey.from_text(conn.password, source=f"the password of connection {conn_id!r}")
+    except EvidenceKeyError as err:
+        raise AirflowFailException(str(err)) from None
 
 
 def _backup_key() -> bytes | None:
@@ -137,13 +260,16 @@ class CaseOperator(BaseOperator):
     def execute(self, context: Context) -> Any:
         case = Case.from_context(context)
         self._case = case
-        with config_errors_fail_the_task():  # a wrong secret or IP allow-list: retrying cannot help
-            result = self.run(case, context)
-        if case.dry_run and "hook" in self.__dict__:
-            planned = self.hook.planned_calls()
-            if planned:
-                self.log.info("dry run: %d WeCom write call(s) planned, none sent", len(planned))
-                self.record("dry_run.planned", request={"calls": planned})
+        try:
+            with config_errors_fail_the_task():  # a wrong secret or IP allow-list: retrying cannot help
+                result = self.run(case, context)
+            if case.dry_run and "hook" in self.__dict__:
+                planned = self.hook.planned_calls()
+                if planned:
+                    self.log.info("dry run: %d WeCom write call(s) planned, none sent", len(planned))
+                    self.record("dry_run.planned", request={"calls": planned})
+        finally:
+            record_anchor(case, context)  # also after a failure: what it recorded stays anchored
         return result
 
     def run(self, case: Case, context: Context) -> Any:  # pragma: no cover - abstract

@@ -28,7 +28,7 @@ from offboarding.evidence.ledger import LedgerError
 from offboarding.operators.backup_common import (
     record_evidence,
 )
-from offboarding.operators.base import Case, CaseOperator
+from offboarding.operators.base import Case, CaseOperator, require_intact_evidence
 from offboarding.operators.company_case import admin_userid
 from offboarding.operators.company_member_backup import (
     GROUPS_FILE,
@@ -249,6 +249,7 @@ class OffboardMemberBatchOperator(CaseOperator):
         require_deadline_passed(
             case, NOTICE_PERIOD, step=self.task_id, what="removing members", context=context
         )
+        require_intact_evidence(case, "removing members is refused", step=self.task_id)
         approval = check_member_deletion_approved(case)
         successor = userid_field(case, "successor_userid")
         plan = require_plan(case)

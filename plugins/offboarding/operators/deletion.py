@@ -60,7 +60,7 @@ def check_deletion_allowed(case: Case) -> dict[str, Any]:
     """
     refused = "deleting {} is refused: ".format(case.conf.get("userid"))
     try:
-        chain = case.ledger.verify_chain()
+        chain = case.verified_chain()
         if not chain.ok:
             raise AirflowFailException(
                 refused + f"the evidence ledger {case.ledger.location} is {chain.summary_text()}; an auditor "

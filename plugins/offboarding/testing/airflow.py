@@ -214,6 +214,13 @@ def build_env(
             "AIRFLOW__DAG_PROCESSOR__BUNDLE_REFRESH_CHECK_INTERVAL": "2",
         }
     )
+    # Every ledger entry is authenticated with the deployment's evidence key (no evidence without it):
+    # the tests' own key when they set one (so they can verify what the deployment recorded), else a
+    # fresh key for this deployment.
+    evidence_key = os.environ.get("OFFBOARDING_EVIDENCE_KEY") or secrets.token_urlsafe(32)
+    env["AIRFLOW_CONN_OFFBOARDING_EVIDENCE_KEY"] = json.dumps(
+        {"conn_type": "generic", "password": evidence_key}
+    )
     env.update(extra_env or {})
     return env
 

@@ -183,7 +183,12 @@ successor's customer limit reached. Refusals and limits are listed for follow-up
 
 CLOSE_CASE = """
 **Close the case** — writes the evidence bundle next to the backup: the hash-chained ledger of every
-action and a readable report (Markdown and HTML) an auditor can read without Airflow.
+action and a readable report (Markdown and HTML) an auditor can read without Airflow. The report states
+whether the ledger verifies (every entry's HMAC under the evidence key, and the anchor the earlier tasks
+recorded as XCom `evidence_anchor`); the task's XCom holds the report's location and sha256, not the report.
+
+*If the ledger is BROKEN*: the report names the first bad entry; keep the case folder as it is and have an
+auditor run `offboarding evidence verify <case folder> --anchor <seq:hash>` (see docs/evidence.md).
 """
 
 CHOOSE_DEREGISTRATION = """
@@ -491,6 +496,8 @@ CLOSE_COMPANY_CASE = """
 **Close the case** — writes the company's evidence bundle next to the backup: the hash-chained ledger
 (legal steps' evidence, the notice and its period, the approval, every batch, the final read-back of
 WeCom) and a readable report (Markdown and HTML); per-member outcomes are in `members/outcomes.csv`.
+The report states whether the ledger verifies (HMACs under the evidence key, and the XCom
+`evidence_anchor` of the earlier tasks); the task's XCom holds the report's location and sha256.
 """
 
 OFFBOARD_LEADERS = """
