@@ -46,6 +46,7 @@ class CheckCaseOperator(CaseOperator):
             request={
                 "run_id": case.run_id,
                 "kind": case.kind,
+                "subject": case.conf.get("userid") or case.conf.get("company_name"),
                 "dry_run": case.dry_run,
                 "time_scale": case.time_scale,
             },
