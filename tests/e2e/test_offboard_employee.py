@@ -41,7 +41,7 @@ CASES: dict[str, dict[str, Any]] = {
     "offboard-zhangsan": case("zhangsan"),
     "offboard-resigned01": case("resigned01"),
     "offboard-zhaoliu": case("zhaoliu", wecom_conn_id="wecom_faulty"),
-    "offboard-zhengshi": case("zhengshi", dry_run=True, wecom_conn_id="wecom_dryrun"),
+    "dryrun-offboard-zhengshi": case("zhengshi", dry_run=True, wecom_conn_id="wecom_dryrun"),
     "offboard-disabled01": case("disabled01"),
     "offboard-sunqi": case(
         "sunqi", role="legal_representative", airflow_user="sunqi", deregister_account=True
@@ -153,12 +153,12 @@ def test_transient_faults_finish_with_exactly_one_delete(runs: Any) -> None:
 
 
 def test_dry_run_makes_no_write_call(runs: Any) -> None:
-    state, tasks = finished(runs, "offboard-zhengshi")
+    state, tasks = finished(runs, "dryrun-offboard-zhengshi")
     assert state == "success", tasks
     stats = runs.sandboxes["dryrun"].control.stats()
     assert stats["write_calls"] == {}, stats["write_calls"]
     assert stats["calls"].get("/cgi-bin/user/get", 0) > 0  # it did read
-    planned = [e for e in runs.ledger("offboard-zhengshi") if e["action"] == "dry_run.planned"]
+    planned = [e for e in runs.ledger("dryrun-offboard-zhengshi") if e["action"] == "dry_run.planned"]
     paths = {call["path"] for e in planned for call in e["request"]["calls"]}
     assert {"/cgi-bin/user/update", "/cgi-bin/user/delete"} <= paths
 

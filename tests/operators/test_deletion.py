@@ -10,6 +10,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.backup.manifest import MANIFEST_PATH, BackupManifest, write_manifest
 from offboarding.backup.storage import BackupStore
+from offboarding.cases import person_case_id
 from offboarding.evidence.ledger import LEDGER_PATH, EvidenceLedger
 from offboarding.operators.backup import manifest_sha256_on_disk
 from offboarding.operators.deletion import (
@@ -27,7 +28,7 @@ GROUP_TRANSFER = "/cgi-bin/externalcontact/groupchat/transfer"
 
 
 def case_id(params: dict[str, Any]) -> str:
-    return f"offboard-{params['userid']}"
+    return person_case_id(params)
 
 
 def store_of(params: dict[str, Any]) -> BackupStore:
@@ -356,3 +357,7 @@ def test_a_dry_run_checks_the_proof_but_sends_no_delete(
     assert wecom_conn.control.user("lisi")["deleted"] is False
     (planned,) = entries(params, "dry_run.planned")
     assert planned.request["calls"][0]["path"] == USER_DELETE
+    # A dry run deletes nothing, so it never says so (bug 9b), and it has its own case folder.
+    assert entries(params, "member.deleted") == []
+    assert [e.key for e in entries(params, "member.delete_planned")] == ["lisi"]
+    assert ledger_of(params).case_id == "dryrun-offboard-lisi"

@@ -24,6 +24,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from offboarding.backup.manifest import BackupManifest, load_manifest
 from offboarding.backup.storage import BackupStore
 from offboarding.backup.verification import verify
+from offboarding.cases import company_case_id
 from offboarding.evidence.ledger import EvidenceLedger
 from offboarding.operators.company_member_handover import groups_handed_over
 from offboarding.operators.company_member_progress import BatchProgress, progress_path
@@ -93,10 +94,11 @@ class CompanyRun:
         self.make_context = make_context
         self.ti: Any = None
         self.store = BackupStore(params["backup_target"])
-        self.ledger = EvidenceLedger(self.store, CASE_ID)
+        self.case_id = company_case_id(params)  # dryrun-dissolve-... for a dry run
+        self.ledger = EvidenceLedger(self.store, self.case_id)
 
     def context(self, task_id: str) -> dict[str, Any]:
-        context = self.make_context(self.params, task_id=task_id, run_id=CASE_ID, ti=self.ti)
+        context = self.make_context(self.params, task_id=task_id, run_id=self.case_id, ti=self.ti)
         self.ti = context["ti"]
         return context
 
@@ -105,10 +107,10 @@ class CompanyRun:
 
     def approve(self, action: str = "approval.approved") -> None:
         """What ApproveDeletionOperator records when the approver answers."""
-        self.ledger.append(action, actor="approver", step="approve_member_deletion", key=CASE_ID)
+        self.ledger.append(action, actor="approver", step="approve_member_deletion", key=self.case_id)
 
     def leader_batch(self) -> dict[str, Any]:
-        plan = load_plan(self.store, CASE_ID)
+        plan = load_plan(self.store, self.case_id)
         assert plan is not None
         return plan.leader_batches[0].to_xcom()
 
@@ -121,12 +123,12 @@ class CompanyRun:
         return operator.execute(self.context("offboard_all_members.summarise_member_offboarding"))
 
     def members_of(self, batch: dict[str, Any]) -> list[str]:
-        plan = load_plan(self.store, CASE_ID)
+        plan = load_plan(self.store, self.case_id)
         assert plan is not None
         return plan.members_of(batch["batch_id"])
 
     def progress(self, batch: dict[str, Any]) -> BatchProgress:
-        return BatchProgress.load(self.store, CASE_ID, batch["batch_id"], self.members_of(batch))
+        return BatchProgress.load(self.store, self.case_id, batch["batch_id"], self.members_of(batch))
 
 
 @pytest.fixture
@@ -460,6 +462,8 @@ def test_a_dry_run_batch_reads_and_backs_up_but_sends_no_write(corp: Any, compan
     planned = [e for e in run.ledger.entries() if e.action == "dry_run.planned"][-1]
     paths = Counter(call["path"] for call in planned.request["calls"])
     assert paths[BATCHDELETE] == 1
+    actions = {e.action for e in run.ledger.entries()}
+    assert "members.delete_planned" in actions and "members.deleted" not in actions  # bug 9b
     assert paths["/cgi-bin/externalcontact/transfer_customer"] == BATCH_SIZE
 
 

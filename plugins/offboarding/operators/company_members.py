@@ -10,7 +10,8 @@
 * ``summarise_member_offboarding``: see :mod:`offboarding.operators.company_member_summary`.
 
 Ledger actions: ``members.planned``, ``backup.batch_verified`` (key: the part manifest's sha256),
-``members.deleted`` and ``handover.member_batch`` (key: the batch id).
+``members.deleted`` (``members.delete_planned`` in a dry run) and ``handover.member_batch`` (key: the
+batch id).
 """
 
 from __future__ import annotations
@@ -370,7 +371,7 @@ class OffboardMemberBatchOperator(CaseOperator):
         record_evidence(
             case,
             self.task_id,
-            "members.deleted",
+            "members.delete_planned" if case.dry_run else "members.deleted",
             key=batch.batch_id,
             request={"batch": batch.batch_id, "call": deletion["call"], **approval},
             result={

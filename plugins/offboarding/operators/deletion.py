@@ -5,7 +5,8 @@
   customer groups → the successor; ``handover/customers_resigned.json`` and
   ``handover/customer_groups_resigned.json``.
 
-Ledger actions (key = the member's userid): ``member.deleted`` (WeCom's answer and the read-back),
+Ledger actions (key = the member's userid): ``member.deleted`` (WeCom's answer and the read-back;
+``member.delete_planned`` in a dry run, which deletes nothing),
 ``member.delete_refused`` (the creator, 301005), ``customers.inherited``, ``customer_groups.inherited``
 (result ``successor``, ``day``, ``started``: counted toward WeCom's daily group allowance).
 """
@@ -36,6 +37,9 @@ from offboarding.operators.handover import (
 from offboarding.triggers.takeover import read_takeover_status, status_name
 from offboarding.wecom.errors import WeComCreatorCannotBeDeleted
 
+DELETED_ACTION = "member.deleted"
+DELETE_PLANNED_ACTION = "member.delete_planned"
+"""What a dry run records instead of ``member.deleted``: the deletion was only planned."""
 APPROVED_ACTION = "approval.approved"
 REJECTED_ACTION = "approval.rejected"
 CUSTOMERS_RESIGNED_PATH = "handover/customers_resigned.json"
@@ -123,7 +127,7 @@ class DeleteMemberOperator(CaseOperator):
         record_evidence(
             case,
             self.task_id,
-            "member.deleted",
+            DELETE_PLANNED_ACTION if case.dry_run else DELETED_ACTION,
             key=userid,
             request={"member": userid, **proof},
             result=summary,
@@ -134,8 +138,11 @@ class DeleteMemberOperator(CaseOperator):
                 "the member in the WeCom admin console, then clear this task"
             )
         self.log.info(
-            "%s is deleted from WeCom (WeCom's answer: %s; read back: %s)",
+            "%s %s (WeCom's answer: %s; read back: %s)",
             userid,
+            "would be deleted from WeCom (dry run: nothing sent)"
+            if case.dry_run
+            else "is deleted from WeCom",
             answer,
             "still found (dry run)" if still_there else "60111 not found",
         )

@@ -35,6 +35,7 @@ class CheckCaseOperator(CaseOperator):
             raise AirflowFailException(
                 "the trigger form is invalid: " + "; ".join(f"{p.field}: {p.message}" for p in problems)
             )
+        self._check_run_id(case)
         try:
             check_time_scale(case.time_scale, self.hook.base_url)
         except ValueError as err:
@@ -52,6 +53,20 @@ class CheckCaseOperator(CaseOperator):
             },
         )
         return {"case_id": case.case_id, "backup_root": case.backup_root}
+
+    @staticmethod
+    def _check_run_id(case: Case) -> None:
+        """A run id spelled like a case id must be this case's id: a dry run triggered as
+        ``offboard-<userid>`` would use up the real case's run id (dry runs are ``dryrun-...``)."""
+        from offboarding.cases import COMPANY_CASE_PREFIX, DRY_RUN_CASE_PREFIX, PERSON_CASE_PREFIX
+
+        prefixes = (PERSON_CASE_PREFIX, COMPANY_CASE_PREFIX, DRY_RUN_CASE_PREFIX)
+        if case.run_id.startswith(prefixes) and case.run_id != case.case_id:
+            raise AirflowFailException(
+                f"run id {case.run_id} is spelled like a case id but this case's id is {case.case_id} "
+                f"({'a dry run' if case.dry_run else 'a real run'}); trigger it again with run id "
+                f"{case.case_id} (dry runs use {DRY_RUN_CASE_PREFIX}<case id>)"
+            )
 
     @staticmethod
     def _claim(case: Case) -> None:
