@@ -4,6 +4,7 @@
 |---|---|---|
 | ``OFFBOARDING_DATA_DIR`` | where backups and evidence go when a case names no ``backup_target`` | ``$AIRFLOW_HOME/offboarding-data`` |
 | ``OFFBOARDING_BACKUP_KEY_CONN_ID`` | Airflow Connection whose password is the backup encryption key | ``offboarding_backup_key`` |
+| ``OFFBOARDING_AIRFLOW_API_CONN_ID`` | Airflow Connection (host = api-server URL, login/password of a read-only user) the deletion tasks read approvals through | ``offboarding_airflow_api`` |
 | ``OFFBOARDING_TOKEN_CACHE_URL`` | where WeCom access tokens are shared (``file://``, ``redis://``, ``memory://``) | a file cache under ``$AIRFLOW_HOME`` |
 """
 
@@ -27,3 +28,8 @@ def default_backup_root() -> str:
 
 def backup_key_conn_id() -> str:
     return os.environ.get("OFFBOARDING_BACKUP_KEY_CONN_ID", "offboarding_backup_key")
+
+
+def airflow_api_conn_id() -> str:
+    """The Connection through which deletion tasks read Airflow's record of the approval (REST API)."""
+    return os.environ.get("OFFBOARDING_AIRFLOW_API_CONN_ID", "offboarding_airflow_api")

@@ -89,9 +89,10 @@ def corp(corp_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 class CompanyRun:
     """Runs the member tasks of one company case the way the DAG would, sharing one XCom store."""
 
-    def __init__(self, params: dict[str, Any], make_context: Any) -> None:
+    def __init__(self, params: dict[str, Any], make_context: Any, approvals: Any) -> None:
         self.params = params
         self.make_context = make_context
+        self.approvals = approvals
         self.ti: Any = None
         self.store = BackupStore(params["backup_target"])
         self.case_id = company_case_id(params)  # dryrun-dissolve-... for a dry run
@@ -105,9 +106,10 @@ class CompanyRun:
     def plan(self) -> list[dict[str, Any]]:
         return PlanMemberBatchesOperator(task_id="plan_member_batches").execute(self.context(PLAN_TASK_ID))
 
-    def approve(self, action: str = "approval.approved") -> None:
-        """What ApproveDeletionOperator records when the approver answers."""
-        self.ledger.append(action, actor="approver", step="approve_member_deletion", key=self.case_id)
+    def approve(self, action: str = "approval.approved", **kwargs: Any) -> None:
+        """The approver answers in Airflow: Airflow's record and the ledger entry ApproveDeletionOperator writes."""
+        chosen = "Approve" if action == "approval.approved" else "Reject"
+        self.approvals.approve(self.params, chosen=chosen, run_id=self.case_id, **kwargs)
 
     def leader_batch(self) -> dict[str, Any]:
         plan = load_plan(self.store, self.case_id)
@@ -132,7 +134,7 @@ class CompanyRun:
 
 
 @pytest.fixture
-def company(tmp_path: Any, make_context: Any) -> Any:
+def company(tmp_path: Any, make_context: Any, airflow_approvals: Any) -> Any:
     """``company(**overrides)`` -> a CompanyRun for a valid company case backing up under ``tmp_path``."""
 
     def build(**overrides: Any) -> CompanyRun:
@@ -153,7 +155,7 @@ def company(tmp_path: Any, make_context: Any) -> Any:
             "time_scale": 1,
         }
         params.update(overrides)
-        return CompanyRun(params, make_context)
+        return CompanyRun(params, make_context, airflow_approvals)
 
     return build
 
@@ -274,13 +276,36 @@ def test_a_batch_refuses_to_start_without_an_approval(corp: Any, company: Any) -
     run = company()
     batch = run.plan()[0]
 
-    with pytest.raises(AirflowFailException, match="not approved yet"):
+    with pytest.raises(AirflowFailException, match="the deletion is not approved in the ledger"):
         run.batch(batch)
     run.approve("approval.rejected")
     with pytest.raises(AirflowFailException, match="rejected"):
         run.batch(batch)
     assert stats(corp)["write_calls"] == {}
     assert not run.store.exists(CASE_ID, progress_path(batch["batch_id"]))
+
+
+def test_a_batch_refuses_an_approval_airflow_did_not_record(corp: Any, company: Any) -> None:
+    """An ``approval.approved`` appended to the ledger by hand: Airflow has no such answer."""
+    run = company()
+    batch = run.plan()[0]
+    run.approve(in_airflow=False)
+    with pytest.raises(AirflowFailException, match="no human-in-the-loop record of approve_member_deletion"):
+        run.batch(batch)
+    assert stats(corp)["write_calls"] == {}
+
+
+def test_the_legal_representative_may_not_approve_the_member_deletion(corp: Any, company: Any) -> None:
+    """Listed beside another approver, the legal representative is not assigned and does not count."""
+    run = company(approvers=["legal", "approver"])
+    batch = run.plan()[0]
+    with pytest.raises(AirflowFailException, match="legal is not one of the case's assigned approvers"):
+        run.approve(by="legal")
+    with pytest.raises(AirflowFailException, match="the deletion is not approved in the ledger"):
+        run.batch(batch)
+    assert stats(corp)["write_calls"] == {}
+    run.approve(by="approver")
+    assert run.batch(batch)["offboarded"] > 0
 
 
 def test_a_batch_retried_after_a_crash_redoes_only_what_is_left(corp: Any, company: Any) -> None:

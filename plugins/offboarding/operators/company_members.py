@@ -26,6 +26,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.cases.fields import WECOM_USERID_PATTERN
 from offboarding.evidence.ledger import LedgerError
+from offboarding.operators.approvers import check_airflow_approval
 from offboarding.operators.backup_common import (
     record_evidence,
 )
@@ -50,7 +51,6 @@ from offboarding.operators.company_member_progress import (
     StepObserver,
     progress_path,
 )
-from offboarding.operators.deletion import APPROVED_ACTION, REJECTED_ACTION
 from offboarding.operators.handover import china_today
 from offboarding.operators.members import (
     KEPT_ADMIN,
@@ -85,19 +85,15 @@ def userid_field(case: Case, name: str) -> str:
     return value
 
 
-def check_member_deletion_approved(case: Case) -> dict[str, Any]:
-    """The approval in the ledger (latest answer: approved), whatever the DAG's edges say; else fail."""
+def check_member_deletion_approved(case: Case, context: Context) -> dict[str, Any]:
+    """The approval that counts, whatever the DAG's edges say: Airflow's own record of
+    ``approve_member_deletion`` in this run, given by an eligible approver other than the legal
+    representative and matching the ledger's entry (see :mod:`offboarding.operators.approvers`)."""
+    refused = "removing members is refused: "
     try:
-        answers = [e for e in case.ledger.entries() if e.action in (APPROVED_ACTION, REJECTED_ACTION)]
+        return check_airflow_approval(case, context, refused=refused)
     except LedgerError as err:
-        raise AirflowFailException(f"removing members is refused: {err}") from None
-    if not answers or answers[-1].action != APPROVED_ACTION:
-        state = "rejected" if answers else "not approved yet"
-        raise AirflowFailException(
-            f"removing members is refused: the member deletion is {state} in the ledger "
-            f"({case.ledger.location}); the approvers answer approve_member_deletion first"
-        )
-    return {"approved_by": answers[-1].actor, "approval_seq": answers[-1].seq}
+        raise AirflowFailException(refused + str(err)) from None
 
 
 def retention_days() -> int:
@@ -221,7 +217,8 @@ class PlanMemberBatchesOperator(CaseOperator):
 class OffboardMemberBatchOperator(CaseOperator):
     """Offboard one batch of the plan: back up, hand over, delete, inherit — resuming where it stopped.
 
-    Refuses to start unless the member deletion is approved in the ledger. Each process takes its share
+    Refuses to start unless Airflow's record says an eligible approver approved the member deletion in
+    this run (:func:`check_member_deletion_approved`). Each process takes its share
     of WeCom's per-API limit (``max_active_tis_per_dagrun`` batches run at once). Fails at the end —
     after doing all it can — when a member could not be backed up or deleted, listing them and what to
     do; per-item handover failures are kept in the progress file and the ledger without failing.
@@ -246,7 +243,7 @@ class OffboardMemberBatchOperator(CaseOperator):
         self.after_member_step = after_member_step
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
-        approval = check_member_deletion_approved(case)
+        approval = check_member_deletion_approved(case, context)
         successor = userid_field(case, "successor_userid")
         plan = require_plan(case)
         if self.batch != LEADERS:

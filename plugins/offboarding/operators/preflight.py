@@ -8,6 +8,7 @@ from typing import Any
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
+from offboarding.operators.approvers import check_separation_of_duties
 from offboarding.operators.base import Case, CaseOperator
 from offboarding.wecom.errors import WeComDataError
 
@@ -23,7 +24,8 @@ MANUAL_CHECKLIST = [
 
 
 class CheckCaseOperator(CaseOperator):
-    """Validate the form again, guard rehearsal time, and claim the case folder for this run."""
+    """Validate the form again (with the separation of duties against the deployment's approver and
+    HR-owner lists and the triggering user), guard rehearsal time, and claim the case folder for this run."""
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         from offboarding.cases import validate_company_case, validate_person_case
@@ -36,6 +38,9 @@ class CheckCaseOperator(CaseOperator):
                 "the trigger form is invalid: " + "; ".join(f"{p.field}: {p.message}" for p in problems)
             )
         self._check_run_id(case)
+        check_separation_of_duties(
+            case
+        )  # before anything is written: the deployment's lists, no self-approval
         try:
             check_time_scale(case.time_scale, self.hook.base_url)
         except ValueError as err:
