@@ -255,7 +255,7 @@ def check_airflow_approval(
     given for it. ``backup_verified_at``: Airflow's answer must come after it.
     """
     task_id = APPROVAL_TASK_IDS[case.kind]
-    roster = check_separation_of_duties(case, refused.rstrip(": "))
+    roster = check_separation_of_duties(case, refused.removesuffix(" is refused: "))
     answer = latest_answer(case)
     if answer is None or answer.action != APPROVED_ACTION:
         state = "rejected" if answer is not None else "not approved"
