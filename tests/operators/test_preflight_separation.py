@@ -87,10 +87,14 @@ def test_without_deployment_lists_every_case_is_refused_saying_how_to_configure(
     monkeypatch.delenv("AIRFLOW_VAR_OFFBOARDING_HR_OWNERS")
     params = sample_person_case()
     refused(
-        params, make_context, r"approvers: the deployment declares no approver list.*Variable offboarding_approvers"
+        params,
+        make_context,
+        r"approvers: the deployment declares no approver list.*Variable offboarding_approvers",
     )
     refused(
-        params, make_context, r"hr_owner: the deployment declares no HR owner list.*Variable offboarding_hr_owners"
+        params,
+        make_context,
+        r"hr_owner: the deployment declares no HR owner list.*Variable offboarding_hr_owners",
     )
 
 
