@@ -415,6 +415,16 @@ class AirflowApi:
             {"response_received": "false"},
         )
 
+    def get_human_step(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> dict[str, Any]:
+        """Airflow's record of one human step (``GET .../hitlDetails``): ``assigned_users``,
+        ``response_received``, ``responded_by_user``, ``responded_at``, ``chosen_options`` and the
+        ``task_instance`` (``id``, ``dag_run_id``, ``try_number``...). ``NotFound`` when there is none."""
+        path = (
+            f"/api/v2/dags/{_segment(dag_id)}/dagRuns/{_segment(run_id)}/taskInstances/"
+            f"{_segment(task_id)}/{int(map_index)}/hitlDetails"
+        )
+        return self._request("GET", path).json()
+
     def answer_human_step(
         self,
         dag_id: str,

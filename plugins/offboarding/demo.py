@@ -45,6 +45,8 @@ from offboarding.rehearsal.samples import (
     COMPANY_CONN_ID,
     COMPANY_CORPID,
     COMPANY_SEED,
+    DEMO_APPROVERS,
+    DEMO_HR_OWNERS,
     LEAVERS_DEPARTMENT_ID,
     PERSONS_APP_CHAT_IDS,
     PERSONS_CONN_ID,
@@ -282,6 +284,8 @@ class Demo:
                     port=ui_port,
                     home=home,
                     extra_env=airflow_env(persons, company, session),
+                    approvers=DEMO_APPROVERS,  # the deployment's lists: who may approve, own a case
+                    hr_owners=DEMO_HR_OWNERS,
                     dag_ids=[PERSON_DAG_ID],
                     startup_timeout=args.startup_timeout,
                     allow_import_errors=True,

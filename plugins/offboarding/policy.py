@@ -201,6 +201,15 @@ class TaskRetries:
 
 
 @dataclass(frozen=True)
+class Approvals:
+    """Fallback of the deployment's lists (the Airflow Variables ``offboarding_approvers`` and
+    ``offboarding_hr_owners`` win): Airflow user names; empty means not declared here."""
+
+    approvers: tuple[str, ...] = ()
+    hr_owners: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Policy:
     """The whole duration policy, validated. Obtain it with :func:`get_policy` or :func:`load_policy`."""
 
@@ -214,6 +223,7 @@ class Policy:
     task_retries: TaskRetries
     human_steps: Mapping[str, StepDuration]
     sources: tuple[str, ...] = ()
+    approvals: Approvals = Approvals()
 
     def expected_duration(self, step_id: str) -> StepDuration:
         """The expected duration of a human step; KeyError listing the known step ids if unknown."""
@@ -275,6 +285,7 @@ def _read_policy(document: Mapping[str, Any], sources: tuple[str, ...]) -> Polic
         "alerts",
         "task_retries",
         "human_steps",
+        "approvals",
     )
     unknown = sorted(str(k) for k in document if k not in sections)
     if unknown:
@@ -342,7 +353,25 @@ def _read_policy(document: Mapping[str, Any], sources: tuple[str, ...]) -> Polic
         ),
         human_steps=MappingProxyType(human_steps),
         sources=sources,
+        approvals=_read_approvals(reader),
     )
+
+
+def _read_approvals(reader: _Reader) -> Approvals:
+    """The optional ``approvals`` section: lists of Airflow user names (empty: not declared)."""
+    if reader.document.get("approvals") is None:
+        return Approvals()
+    keys = ("approvers", "hr_owners")
+    section = reader.section("approvals", keys)
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in keys:
+        value = section.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise reader.fail(
+                f"policy key approvals.{key} must be a list of Airflow user names, got {value!r}"
+            )
+        lists[key] = tuple(v.strip() for v in value)
+    return Approvals(**lists)
 
 
 def _read_yaml(path: Path, what: str) -> Mapping[str, Any]:

@@ -8,6 +8,7 @@
 | ``OFFBOARDING_TOKEN_CACHE_URL`` | where WeCom access tokens, robot queues and (Redis only) rate limits are shared (``file://``, ``redis://``, ``memory://``) | a file cache under ``$AIRFLOW_HOME`` |
 | ``OFFBOARDING_WECOM_CONCURRENCY`` | without Redis: processes that may call WeCom at once; each keeps to 150 calls/s divided by it | ``1`` |
 | ``OFFBOARDING_PLAIN_HTTP_HOSTS`` | hosts the WeCom and robot connections may reach over plain http (comma separated; e.g. the Compose rehearsal's ``wecom-sandbox``) | none: https only, plain http to loopback only |
+| ``OFFBOARDING_AIRFLOW_API_CONN_ID`` | Airflow Connection (host = api-server URL, login/password of a read-only user) the deletion tasks read approvals through | ``offboarding_airflow_api`` |
 """
 
 from __future__ import annotations
@@ -44,3 +45,8 @@ def plain_http_hosts() -> frozenset[str]:
 def evidence_key_conn_id() -> str:
     """The Airflow Connection whose password is the evidence key (HMAC of every ledger entry)."""
     return os.environ.get("OFFBOARDING_EVIDENCE_KEY_CONN_ID", "offboarding_evidence_key")
+
+
+def airflow_api_conn_id() -> str:
+    """The Connection through which deletion tasks read Airflow's record of the approval (REST API)."""
+    return os.environ.get("OFFBOARDING_AIRFLOW_API_CONN_ID", "offboarding_airflow_api")

@@ -188,3 +188,25 @@ def test_a_cell_beyond_the_last_header_is_a_row_problem(tmp_path: Path) -> None:
     text = CN_HEADER + "\nzhangsan,张三,lisi,2026-12-01,,boss_li,hr_wang,,,,,,stray\n"
     [case] = plan_cases(sheet_of(tmp_path, text), "offboard_employee", PERSON).cases
     assert [p.field for p in case.problems] == ["(no header)"]
+
+
+def test_rows_breaking_the_separation_of_duties_are_refused_before_triggering(tmp_path: Path) -> None:
+    text = (
+        CN_HEADER + "\n"
+        "zhangsan,张三,lisi,2026-12-01,,hr_wang,hr_wang,,,,,\n"  # the trigger user approves
+        "wangwu,王五,zhaoliu,2026-12-01,,zhaoliu,hr_wang,,,,,\n"  # the successor approves
+        "sunqi,孙七,zhaoliu,2026-12-01,,sunqi,hr_wang,,,,,\n"  # the person approves
+        "zhouba,周八,zhaoliu,2026-12-01,,boss_li,hr_wang,,,,,\n"  # fine
+    )
+    plan = plan_cases(sheet_of(tmp_path, text), "offboard_employee", PERSON, triggered_by="HR_Wang")
+    problems = [[str(p) for p in case.problems] for case in plan.cases]
+    assert problems[0] == [
+        "approvers: hr_wang is the user who triggered this case and may not approve this case (separation of duties)"
+    ]
+    assert problems[1] == [
+        "approvers: zhaoliu is the successor (successor_userid) and may not approve this case (separation of duties)"
+    ]
+    assert problems[2] == [
+        "approvers: sunqi is the departing person (userid) and may not approve this case (separation of duties)"
+    ]
+    assert problems[3] == []

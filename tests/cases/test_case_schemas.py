@@ -18,6 +18,7 @@ from offboarding.cases import (
     COMPANY_CASE_SCHEMA,
     PERSON_CASE_SCHEMA,
     company_case_id,
+    is_dry_run_case_id,
     person_case_id,
     validate_company_case,
     validate_person_case,
@@ -175,6 +176,17 @@ def test_company_case_id_and_bad_input() -> None:
         person_case_id({"userid": "bad id!"})
 
 
+def test_a_dry_run_has_its_own_case_id_so_the_real_case_stays_free() -> None:
+    """Bug 9b: a dry run used the real case's id, so the real case could no longer be triggered."""
+    person, company = {**PERSON_BASE, "dry_run": True}, {**COMPANY_BASE, "dry_run": True}
+    assert person_case_id(person) == "dryrun-offboard-zhangsan"
+    assert company_case_id(company) == "dryrun-dissolve-91350100M000100Y43"
+    assert person_case_id({**PERSON_BASE, "dry_run": False}) == "offboard-zhangsan"
+    assert is_dry_run_case_id(person_case_id(person))
+    assert not is_dry_run_case_id(person_case_id(PERSON_BASE))
+    assert AIRFLOW_RUN_ID.match(person_case_id({**person, "userid": "a..b@c"}))
+
+
 # Airflow's own validation of the trigger form, run the way the api-server does it at run creation
 # (serialized params → deep_merge(conf) → validate), in a fresh process with a throw-away AIRFLOW_HOME.
 FORM_CHECK = """
@@ -248,4 +260,7 @@ def test_deregistering_the_admin_needs_the_admin_named() -> None:
     assert [(p.field, p.message) for p in problems] == [
         ("admin_userid", "is required when deregister_admin_account is true")
     ]
-    assert validate_company_case({**COMPANY_BASE, "deregister_admin_account": True, "admin_userid": "admin01"}) == []
+    assert (
+        validate_company_case({**COMPANY_BASE, "deregister_admin_account": True, "admin_userid": "admin01"})
+        == []
+    )

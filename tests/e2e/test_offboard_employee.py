@@ -43,12 +43,14 @@ CASES: dict[str, dict[str, Any]] = {
     "offboard-zhangsan": case("zhangsan"),
     "offboard-resigned01": case("resigned01"),
     "offboard-zhaoliu": case("zhaoliu", wecom_conn_id="wecom_faulty"),
-    "offboard-zhengshi": case("zhengshi", dry_run=True, wecom_conn_id="wecom_dryrun"),
+    "dryrun-offboard-zhengshi": case("zhengshi", dry_run=True, wecom_conn_id="wecom_dryrun"),
     "offboard-disabled01": case("disabled01"),
     "offboard-sunqi": case(
         "sunqi", role="legal_representative", airflow_user="sunqi", deregister_account=True
     ),
     "offboard-zhouba": case("zhouba", role="finance_owner", airflow_user="zhouba", deregister_account=True),
+    # The user who triggers (admin) names themselves approver: refused by the first task.
+    "offboard-selfapproved": case("selfapproved", approvers=["admin"]),
 }
 
 
@@ -117,6 +119,16 @@ def test_normal_member_is_backed_up_handed_over_deleted_and_deregistered(runs: A
         verify_command(["evidence", "verify", str(runs.case_dir("offboard-lisi")), "--anchor", anchor[1]])
         == 0
     )
+    assert "- **发起人 Triggered by**: `admin`" in report  # bug 9c
+    # The deletion counted Airflow's own record of approve_deletion in this run (read over REST).
+    (deleted,) = [e for e in runs.ledger("offboard-lisi") if e["action"] == "member.deleted"]
+    (approval,) = [e for e in runs.ledger("offboard-lisi") if e["action"] == "approval.approved"]
+    assert deleted["request"]["approved_by"] == "approver"
+    assert (
+        deleted["request"]["approval_ti_id"] == tis["approve_deletion"]["id"] == approval["result"]["ti_id"]
+    )
+    assert approval["result"]["run_id"] == "offboard-lisi"
+    assert approval["result"]["manifest_sha256"] == deleted["request"]["manifest_sha256"]
     deletes = [
         w
         for w in sandbox.stats()["writes"]
@@ -169,12 +181,12 @@ def test_transient_faults_finish_with_exactly_one_delete(runs: Any) -> None:
 
 
 def test_dry_run_makes_no_write_call(runs: Any) -> None:
-    state, tasks = finished(runs, "offboard-zhengshi")
+    state, tasks = finished(runs, "dryrun-offboard-zhengshi")
     assert state == "success", tasks
     stats = runs.sandboxes["dryrun"].control.stats()
     assert stats["write_calls"] == {}, stats["write_calls"]
     assert stats["calls"].get("/cgi-bin/user/get", 0) > 0  # it did read
-    planned = [e for e in runs.ledger("offboard-zhengshi") if e["action"] == "dry_run.planned"]
+    planned = [e for e in runs.ledger("dryrun-offboard-zhengshi") if e["action"] == "dry_run.planned"]
     paths = {call["path"] for e in planned for call in e["request"]["calls"]}
     assert {"/cgi-bin/user/update", "/cgi-bin/user/delete"} <= paths
 
@@ -216,6 +228,16 @@ def test_rejected_review_routes_to_rejection_with_its_reason(runs: Any) -> None:
     assert tasks["account_deregistration.handle_rejection"] == "success"
     rejected = [e for e in runs.ledger("offboard-zhouba") if e["action"] == "deregistration.rejected"]
     assert "未结清" in str(rejected[-1]["result"])
+
+
+def test_a_self_approval_is_refused_by_the_first_task_before_anything_is_written(runs: Any) -> None:
+    state, tasks = finished(runs, "offboard-selfapproved")
+    assert state == "failed"
+    assert tasks["preflight.check_case"] == "failed"
+    assert "approvers: admin is the user who triggered this case" in runs.failure_report(
+        DAG, "offboard-selfapproved"
+    )
+    assert not (runs.case_dir("offboard-selfapproved") / "case.json").exists()
 
 
 def test_invalid_forms_and_duplicate_cases_are_refused_at_trigger_time(runs: Any) -> None:

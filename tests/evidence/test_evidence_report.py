@@ -247,3 +247,22 @@ def test_report_of_an_encrypted_backup_is_plaintext_and_verifies(tmp_path: Path)
     assert (tmp_path / CASE / REPORT_MARKDOWN_PATH).read_text(encoding="utf-8") == markdown
     without_key = render_report(BackupStore(str(tmp_path)), CASE)
     assert "**not possible: manifest of case offboard-zhangsan lists encrypted files" in without_key
+
+
+def test_report_names_who_triggered_from_the_case_opened_entry(store: BackupStore) -> None:
+    """``check_case`` writes ``case.opened`` (actor = the triggering user): the report must name them."""
+    ledger = EvidenceLedger(store, CASE, clock=_clock([0, 5]))
+    ledger.append(
+        "case.opened",
+        actor="ops_li",
+        step="preflight.check_case",
+        request={"run_id": CASE, "kind": "person", "userid": "zhangsan", "dry_run": False},
+    )
+    ledger.append("member.disabled", actor="system", step="disable_member")
+
+    case = _section(render_report(store, CASE), "案件 Case")
+
+    assert "- **发起人 Triggered by**: `ops_li`" in case
+    assert "- **开始 Started**: 2026-11-24 10:00" in case
+    assert "- **对象 Subject**: `zhangsan`" in case
+    assert "not recorded" not in case

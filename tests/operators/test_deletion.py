@@ -10,6 +10,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.backup.manifest import MANIFEST_PATH, BackupManifest, write_manifest
 from offboarding.backup.storage import BackupStore
+from offboarding.cases import person_case_id
 from offboarding.evidence.keys import key_from_environment
 from offboarding.evidence.ledger import LEDGER_PATH, EvidenceLedger
 from offboarding.operators.backup import manifest_sha256_on_disk
@@ -28,7 +29,7 @@ GROUP_TRANSFER = "/cgi-bin/externalcontact/groupchat/transfer"
 
 
 def case_id(params: dict[str, Any]) -> str:
-    return f"offboard-{params['userid']}"
+    return person_case_id(params)
 
 
 def store_of(params: dict[str, Any]) -> BackupStore:
@@ -75,16 +76,19 @@ def record_verified(params: dict[str, Any], sha256: str) -> None:
     )
 
 
-def record_answer(params: dict[str, Any], action: str = "approval.approved") -> None:
-    """The ledger entry ApproveDeletionOperator writes when the approver answers."""
-    chosen = "Approve" if action == "approval.approved" else "Reject"
-    ledger_of(params).append(
-        action,
-        actor="approver",
-        step="approve_deletion",
-        request={"subject": "delete"},
-        result={"chosen": chosen},
-    )
+APPROVALS: Any = None
+"""Airflow's approval records of the running test (see ``airflow_approvals`` in conftest)."""
+
+
+@pytest.fixture(autouse=True)
+def _airflow_approvals(airflow_approvals: Any) -> None:
+    global APPROVALS
+    APPROVALS = airflow_approvals
+
+
+def record_answer(params: dict[str, Any], action: str = "approval.approved", **kwargs: Any) -> None:
+    """The approver answers in Airflow: Airflow's record + the ledger entry ApproveDeletionOperator writes."""
+    APPROVALS.approve(params, chosen="Approve" if action == "approval.approved" else "Reject", **kwargs)
 
 
 def allow_deletion(params: dict[str, Any]) -> None:
@@ -92,9 +96,10 @@ def allow_deletion(params: dict[str, Any]) -> None:
     record_answer(params)
 
 
-def delete(params: dict[str, Any], make_context: Any) -> dict[str, Any]:
+def delete(params: dict[str, Any], make_context: Any, **context: Any) -> dict[str, Any]:
+    context.setdefault("run_id", case_id(params))
     return DeleteMemberOperator(task_id="delete_member").execute(
-        make_context(params, task_id="delete_member")
+        make_context(params, task_id="delete.delete_member", **context)
     )
 
 
@@ -357,3 +362,170 @@ def test_a_dry_run_checks_the_proof_but_sends_no_delete(
     assert wecom_conn.control.user("lisi")["deleted"] is False
     (planned,) = entries(params, "dry_run.planned")
     assert planned.request["calls"][0]["path"] == USER_DELETE
+    # A dry run deletes nothing, so it never says so (bug 9b), and it has its own case folder.
+    assert entries(params, "member.deleted") == []
+    assert [e.key for e in entries(params, "member.delete_planned")] == ["lisi"]
+    assert ledger_of(params).case_id == "dryrun-offboard-lisi"
+
+
+# -- the approval that counts: Airflow's own record, an eligible approver, this run, this backup ------
+
+
+def refused_without_a_wecom_call(
+    params: dict[str, Any], make_context: Any, wecom_conn: Any, match: str
+) -> None:
+    with pytest.raises(AirflowFailException, match=match):
+        delete(params, make_context)
+    assert wecom_conn.control.stats()["calls"] == {}
+    assert wecom_conn.control.user("lisi")["deleted"] is False
+
+
+def test_an_approval_appended_to_the_ledger_by_hand_is_refused(
+    wecom_conn: Any, sample_person_case: Any, make_context: Any
+) -> None:
+    """Anyone with file access can append ``approval.approved``; Airflow has no record of it."""
+    params = sample_person_case()
+    record_verified(params, write_backup(params))
+    record_answer(params, in_airflow=False)
+    refused_without_a_wecom_call(
+        params, make_context, wecom_conn, "Airflow has no human-in-the-loop record of approve_deletion"
+    )
+    assert APPROVALS.reads == [("offboard_employee", "offboard-lisi", "approve_deletion")]
+
+
+def test_a_forged_ledger_entry_next_to_a_real_rejection_is_refused(
+    wecom_conn: Any, sample_person_case: Any, make_context: Any
+) -> None:
+    params = sample_person_case()
+    record_verified(params, write_backup(params))
+    record_answer(params, "approval.rejected")  # what the approver really answered in Airflow
+    ledger_of(params).append(
+        "approval.approved",
+        actor="approver",
+        step="approve_deletion",
+        result={
+            "chosen": "Approve",
+            "run_id": "offboard-lisi",
+            "ti_id": "forged",
+            "manifest_sha256": manifest_sha256_on_disk(store_of(params), case_id(params)),
+        },
+    )
+    refused_without_a_wecom_call(params, make_context, wecom_conn, "is not an approval")
+
+
+def test_a_ledger_entry_naming_another_task_instance_is_refused(
+    wecom_conn: Any, sample_person_case: Any, make_context: Any
+) -> None:
+    params = sample_person_case()
+    allow_deletion(params)
+    (approved,) = entries(params, "approval.approved")
+    ledger_of(params).append(
+        "approval.approved",
+        actor="approver",
+        step="approve_deletion",
+        result={**approved.result, "ti_id": "x"},
+    )
+    refused_without_a_wecom_call(params, make_context, wecom_conn, "names task instance 'x'")
+
+
+def test_an_approval_from_before_a_rebackup_is_refused(
+    wecom_conn: Any, sample_person_case: Any, make_context: Any
+) -> None:
+    params = sample_person_case()
+    allow_deletion(params)  # approved for the first backup
+    record_verified(params, write_backup(params))  # a new backup, verified after the approval
+    refused_without_a_wecom_call(params, make_context, wecom_conn, "the backup changed after the approval")
+
+
+def test_an_airflow_answer_from_before_the_backup_was_verified_is_refused(
+    wecom_conn: Any, sample_person_case: Any, make_context: Any
+) -> None:
+    import datetime as dt
+
+    params = sample_person_case()
+    allow_deletion(params)
+    ((dag_id, run_id, task_id), record) = next(iter(APPROVALS.records.items()))
+    APPROVALS.record(
+        dag_id=dag_id,
+        run_id=run_id,
+        task_id=task_id,
+        ti_id=record.ti_id,
+        by="approver",
+        at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+    )
+    refused_without_a_wecom_call(params, make_context, wecom_conn, "before the backup was verified")
+
+
+def test_an_approval_from_another_run_is_refused(
+    wecom_conn: Any, sample_person_case: Any, make_context: Any
+) -> None:
+    params = sample_person_case()
+    record_verified(params, write_backup(params))
+    record_answer(params, run_id="manual__2026-11-01")  # approved in an earlier run of the same case
+    refused_without_a_wecom_call(params, make_context, wecom_conn, "was given in run 'manual__2026-11-01'")
+
+
+@pytest.mark.parametrize(
+    ("approver", "why"),
+    [
+        ("ops", "the user who triggered this case"),
+        ("lisi", r"the departing person \(userid\)"),
+        ("wangwu", r"the successor \(successor_userid\)"),
+    ],
+    ids=["self-approval by the trigger user", "the person", "the successor"],
+)
+def test_a_self_approval_is_refused_inside_the_deletion(
+    wecom_conn: Any, sample_person_case: Any, make_context: Any, approver: str, why: str
+) -> None:
+    """Even when Airflow recorded the answer (the trigger form named them), the deletion refuses."""
+    params = sample_person_case(approvers=[approver])
+    record_verified(params, write_backup(params))
+    with pytest.raises(AirflowFailException, match=f"approval does not count: {approver} is {why}"):
+        APPROVALS.approve(params, by=approver)  # the approval task itself does not count it ...
+    # ... and a ledger entry saying it did (written by hand next to Airflow's record) does not help.
+    (record,) = APPROVALS.records.values()
+    ledger_of(params).append(
+        "approval.approved",
+        actor=approver,
+        step="approve_deletion",
+        result={
+            "chosen": "Approve",
+            "run_id": case_id(params),
+            "ti_id": record.ti_id,
+            "manifest_sha256": manifest_sha256_on_disk(store_of(params), case_id(params)),
+        },
+    )
+    refused_without_a_wecom_call(params, make_context, wecom_conn, f"approvers: {approver} is {why}")
+
+
+def test_an_answer_by_someone_not_assigned_is_refused(
+    wecom_conn: Any, sample_person_case: Any, make_context: Any
+) -> None:
+    """E.g. an administrator when ``simple_auth_manager_all_admins`` lets anyone answer."""
+    params = sample_person_case()
+    record_verified(params, write_backup(params))
+    with pytest.raises(AirflowFailException, match="approval does not count: approver2 is not one of"):
+        APPROVALS.approve(params, by="approver2")
+    assert [e.action for e in ledger_of(params).entries()][-1] == "approval.not_counted"
+    refused_without_a_wecom_call(params, make_context, wecom_conn, "approval.approved missing")
+
+
+def test_an_approver_not_on_the_deployment_list_is_refused(
+    wecom_conn: Any, sample_person_case: Any, make_context: Any
+) -> None:
+    params = sample_person_case(approvers=["stranger"])
+    record_verified(params, write_backup(params))
+    refused_without_a_wecom_call(
+        params, make_context, wecom_conn, "approvers: stranger is not on the deployment's approver list"
+    )
+
+
+def test_without_a_deployment_approver_list_every_deletion_is_refused(
+    wecom_conn: Any, sample_person_case: Any, make_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    params = sample_person_case()
+    allow_deletion(params)
+    monkeypatch.delenv("AIRFLOW_VAR_OFFBOARDING_APPROVERS")
+    refused_without_a_wecom_call(
+        params, make_context, wecom_conn, "set the Airflow Variable offboarding_approvers"
+    )

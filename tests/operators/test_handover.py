@@ -10,6 +10,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.backup.storage import BackupStore
+from offboarding.cases import person_case_id
 from offboarding.evidence.keys import key_from_environment
 from offboarding.evidence.ledger import EvidenceLedger
 from offboarding.operators.backup_common import SNAPSHOT_TASK_ID
@@ -35,11 +36,11 @@ def store_of(params: dict[str, Any]) -> BackupStore:
 
 
 def read_case_json(params: dict[str, Any], relpath: str) -> dict[str, Any]:
-    return json.loads(store_of(params).read_bytes(f"offboard-{params['userid']}", relpath))
+    return json.loads(store_of(params).read_bytes(person_case_id(params), relpath))
 
 
 def ledger_of(params: dict[str, Any]) -> EvidenceLedger:
-    return EvidenceLedger(store_of(params), f"offboard-{params['userid']}", key=key_from_environment())
+    return EvidenceLedger(store_of(params), person_case_id(params), key=key_from_environment())
 
 
 def entries(params: dict[str, Any], action: str) -> list[Any]:

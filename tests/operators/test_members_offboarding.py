@@ -24,6 +24,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from offboarding.backup.manifest import BackupManifest, load_manifest
 from offboarding.backup.storage import BackupStore
 from offboarding.backup.verification import verify
+from offboarding.cases import company_case_id
 from offboarding.evidence.keys import key_from_environment
 from offboarding.evidence.ledger import LEDGER_PATH, EvidenceLedger
 from offboarding.operators.company_member_handover import groups_handed_over
@@ -90,15 +91,17 @@ def corp(corp_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 class CompanyRun:
     """Runs the member tasks of one company case the way the DAG would, sharing one XCom store."""
 
-    def __init__(self, params: dict[str, Any], make_context: Any) -> None:
+    def __init__(self, params: dict[str, Any], make_context: Any, approvals: Any) -> None:
         self.params = params
         self.make_context = make_context
+        self.approvals = approvals
         self.ti: Any = None
         self.store = BackupStore(params["backup_target"])
-        self.ledger = EvidenceLedger(self.store, CASE_ID, key=key_from_environment())
+        self.case_id = company_case_id(params)  # dryrun-dissolve-... for a dry run
+        self.ledger = EvidenceLedger(self.store, self.case_id, key=key_from_environment())
 
     def context(self, task_id: str) -> dict[str, Any]:
-        context = self.make_context(self.params, task_id=task_id, run_id=CASE_ID, ti=self.ti)
+        context = self.make_context(self.params, task_id=task_id, run_id=self.case_id, ti=self.ti)
         self.ti = context["ti"]
         return context
 
@@ -116,12 +119,13 @@ class CompanyRun:
         self.publish_notice()  # in the DAG the notice period ends before the plan
         return PlanMemberBatchesOperator(task_id="plan_member_batches").execute(self.context(PLAN_TASK_ID))
 
-    def approve(self, action: str = "approval.approved") -> None:
-        """What ApproveDeletionOperator records when the approver answers."""
-        self.ledger.append(action, actor="approver", step="approve_member_deletion", key=CASE_ID)
+    def approve(self, action: str = "approval.approved", **kwargs: Any) -> None:
+        """The approver answers in Airflow: Airflow's record and the ledger entry ApproveDeletionOperator writes."""
+        chosen = "Approve" if action == "approval.approved" else "Reject"
+        self.approvals.approve(self.params, chosen=chosen, run_id=self.case_id, **kwargs)
 
     def leader_batch(self) -> dict[str, Any]:
-        plan = load_plan(self.store, CASE_ID)
+        plan = load_plan(self.store, self.case_id)
         assert plan is not None
         return plan.leader_batches[0].to_xcom()
 
@@ -134,16 +138,16 @@ class CompanyRun:
         return operator.execute(self.context("offboard_all_members.summarise_member_offboarding"))
 
     def members_of(self, batch: dict[str, Any]) -> list[str]:
-        plan = load_plan(self.store, CASE_ID)
+        plan = load_plan(self.store, self.case_id)
         assert plan is not None
         return plan.members_of(batch["batch_id"])
 
     def progress(self, batch: dict[str, Any]) -> BatchProgress:
-        return BatchProgress.load(self.store, CASE_ID, batch["batch_id"], self.members_of(batch))
+        return BatchProgress.load(self.store, self.case_id, batch["batch_id"], self.members_of(batch))
 
 
 @pytest.fixture
-def company(tmp_path: Any, make_context: Any) -> Any:
+def company(tmp_path: Any, make_context: Any, airflow_approvals: Any) -> Any:
     """``company(**overrides)`` -> a CompanyRun for a valid company case backing up under ``tmp_path``."""
 
     def build(**overrides: Any) -> CompanyRun:
@@ -164,7 +168,7 @@ def company(tmp_path: Any, make_context: Any) -> Any:
             "time_scale": 1,
         }
         params.update(overrides)
-        return CompanyRun(params, make_context)
+        return CompanyRun(params, make_context, airflow_approvals)
 
     return build
 
@@ -285,7 +289,7 @@ def test_a_batch_refuses_to_start_without_an_approval(corp: Any, company: Any) -
     run = company()
     batch = run.plan()[0]
 
-    with pytest.raises(AirflowFailException, match="not approved yet"):
+    with pytest.raises(AirflowFailException, match="the deletion is not approved in the ledger"):
         run.batch(batch)
     run.approve("approval.rejected")
     with pytest.raises(AirflowFailException, match="rejected"):
@@ -308,6 +312,29 @@ def test_a_batch_refuses_to_delete_when_the_evidence_ledger_is_broken(corp: Any,
         run.batch(batch)
     assert stats(corp)["write_calls"] == {}
     assert not run.store.exists(CASE_ID, progress_path(batch["batch_id"]))
+
+
+def test_a_batch_refuses_an_approval_airflow_did_not_record(corp: Any, company: Any) -> None:
+    """An ``approval.approved`` appended to the ledger by hand: Airflow has no such answer."""
+    run = company()
+    batch = run.plan()[0]
+    run.approve(in_airflow=False)
+    with pytest.raises(AirflowFailException, match="no human-in-the-loop record of approve_member_deletion"):
+        run.batch(batch)
+    assert stats(corp)["write_calls"] == {}
+
+
+def test_the_legal_representative_may_not_approve_the_member_deletion(corp: Any, company: Any) -> None:
+    """Listed beside another approver, the legal representative is not assigned and does not count."""
+    run = company(approvers=["legal", "approver"])
+    batch = run.plan()[0]
+    with pytest.raises(AirflowFailException, match="legal is not one of the case's assigned approvers"):
+        run.approve(by="legal")
+    with pytest.raises(AirflowFailException, match="the deletion is not approved in the ledger"):
+        run.batch(batch)
+    assert stats(corp)["write_calls"] == {}
+    run.approve(by="approver")
+    assert run.batch(batch)["offboarded"] > 0
 
 
 def test_a_batch_retried_after_a_crash_redoes_only_what_is_left(corp: Any, company: Any) -> None:
@@ -489,6 +516,8 @@ def test_a_dry_run_batch_reads_and_backs_up_but_sends_no_write(corp: Any, compan
     planned = [e for e in run.ledger.entries() if e.action == "dry_run.planned"][-1]
     paths = Counter(call["path"] for call in planned.request["calls"])
     assert paths[BATCHDELETE] == 1
+    actions = {e.action for e in run.ledger.entries()}
+    assert "members.delete_planned" in actions and "members.deleted" not in actions  # bug 9b
     assert paths["/cgi-bin/externalcontact/transfer_customer"] == BATCH_SIZE
 
 

@@ -100,7 +100,7 @@ def run_bulk_trigger(args: argparse.Namespace) -> int:
     except (SheetError, ValueError) as exc:
         print(f"offboarding bulk-trigger: {exc}", file=err)
         return EXIT_BAD_INPUT
-    plan = plan_cases(sheet, args.dag, kind, tuple(args.ignore_column))
+    plan = plan_cases(sheet, args.dag, kind, tuple(args.ignore_column), triggered_by=args.username)
     if (
         api is not None
         and not plan.file_problems

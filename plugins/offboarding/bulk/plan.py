@@ -23,6 +23,7 @@ from offboarding.cases import (
     validate_company_case,
     validate_person_case,
 )
+from offboarding.cases.approvers import separation_problems
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,18 @@ def case_kind_for(dag_id: str, case_type: str | None = None) -> CaseKind:
     return DAG_CASE_KINDS[dag_id]
 
 
-def plan_cases(sheet: Sheet, dag_id: str, kind: CaseKind, ignore_columns: tuple[str, ...] = ()) -> BulkPlan:
-    """Map the columns, convert and validate every row, and find duplicate cases."""
+def plan_cases(
+    sheet: Sheet,
+    dag_id: str,
+    kind: CaseKind,
+    ignore_columns: tuple[str, ...] = (),
+    triggered_by: str | None = None,
+) -> BulkPlan:
+    """Map the columns, convert and validate every row, and find duplicate cases.
+
+    ``triggered_by``: the Airflow user the cases will be triggered as; a row naming them approver is
+    refused (separation of duties), as the case's first task would refuse it.
+    """
     properties = kind.schema["properties"]
     ignored = {c.strip() for c in ignore_columns}
     columns: dict[str, str] = {}
@@ -139,6 +150,12 @@ def plan_cases(sheet: Sheet, dag_id: str, kind: CaseKind, ignore_columns: tuple[
             else:
                 conf[target] = convert_cell(target, value, properties[target])
         planned = PlannedCase(row=row.number, conf=conf, note=note, problems=kind.validate(conf))
+        if triggered_by:
+            planned.problems.extend(
+                p
+                for p in separation_problems(conf, kind.name, triggered_by=triggered_by)
+                if p not in planned.problems
+            )
         if "(no header)" in row.cells:
             planned.problems.append(
                 FieldProblem("(no header)", "cells to the right of the last column header")

@@ -3,7 +3,8 @@
 The trigger forms (``person_params()``/``company_params()``), the bulk CLI and the DAGs' first
 task all validate against ``PERSON_CASE_SCHEMA`` / ``COMPANY_CASE_SCHEMA`` (plain JSON schema, no
 Airflow import) plus the cross-field rules in ``validate_person_case`` / ``validate_company_case``.
-The case id (``offboard-<userid>``, ``dissolve-<credit code>``) is the DAG run id.
+The case id (``offboard-<userid>``, ``dissolve-<credit code>``; ``dryrun-`` before either for a dry
+run) is the DAG run id.
 
 ``notify`` (both cases) is an object ``{"webhook_conn_id": str | null, "userids": [userid, ...]}``:
 an Airflow connection of a WeCom group robot (conn type ``wecom_webhook``) and/or WeCom userids
@@ -14,8 +15,10 @@ from __future__ import annotations
 
 from offboarding.cases.case_ids import (
     COMPANY_CASE_PREFIX,
+    DRY_RUN_CASE_PREFIX,
     PERSON_CASE_PREFIX,
     company_case_id,
+    is_dry_run_case_id,
     person_case_id,
 )
 from offboarding.cases.company import (
@@ -45,6 +48,7 @@ __all__ = [
     "COMPANY_DAG_ID",
     "COMPANY_PROCEDURES",
     "CREDIT_CODE_FORMAT",
+    "DRY_RUN_CASE_PREFIX",
     "PERSON_CASE_FIELDS",
     "PERSON_CASE_PREFIX",
     "PERSON_CASE_SCHEMA",
@@ -54,6 +58,7 @@ __all__ = [
     "company_case_id",
     "company_params",
     "credit_code_problem",
+    "is_dry_run_case_id",
     "is_valid_credit_code",
     "params_from_schema",
     "person_case_id",

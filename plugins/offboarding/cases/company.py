@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from offboarding.cases import fields as f
+from offboarding.cases.approvers import separation_problems
 from offboarding.cases.credit_code import CREDIT_CODE_PATTERN, credit_code_problem
 from offboarding.cases.person import time_scale_problem
 from offboarding.cases.problems import FieldProblem, schema_problems
@@ -125,4 +126,5 @@ def validate_company_case(conf: Any, *, allow_unknown: bool = False) -> list[Fie
         problems.append(problem)
     if conf.get("deregister_admin_account") and not conf.get("admin_userid"):
         problems.append(FieldProblem("admin_userid", "is required when deregister_admin_account is true"))
+    problems.extend(separation_problems(conf, "company"))
     return problems

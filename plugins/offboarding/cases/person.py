@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from offboarding.cases import fields as f
+from offboarding.cases.approvers import separation_problems
 from offboarding.cases.problems import FieldProblem, schema_problems
 
 PERSON_DAG_ID = "offboard_employee"
@@ -134,4 +135,5 @@ def validate_person_case(conf: Any, *, allow_unknown: bool = False) -> list[Fiel
         problems.append(FieldProblem("successor_userid", f"must differ from userid ({userid})"))
     if (problem := time_scale_problem(conf)) is not None:
         problems.append(problem)
+    problems.extend(separation_problems(conf, "person"))
     return problems

@@ -9,8 +9,9 @@ The renderer is generic: it groups ledger entries by action FAMILY (the part bef
 so workflow code can add actions without touching it. Every entry is in the timeline; these families
 also get a section:
 
-* ``case.*`` — ``case.started`` (actor = who triggered; ``request`` = the case parameters, ``subject``
-  or ``userid`` or ``company_name``), and a final ``case.closed`` / ``case.completed`` /
+* ``case.*`` — ``case.opened`` (written by the first task, ``check_case``) or ``case.started``
+  (actor = who triggered; ``request`` = the case parameters, ``subject`` or ``userid`` or
+  ``company_name``), and a final ``case.closed`` / ``case.completed`` /
   ``case.failed`` / ``case.cancelled`` (``result.state``, ``result.note``) for the final state;
 * ``approval.*`` — e.g. ``approval.granted`` / ``approval.rejected``; actor = approver,
   ``request.comment`` shown;
@@ -222,7 +223,7 @@ def build_report(inputs: ReportInputs) -> Document:
 
 
 def _case_section(document: Document, inputs: ReportInputs) -> None:
-    started = _first(inputs.entries, "case.started")
+    started = _case_start(inputs.entries)
     subject = inputs.manifest.subject if inputs.manifest else _subject_from(started)
     document.add(
         Heading("案件 Case"),
@@ -462,6 +463,14 @@ def _chain_section(document: Document, inputs: ReportInputs) -> None:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+CASE_START_ACTIONS = ("case.opened", "case.started")
+"""The entry that says who triggered the case: ``check_case`` writes ``case.opened``."""
+
+
+def _case_start(entries: Sequence[Entry]) -> Entry | None:
+    return next((entry for entry in entries if entry.action in CASE_START_ACTIONS), None)
 
 
 def _first(entries: Sequence[Entry], action: str) -> Entry | None:

@@ -10,7 +10,8 @@
 * ``summarise_member_offboarding``: see :mod:`offboarding.operators.company_member_summary`.
 
 Ledger actions: ``members.planned``, ``backup.batch_verified`` (key: the part manifest's sha256),
-``members.deleted`` and ``handover.member_batch`` (key: the batch id).
+``members.deleted`` (``members.delete_planned`` in a dry run) and ``handover.member_batch`` (key: the
+batch id).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.cases.fields import WECOM_USERID_PATTERN
 from offboarding.evidence.ledger import LedgerError
+from offboarding.operators.approvers import check_airflow_approval
 from offboarding.operators.backup_common import (
     record_evidence,
 )
@@ -50,7 +52,6 @@ from offboarding.operators.company_member_progress import (
     progress_path,
 )
 from offboarding.operators.deadlines import NOTICE_PERIOD, require_deadline_passed
-from offboarding.operators.deletion import APPROVED_ACTION, REJECTED_ACTION
 from offboarding.operators.handover import china_today
 from offboarding.operators.members import (
     KEPT_ADMIN,
@@ -85,19 +86,15 @@ def userid_field(case: Case, name: str) -> str:
     return value
 
 
-def check_member_deletion_approved(case: Case) -> dict[str, Any]:
-    """The approval in the ledger (latest answer: approved), whatever the DAG's edges say; else fail."""
+def check_member_deletion_approved(case: Case, context: Context) -> dict[str, Any]:
+    """The approval that counts, whatever the DAG's edges say: Airflow's own record of
+    ``approve_member_deletion`` in this run, given by an eligible approver other than the legal
+    representative and matching the ledger's entry (see :mod:`offboarding.operators.approvers`)."""
+    refused = "removing members is refused: "
     try:
-        answers = [e for e in case.ledger.entries() if e.action in (APPROVED_ACTION, REJECTED_ACTION)]
+        return check_airflow_approval(case, context, refused=refused)
     except LedgerError as err:
-        raise AirflowFailException(f"removing members is refused: {err}") from None
-    if not answers or answers[-1].action != APPROVED_ACTION:
-        state = "rejected" if answers else "not approved yet"
-        raise AirflowFailException(
-            f"removing members is refused: the member deletion is {state} in the ledger "
-            f"({case.ledger.location}); the approvers answer approve_member_deletion first"
-        )
-    return {"approved_by": answers[-1].actor, "approval_seq": answers[-1].seq}
+        raise AirflowFailException(refused + str(err)) from None
 
 
 def retention_days() -> int:
@@ -221,7 +218,8 @@ class PlanMemberBatchesOperator(CaseOperator):
 class OffboardMemberBatchOperator(CaseOperator):
     """Offboard one batch of the plan: back up, hand over, delete, inherit — resuming where it stopped.
 
-    Refuses to start unless the member deletion is approved in the ledger. Each process takes its share
+    Refuses to start unless Airflow's record says an eligible approver approved the member deletion in
+    this run (:func:`check_member_deletion_approved`). Each process takes its share
     of WeCom's per-API limit (``max_active_tis_per_dagrun`` batches run at once). Fails at the end —
     after doing all it can — when a member could not be backed up or deleted, listing them and what to
     do; per-item handover failures are kept in the progress file and the ledger without failing.
@@ -250,7 +248,7 @@ class OffboardMemberBatchOperator(CaseOperator):
             case, NOTICE_PERIOD, step=self.task_id, what="removing members", context=context
         )
         require_intact_evidence(case, "removing members is refused", step=self.task_id)
-        approval = check_member_deletion_approved(case)
+        approval = check_member_deletion_approved(case, context)
         successor = userid_field(case, "successor_userid")
         plan = require_plan(case)
         if self.batch != LEADERS:
@@ -375,7 +373,7 @@ class OffboardMemberBatchOperator(CaseOperator):
         record_evidence(
             case,
             self.task_id,
-            "members.deleted",
+            "members.delete_planned" if case.dry_run else "members.deleted",
             key=batch.batch_id,
             request={"batch": batch.batch_id, "call": deletion["call"], **approval},
             result={

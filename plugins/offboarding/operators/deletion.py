@@ -1,11 +1,13 @@
 """Deletion and what follows it: delete the member, then hand over what is left as 离职继承.
 
-* :class:`DeleteMemberOperator` — ``user/delete``, only with a verified backup and a recorded approval.
+* :class:`DeleteMemberOperator` — ``user/delete``, only with a verified backup and Airflow's record of
+  an eligible approver's approval in this run (:mod:`offboarding.operators.approvers`).
 * :class:`TransferResignedCustomersOperator` — the deleted member's unassigned customers and resigned
   customer groups → the successor; ``handover/customers_resigned.json`` and
   ``handover/customer_groups_resigned.json``.
 
-Ledger actions (key = the member's userid): ``member.deleted`` (WeCom's answer and the read-back),
+Ledger actions (key = the member's userid): ``member.deleted`` (WeCom's answer and the read-back;
+``member.delete_planned`` in a dry run, which deletes nothing),
 ``member.delete_refused`` (the creator, 301005), ``customers.inherited``, ``customer_groups.inherited``
 (result ``successor``, ``day``, ``started``: counted toward WeCom's daily group allowance).
 """
@@ -13,12 +15,14 @@ Ledger actions (key = the member's userid): ``member.deleted`` (WeCom's answer a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.evidence.ledger import LedgerError
+from offboarding.operators.approvers import check_airflow_approval
 from offboarding.operators.backup import VERIFIED_ACTION, manifest_sha256_on_disk, verified_backup_entry
 from offboarding.operators.backup_common import member_userid, record_evidence
 from offboarding.operators.base import Case, CaseOperator
@@ -37,8 +41,9 @@ from offboarding.operators.handover import (
 from offboarding.triggers.takeover import read_takeover_status, status_name
 from offboarding.wecom.errors import WeComCreatorCannotBeDeleted
 
-APPROVED_ACTION = "approval.approved"
-REJECTED_ACTION = "approval.rejected"
+DELETED_ACTION = "member.deleted"
+DELETE_PLANNED_ACTION = "member.delete_planned"
+"""What a dry run records instead of ``member.deleted``: the deletion was only planned."""
 CUSTOMERS_RESIGNED_PATH = "handover/customers_resigned.json"
 GROUPS_RESIGNED_PATH = "handover/customer_groups_resigned.json"
 RESIGNED_GROUPS_STATUS = 1
@@ -51,12 +56,14 @@ CREATOR_MESSAGE = (
 )
 
 
-def check_deletion_allowed(case: Case) -> dict[str, Any]:
-    """The proof that deleting is allowed, read from the case's backup folder; AirflowFailException if not.
+def check_deletion_allowed(case: Case, context: Context) -> dict[str, Any]:
+    """The proof that deleting is allowed; AirflowFailException if not. Makes no WeCom call.
 
     Needs (whatever the DAG's edges say) an intact evidence ledger holding a ``backup.verified`` entry
-    for the manifest on disk now (see :mod:`offboarding.operators.backup`) and an approval whose latest
-    answer is ``approval.approved``. Makes no WeCom call.
+    for the manifest on disk now (see :mod:`offboarding.operators.backup`), and the approval that
+    counts: Airflow's own human-in-the-loop record of ``approve_deletion`` in this run, matching the
+    ledger's ``approval.approved`` entry, given by an eligible approver for this manifest after it was
+    verified (see :func:`offboarding.operators.approvers.check_airflow_approval`).
     """
     refused = "deleting {} is refused: ".format(case.conf.get("userid"))
     try:
@@ -79,23 +86,16 @@ def check_deletion_allowed(case: Case) -> dict[str, Any]:
                 f"{sha256}): the backup was never verified or changed after verification; clear "
                 "backup.verify_backup_manifest and let it pass first"
             )
-        answers = [e for e in case.ledger.entries() if e.action in (APPROVED_ACTION, REJECTED_ACTION)]
+        approval = check_airflow_approval(
+            case,
+            context,
+            refused=refused,
+            manifest_sha256=sha256,
+            backup_verified_at=datetime.fromisoformat(verified.at),
+        )
     except LedgerError as err:
         raise AirflowFailException(refused + str(err)) from None
-    if not answers or answers[-1].action != APPROVED_ACTION:
-        state = "rejected" if answers else "not approved"
-        raise AirflowFailException(
-            refused
-            + f"the deletion is {state} in the ledger ({APPROVED_ACTION} missing); the approvers answer "
-            "approve_deletion first"
-        )
-    approval = answers[-1]
-    return {
-        "manifest_sha256": sha256,
-        "backup_verified_seq": verified.seq,
-        "approval_seq": approval.seq,
-        "approved_by": approval.actor,
-    }
+    return {"manifest_sha256": sha256, "backup_verified_seq": verified.seq, **approval}
 
 
 class DeleteMemberOperator(CaseOperator):
@@ -112,7 +112,7 @@ class DeleteMemberOperator(CaseOperator):
         require_deadline_passed(
             case, LAST_WORKING_DAY, step=self.task_id, what=f"deleting {userid}", context=context
         )
-        proof = check_deletion_allowed(case)
+        proof = check_deletion_allowed(case, context)
         if read_member(self.hook, userid) is None:
             answer, still_there = "already_gone", False  # that read was the read-back
         else:
@@ -127,7 +127,7 @@ class DeleteMemberOperator(CaseOperator):
         record_evidence(
             case,
             self.task_id,
-            "member.deleted",
+            DELETE_PLANNED_ACTION if case.dry_run else DELETED_ACTION,
             key=userid,
             request={"member": userid, **proof},
             result=summary,
@@ -138,8 +138,11 @@ class DeleteMemberOperator(CaseOperator):
                 "the member in the WeCom admin console, then clear this task"
             )
         self.log.info(
-            "%s is deleted from WeCom (WeCom's answer: %s; read back: %s)",
+            "%s %s (WeCom's answer: %s; read back: %s)",
             userid,
+            "would be deleted from WeCom (dry run: nothing sent)"
+            if case.dry_run
+            else "is deleted from WeCom",
             answer,
             "still found (dry run)" if still_there else "60111 not found",
         )

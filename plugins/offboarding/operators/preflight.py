@@ -9,6 +9,7 @@ from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.hooks.connection_rules import check_case_connections
+from offboarding.operators.approvers import check_separation_of_duties
 from offboarding.operators.base import Case, CaseOperator
 from offboarding.wecom.errors import WeComDataError
 
@@ -24,8 +25,9 @@ MANUAL_CHECKLIST = [
 
 
 class CheckCaseOperator(CaseOperator):
-    """Validate the form again, check its connections (type, https), guard rehearsal time, and claim the
-    case folder for this run."""
+    """Validate the form again (with the separation of duties against the deployment's approver and
+    HR-owner lists and the triggering user), check its connections (type, https), guard rehearsal time,
+    and claim the case folder for this run."""
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         from offboarding.cases import validate_company_case, validate_person_case
@@ -37,6 +39,10 @@ class CheckCaseOperator(CaseOperator):
             raise AirflowFailException(
                 "the trigger form is invalid: " + "; ".join(f"{p.field}: {p.message}" for p in problems)
             )
+        self._check_run_id(case)
+        check_separation_of_duties(
+            case
+        )  # before anything is written: the deployment's lists, no self-approval
         check_case_connections(case.wecom_conn_id, (case.conf.get("notify") or {}).get("webhook_conn_id"))
         try:
             check_time_scale(case.time_scale, self.hook.base_url)
@@ -49,11 +55,26 @@ class CheckCaseOperator(CaseOperator):
             request={
                 "run_id": case.run_id,
                 "kind": case.kind,
+                "subject": case.conf.get("userid") or case.conf.get("company_name"),
                 "dry_run": case.dry_run,
                 "time_scale": case.time_scale,
             },
         )
         return {"case_id": case.case_id, "backup_root": case.backup_root}
+
+    @staticmethod
+    def _check_run_id(case: Case) -> None:
+        """A run id spelled like a case id must be this case's id: a dry run triggered as
+        ``offboard-<userid>`` would use up the real case's run id (dry runs are ``dryrun-...``)."""
+        from offboarding.cases import COMPANY_CASE_PREFIX, DRY_RUN_CASE_PREFIX, PERSON_CASE_PREFIX
+
+        prefixes = (PERSON_CASE_PREFIX, COMPANY_CASE_PREFIX, DRY_RUN_CASE_PREFIX)
+        if case.run_id.startswith(prefixes) and case.run_id != case.case_id:
+            raise AirflowFailException(
+                f"run id {case.run_id} is spelled like a case id but this case's id is {case.case_id} "
+                f"({'a dry run' if case.dry_run else 'a real run'}); trigger it again with run id "
+                f"{case.case_id} (dry runs use {DRY_RUN_CASE_PREFIX}<case id>)"
+            )
 
     @staticmethod
     def _claim(case: Case) -> None:

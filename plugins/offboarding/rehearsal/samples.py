@@ -46,6 +46,10 @@ DEMO_ROLES: dict[str, str] = {
     "legal_rep": "user",
     "finance": "user",
 }
+DEMO_APPROVERS: tuple[str, ...] = ("approver",)
+"""The demo deployment's approver list (Airflow Variable ``offboarding_approvers``)."""
+DEMO_HR_OWNERS: tuple[str, ...] = ("hr",)
+"""The demo deployment's HR-owner list (Airflow Variable ``offboarding_hr_owners``)."""
 
 
 @dataclass(frozen=True)
@@ -103,8 +107,8 @@ def person_case(
         "role": person.role,
         "successor_userid": person.successor_userid,
         "wedrive_space_ids": list(person.wedrive_space_ids),
-        "hr_owner": "hr",
-        "approvers": ["approver"],
+        "hr_owner": DEMO_HR_OWNERS[0],
+        "approvers": list(DEMO_APPROVERS),
         "deregister_account": person.deregister_account,
         "wecom_conn_id": PERSONS_CONN_ID,
         "time_scale": time_scale,
@@ -127,7 +131,7 @@ def company_case(*, time_scale: float = REHEARSAL_TIME_SCALE) -> SampleCase:
         "procedure": "simplified",
         "legal_representative": "legal_rep",
         "finance_owner": "finance",
-        "approvers": ["approver"],
+        "approvers": list(DEMO_APPROVERS),
         "successor_userid": "zhangsan",
         "wecom_conn_id": COMPANY_CONN_ID,
         "time_scale": time_scale,

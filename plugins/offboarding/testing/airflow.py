@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -222,6 +222,41 @@ def build_env(
         {"conn_type": "generic", "password": evidence_key}
     )
     env.update(extra_env or {})
+    return env
+
+
+APPROVERS_VARIABLE_ENV = "AIRFLOW_VAR_OFFBOARDING_APPROVERS"
+HR_OWNERS_VARIABLE_ENV = "AIRFLOW_VAR_OFFBOARDING_HR_OWNERS"
+APPROVAL_READER_CONN_ENV = "AIRFLOW_CONN_OFFBOARDING_AIRFLOW_API"
+
+
+def approval_env(
+    api_url: str,
+    roles: Mapping[str, str],
+    passwords: Mapping[str, str],
+    *,
+    approvers: Sequence[str] | None = None,
+    hr_owners: Sequence[str] | None = None,
+) -> dict[str, str]:
+    """The approval settings of a test deployment, as environment variables.
+
+    * the Airflow Variables ``offboarding_approvers`` / ``offboarding_hr_owners`` (default: every user
+      whose role is not ``viewer``; a case still refuses its trigger user, the person and the successor);
+    * the Connection ``offboarding_airflow_api`` the deletion tasks read the approval through: the
+      api-server, as the first ``viewer`` user (read-only), else the first ``admin``.
+    """
+    actors = [name for name, role in roles.items() if role != "viewer"]
+    env = {
+        APPROVERS_VARIABLE_ENV: json.dumps(list(approvers if approvers is not None else actors)),
+        HR_OWNERS_VARIABLE_ENV: json.dumps(list(hr_owners if hr_owners is not None else actors)),
+    }
+    reader = next((n for n, r in roles.items() if r == "viewer"), None) or next(
+        (n for n, r in roles.items() if r == "admin"), None
+    )
+    if reader is not None:
+        env[APPROVAL_READER_CONN_ENV] = json.dumps(
+            {"conn_type": "http", "host": api_url, "login": reader, "password": passwords[reader]}
+        )
     return env
 
 
@@ -455,6 +490,8 @@ def running_airflow(
     passwords: Mapping[str, str] | None = None,
     startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
     allow_import_errors: bool = False,
+    approvers: Sequence[str] | None = None,
+    hr_owners: Sequence[str] | None = None,
 ) -> Iterator[RunningAirflow]:
     """Start ``airflow standalone`` for a test and stop it afterwards.
 
@@ -463,6 +500,11 @@ def running_airflow(
     ``OFFBOARDING_KEEP_AIRFLOW_HOME=1`` to keep it for debugging). Startup waits for the DAG ids in
     ``dag_ids`` or, without them, for every file in ``dags_folder`` that builds a DAG (see
     ``dag_files``) to be parsed, and fails on import errors unless ``allow_import_errors``. Raises ``AirflowStartError`` with the log tail when startup fails.
+
+    The deployment's approval settings are configured as a real deployment must (see
+    :func:`approval_env`): the approver and HR-owner lists (``approvers``/``hr_owners``, default every
+    user whose role is not ``viewer``) and the connection through which the deletion tasks read
+    Airflow's record of the approval. ``extra_env`` overrides them.
     """
     dags = Path(dags_folder).resolve()
     if not dags.is_dir():
@@ -477,6 +519,13 @@ def running_airflow(
     passwords_file.write_text(json.dumps({name: user_passwords[name] for name in roles}))
     passwords_file.chmod(0o600)
     api_port = port or free_port()
+    approval = approval_env(
+        f"http://127.0.0.1:{api_port}",
+        roles,
+        {name: user_passwords[name] for name in roles},
+        approvers=approvers,
+        hr_owners=hr_owners,
+    )
     env = build_env(
         home=home_path,
         dags_folder=dags,
@@ -484,7 +533,7 @@ def running_airflow(
         port=api_port,
         users=roles,
         passwords_file=passwords_file,
-        extra_env=extra_env,
+        extra_env={**approval, **(extra_env or {})},
     )
     standalone_log = home_path / "standalone.log"
     airflow = RunningAirflow(
@@ -645,6 +694,7 @@ def stub_airflow() -> RunningAirflow:
 __all__ = [
     "AirflowStartError",
     "RunningAirflow",
+    "approval_env",
     "dag_files",
     "free_port",
     "running_airflow",

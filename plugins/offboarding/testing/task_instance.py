@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,8 @@ class MemoryTaskInstance:
 
     task_id: str = "task"
     xcoms: dict[tuple[str, str], Any] = field(default_factory=dict)
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    """The task instance id (Airflow's human-in-the-loop record is keyed by it)."""
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.xcoms[(self.task_id, key)] = value
