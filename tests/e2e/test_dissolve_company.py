@@ -105,6 +105,8 @@ def test_simplified_procedure_waits_its_twenty_days(companies: Any) -> None:
     tasks = companies.task_states(DAG, SMALL)
     assert tasks["dissolution_notice.handle_creditor_objection"] == "skipped"
     _notice_wait_matches_the_law(companies, SMALL, "simplified")
+    reached = [e["result"]["deadline"] for e in companies.ledger(SMALL) if e["action"] == "deadline.reached"]
+    assert reached == ["notice_period"], reached  # by the wait; the batches and the closure checked it again
     # No admin account deregistration asked: the case still closes after the enterprise closure.
     assert tasks["account_deregistration.deregistration_not_requested"] == "success"
     assert companies.tasks_after_close(DAG, SMALL) == []

@@ -70,6 +70,7 @@ def person_case(tmp_path: Any, **overrides: Any) -> dict[str, Any]:
         "userid": "lisi",
         "display_name": "李四",
         "successor_userid": "wangwu",
+        "last_working_day": "2026-11-20",  # over: the handover checks it itself
         "backup_target": str(tmp_path / "backups"),
         "wecom_conn_id": "wecom_default",
         "dry_run": False,
