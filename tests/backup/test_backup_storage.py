@@ -151,7 +151,8 @@ def test_bad_md5_is_refused_before_anything_is_written(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "case_id", ["", "-leading-dash", "../escape", "a/b", "有中文", "x" * 201, "a..b", "~home", ".hidden", None]
+    "case_id",
+    ["", "-leading-dash", "../escape", "a/b", "有中文", "x" * 201, "a..b", "~home", ".hidden", None],
 )
 def test_bad_case_id_is_refused_naming_the_field(tmp_path: Path, case_id: object) -> None:
     store = BackupStore(str(tmp_path))

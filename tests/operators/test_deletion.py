@@ -9,6 +9,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.backup.manifest import MANIFEST_PATH, BackupManifest, write_manifest
+from offboarding.backup.roots import resolve_backup_root
 from offboarding.backup.storage import BackupStore
 from offboarding.evidence.ledger import LEDGER_PATH, EvidenceLedger
 from offboarding.operators.backup import manifest_sha256_on_disk
@@ -31,7 +32,7 @@ def case_id(params: dict[str, Any]) -> str:
 
 
 def store_of(params: dict[str, Any]) -> BackupStore:
-    return BackupStore(params["backup_target"])
+    return BackupStore(resolve_backup_root(params["backup_target"]).url)
 
 
 def ledger_of(params: dict[str, Any]) -> EvidenceLedger:

@@ -9,6 +9,7 @@ import pendulum
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
+from offboarding.backup.roots import resolve_backup_root
 from offboarding.backup.storage import BackupStore
 from offboarding.evidence.ledger import EvidenceLedger
 from offboarding.operators.backup_common import SNAPSHOT_TASK_ID
@@ -30,7 +31,7 @@ USER_UPDATE = "/cgi-bin/user/update"
 
 
 def store_of(params: dict[str, Any]) -> BackupStore:
-    return BackupStore(params["backup_target"])
+    return BackupStore(resolve_backup_root(params["backup_target"]).url)
 
 
 def read_case_json(params: dict[str, Any], relpath: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.backup.manifest import BackupManifest, load_manifest
+from offboarding.backup.roots import resolve_backup_root
 from offboarding.backup.storage import BackupStore
 from offboarding.backup.verification import verify
 from offboarding.evidence.ledger import EvidenceLedger
@@ -92,7 +93,7 @@ class CompanyRun:
         self.params = params
         self.make_context = make_context
         self.ti: Any = None
-        self.store = BackupStore(params["backup_target"])
+        self.store = BackupStore(resolve_backup_root(params["backup_target"]).url)
         self.ledger = EvidenceLedger(self.store, CASE_ID)
 
     def context(self, task_id: str) -> dict[str, Any]:
@@ -144,7 +145,7 @@ def company(tmp_path: Any, make_context: Any) -> Any:
             "successor_userid": "admin01",
             "admin_userid": "admin02",
             "deregister_admin_account": False,
-            "backup_target": str(tmp_path / "backups"),
+            "backup_target": "test",
             "notify": {"webhook_conn_id": None, "userids": []},
             "wecom_conn_id": "wecom_default",
             "dry_run": False,

@@ -30,7 +30,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from offboarding.backup.encryption import StreamDecryptor, StreamEncryptor, check_key, is_encrypted_header
 from offboarding.backup.entries import FileEntry
-from offboarding.backup.errors import BackupError, ChecksumMismatchError
+from offboarding.backup.errors import BackupError, BackupLocationError, ChecksumMismatchError
 from offboarding.backup.hashing import StreamHashes
 from offboarding.backup.names import check_case_id, check_relpath
 from offboarding.backup.redaction import redact_url
@@ -272,8 +272,28 @@ class BackupStore:
         check_case_id(case_id)
         check_relpath(relpath)
         if self._local:
-            return os.path.join(self._root_path, case_id, *relpath.split("/"))
-        return f"{self._root_path}/{case_id}/{relpath}"
+            full = os.path.join(self._root_path, case_id, *relpath.split("/"))
+            self._check_contained(full, case_id, relpath)
+            return full
+        full = f"{self._root_path}/{case_id}/{relpath}"
+        if not full.startswith(f"{self._root_path}/{case_id}/"):  # pragma: no cover - names are checked
+            raise BackupLocationError(f"{case_id}/{relpath} would leave its case folder")
+        return full
+
+    def _check_contained(self, full: str, case_id: str, relpath: str) -> None:
+        """Refuse a local path whose real location is not inside its case folder under the real root.
+
+        The root itself may be a symlink (the operator chose it); inside it, the case folder must be a real
+        folder of the root, and no folder or file of the case may be a symlink leading out of the case.
+        """
+        root = os.path.realpath(self._root_path)
+        case_folder = os.path.join(root, case_id)
+        real = os.path.realpath(full)
+        if os.path.realpath(case_folder) != case_folder or not real.startswith(case_folder + os.sep):
+            raise BackupLocationError(
+                f"{case_id}/{relpath} leads outside its case folder under {self._display_root} (a symlink "
+                f"points to {real!r}); nothing was read or written. Remove the symlink from the backup root"
+            )
 
     def _where(self, case_id: str, relpath: str) -> str:
         return f"{check_case_id(case_id)}/{check_relpath(relpath)}"
