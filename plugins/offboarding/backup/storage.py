@@ -266,6 +266,78 @@ class BackupStore:
             size += len(plain)
         return FileDigest(size, plain_sha.hexdigest(), stored_size, stored_sha.hexdigest())
 
+    # -- listing and removing (the retention purge) ----------------------------------------------
+
+    def case_ids(self) -> list[str]:
+        """The case folders under the root (sorted; entries that are not case folders are left out)."""
+        if self._local:
+            if not os.path.isdir(self._root_path):
+                return []
+            names = [
+                name
+                for name in os.listdir(self._root_path)
+                if os.path.isdir(os.path.join(self._root_path, name))
+                and not os.path.islink(os.path.join(self._root_path, name))
+            ]
+        else:
+            if not self._fs.exists(self._root_path):
+                return []
+            names = [
+                str(item["name"]).rstrip("/").rsplit("/", 1)[-1]
+                for item in self._fs.ls(self._root_path, detail=True)
+                if item.get("type") == "directory"
+            ]
+        return sorted(name for name in names if _is_case_id(name))
+
+    def files(self, case_id: str) -> list[str]:
+        """Every stored file of a case as a relative path (sorted; a symlink is listed, never followed)."""
+        check_case_id(case_id)
+        found: list[str] = []
+        if self._local:
+            folder = os.path.join(self._root_path, case_id)
+            if os.path.islink(folder) or not os.path.isdir(folder):
+                return []
+            for directory, dirs, names in os.walk(folder, followlinks=False):
+                found.extend(os.path.relpath(os.path.join(directory, n), folder) for n in names)
+                found.extend(
+                    os.path.relpath(os.path.join(directory, d), folder)
+                    for d in dirs
+                    if os.path.islink(os.path.join(directory, d))
+                )
+            return sorted(path.replace(os.sep, "/") for path in found)
+        prefix = f"{self._root_path}/{case_id}/"
+        if not self._fs.exists(prefix.rstrip("/")):
+            return []
+        return sorted(
+            str(name)[len(prefix) :] for name in self._fs.find(prefix) if str(name).startswith(prefix)
+        )
+
+    def delete(self, case_id: str, relpath: str) -> None:
+        """Remove one stored file of a case (a symlink is removed itself, its target left alone); emptied
+        folders of a local case are removed too. A missing file is not an error."""
+        check_case_id(case_id)
+        check_relpath(relpath)
+        if not self._local:
+            full = f"{self._root_path}/{case_id}/{relpath}"
+            if self._fs.exists(full):
+                self._fs.rm(full)
+            return
+        parts = relpath.split("/")
+        parent = os.path.join(self._root_path, case_id, *parts[:-1])
+        if parts[:-1]:
+            self._check_contained(parent, case_id, "/".join(parts[:-1]))
+        else:
+            self._check_contained(os.path.join(parent, ".case"), case_id, relpath)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(parent, parts[-1]))
+        case_folder = os.path.join(self._root_path, case_id)
+        while parent != case_folder:
+            try:
+                os.rmdir(parent)
+            except OSError:
+                break
+            parent = os.path.dirname(parent)
+
     # -- internals -------------------------------------------------------------------------------
 
     def _full_path(self, case_id: str, relpath: str) -> str:
@@ -372,6 +444,14 @@ class BackupStore:
                 if self._fs.exists(full):
                     self._fs.rm(full)
             raise
+
+
+def _is_case_id(name: str) -> bool:
+    try:
+        check_case_id(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_md5(expected_md5: str | None) -> str | None:
