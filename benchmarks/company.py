@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.company_minimum import CompanyFacts, company_minimum
-from benchmarks.environment import REPO, start_sandbox, wecom_deployment
+from benchmarks.environment import REPO, bench_backup_root, start_sandbox, wecom_deployment
 from benchmarks.person_minimum import CGI, token_minimum
 from benchmarks.results import Goal, Row
 from benchmarks.sizes import Size
@@ -85,7 +85,7 @@ def company_params(backups: Path) -> dict[str, Any]:
         "successor_userid": "admin01",
         "admin_userid": "admin02",
         "deregister_admin_account": False,
-        "backup_target": str(backups),
+        "backup_target": bench_backup_root(backups),
         "notify": {"webhook_conn_id": None, "userids": []},
         "wecom_conn_id": "wecom_default",
         "dry_run": False,
@@ -196,10 +196,11 @@ class PhaseTally:
 
 def approve(params: dict[str, Any]) -> None:
     """What ApproveDeletionOperator records when the approver answers (no WeCom call)."""
+    from offboarding.backup.roots import resolve_backup_root
     from offboarding.backup.storage import BackupStore
     from offboarding.evidence.ledger import EvidenceLedger
 
-    EvidenceLedger(BackupStore(params["backup_target"]), CASE_ID).append(
+    EvidenceLedger(BackupStore(resolve_backup_root(params["backup_target"]).url), CASE_ID).append(
         "approval.approved", actor="approver", step="approve_member_deletion", key=CASE_ID
     )
 
