@@ -174,3 +174,14 @@ def test_wedrive_names_never_leave_the_case_folder(tmp_path: Path, name: str) ->
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert len(written) == 1 and written[0].is_relative_to(root / CASE / "wedrive"), written
     assert not os.path.islink(written[0])
+
+
+@pytest.mark.parametrize("relpath", ["s3://other-bucket/x", "ftp://host/x", "file:///etc/x", "/etc/cron.d/x"])
+def test_a_file_path_cannot_name_another_scheme_or_bucket(relpath: str) -> None:
+    import uuid
+
+    root = f"memory://roots-tests/{uuid.uuid4().hex}"
+    store = BackupStore(root)
+    with pytest.raises(ValueError, match="relpath"):
+        store.write_bytes(CASE, relpath, b"x")
+    assert store.files(CASE) == []
