@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.company_minimum import CompanyFacts, company_minimum
-from benchmarks.environment import REPO, start_sandbox, wecom_deployment
+from benchmarks.environment import REPO, bench_backup_root, start_sandbox, wecom_deployment
 from benchmarks.person_minimum import CGI, token_minimum
 from benchmarks.results import Goal, Row
 from benchmarks.sizes import Size
@@ -85,7 +85,7 @@ def company_params(backups: Path) -> dict[str, Any]:
         "successor_userid": "admin01",
         "admin_userid": "admin02",
         "deregister_admin_account": False,
-        "backup_target": str(backups),
+        "backup_target": bench_backup_root(backups),
         "notify": {"webhook_conn_id": None, "userids": []},
         "wecom_conn_id": "wecom_default",
         "dry_run": False,
@@ -196,11 +196,14 @@ class PhaseTally:
 
 def approve(params: dict[str, Any]) -> None:
     """What the notice's publication and ApproveDeletionOperator record (no WeCom call)."""
+    from offboarding.backup.roots import resolve_backup_root
     from offboarding.backup.storage import BackupStore
     from offboarding.evidence.keys import key_from_environment
     from offboarding.evidence.ledger import EvidenceLedger
 
-    ledger = EvidenceLedger(BackupStore(params["backup_target"]), CASE_ID, key=key_from_environment())
+    ledger = EvidenceLedger(
+        BackupStore(resolve_backup_root(params["backup_target"]).url), CASE_ID, key=key_from_environment()
+    )
     # The notice's publication, long over: the batches check the notice period themselves.
     ledger.append(
         "human_step.answered",

@@ -51,6 +51,13 @@ def prepare_this_process(workdir: Path) -> None:
     os.environ.update(airflow_env(workdir))
 
 
+def bench_backup_root(backups: Path) -> str:
+    """Declare ``backups`` as the deployment's storage root ``bench`` (in this process and the children
+    started after) and return the name a case's ``backup_target`` gives."""
+    os.environ["OFFBOARDING_BACKUP_ROOTS"] = f"bench={backups}"
+    return "bench"
+
+
 def child_env(workdir: Path, **extra: str) -> dict[str, str]:
     """The environment of a measurement child: this one, the bench's Airflow settings, ``extra``."""
     return {**os.environ, **airflow_env(workdir), **extra}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.environment import bench_backup_root
 from benchmarks.person_minimum import HandoverOutcome, PersonFacts
 from benchmarks.task_context import MemoryTaskInstance, run_task
 
@@ -48,7 +49,7 @@ def person_params(member: str, backups: Path, *, spaces: list[str], deregister: 
         "last_working_day": "2026-11-20",
         "role": "employee",
         "hr_owner": "hr",
-        "backup_target": str(backups),
+        "backup_target": bench_backup_root(backups),
         "approvers": ["approver"],
         "deregister_account": deregister,
         "dry_run": False,
@@ -166,11 +167,15 @@ def answer_human_step(params: dict[str, Any], run_id: str, task_id: str) -> None
         return
     import pendulum
 
+    from offboarding.backup.roots import resolve_backup_root
     from offboarding.backup.storage import BackupStore
+    from offboarding.evidence.keys import key_from_environment
     from offboarding.evidence.ledger import EvidenceLedger
 
     submitted_at = pendulum.now("Asia/Shanghai").subtract(days=30).isoformat()
-    EvidenceLedger(BackupStore(params["backup_target"]), run_id).append(
+    EvidenceLedger(
+        BackupStore(resolve_backup_root(params["backup_target"]).url), run_id, key=key_from_environment()
+    ).append(
         "human_step.answered",
         actor=params["userid"],
         step=task_id,
@@ -180,11 +185,14 @@ def answer_human_step(params: dict[str, Any], run_id: str, task_id: str) -> None
 
 def approve(params: dict[str, Any], run_id: str) -> None:
     """What ApproveDeletionOperator records when the approver answers (a human step: no WeCom call)."""
+    from offboarding.backup.roots import resolve_backup_root
     from offboarding.backup.storage import BackupStore
     from offboarding.evidence.keys import key_from_environment
     from offboarding.evidence.ledger import EvidenceLedger
 
-    EvidenceLedger(BackupStore(params["backup_target"]), run_id, key=key_from_environment()).append(
+    EvidenceLedger(
+        BackupStore(resolve_backup_root(params["backup_target"]).url), run_id, key=key_from_environment()
+    ).append(
         "approval.approved",
         actor="approver",
         step="approve_deletion",

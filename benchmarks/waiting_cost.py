@@ -18,7 +18,7 @@ from typing import Any
 
 import pendulum
 
-from benchmarks.environment import REPO, child_env, start_sandbox, wecom_deployment
+from benchmarks.environment import REPO, bench_backup_root, child_env, start_sandbox, wecom_deployment
 from benchmarks.processes import MB, ChildRun, python_module, run_child
 from benchmarks.results import Goal, Row, join_notes
 from benchmarks.sizes import Size
@@ -106,7 +106,7 @@ def worker_slots(pair: list[str], workdir: Path) -> tuple[float, str]:
         "userid": member,
         "display_name": member,
         "successor_userid": successor,
-        "backup_target": str(workdir / "backups"),
+        "backup_target": bench_backup_root(workdir / "backups"),
         "wecom_conn_id": "wecom_default",
         "dry_run": False,
         "time_scale": 1,

@@ -53,13 +53,14 @@ human_steps:
 _STARTED: dict[str, Any] = {}
 
 
-def case_conf(userid: str, backup_root: Path) -> dict[str, Any]:
-    """A person case for the stand-in DAG, alerting to the sandbox robot, 600x compressed."""
+def case_conf(userid: str) -> dict[str, Any]:
+    """A person case for the stand-in DAG, alerting to the sandbox robot, 600x compressed; its evidence
+    goes to the deployment's default root (``$OFFBOARDING_DATA_DIR/cases``)."""
     return {
         "userid": userid,
         "display_name": f"测试{userid}",
         "hr_owner": "hr_wang",
-        "backup_target": str(backup_root),
+        "backup_target": "",
         "time_scale": TIME_SCALE,
         "notify": {"webhook_conn_id": ROBOT_CONN_ID, "userids": []},
     }

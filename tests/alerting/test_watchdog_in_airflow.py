@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,11 +37,11 @@ def _finished_watchdog_runs_started_after(airflow: Any, moment: dt.datetime) -> 
     ]
 
 
-def test_one_alert_then_reminders_then_silence_once_answered(tmp_path: Path) -> None:
+def test_one_alert_then_reminders_then_silence_once_answered() -> None:
     airflow, data, sandbox = e2e_airflow()
     run_id = "offboard-e2e_alert"
     with airflow.api() as api:
-        api.trigger_dag_run(DAG_ID, run_id, case_conf("e2e_alert", tmp_path / "backups"))
+        api.trigger_dag_run(DAG_ID, run_id, case_conf("e2e_alert"))
 
     wait_for(lambda: task_state(airflow, run_id) == "awaiting_input", 120, "the human step to park", airflow)
     parked = time.monotonic()
@@ -93,12 +92,10 @@ def test_one_alert_then_reminders_then_silence_once_answered(tmp_path: Path) -> 
     assert run_id not in state  # forgotten once the step moved
 
 
-def test_a_failed_step_is_alerted_once_with_its_error(tmp_path: Path) -> None:
+def test_a_failed_step_is_alerted_once_with_its_error() -> None:
     airflow, _, sandbox = e2e_airflow()
     run_id = "offboard-e2e_failed"
-    conf = case_conf("e2e_failed", tmp_path / "backups") | {
-        "hr_owner": ""
-    }  # nobody to answer: the step fails
+    conf = case_conf("e2e_failed") | {"hr_owner": ""}  # nobody to answer: the step fails
     with airflow.api() as api:
         api.trigger_dag_run(DAG_ID, run_id, conf)
     wait_for(lambda: task_state(airflow, run_id) == "failed", 120, "the step to fail", airflow)

@@ -150,12 +150,27 @@ def test_bad_md5_is_refused_before_anything_is_written(tmp_path: Path) -> None:
     assert not (tmp_path / CASE).exists()
 
 
-@pytest.mark.parametrize("case_id", ["", "-leading-dash", "../escape", "a/b", "有中文", "x" * 129, None])
+@pytest.mark.parametrize(
+    "case_id",
+    ["", "-leading-dash", "../escape", "a/b", "有中文", "x" * 201, "a..b", "~home", ".hidden", None],
+)
 def test_bad_case_id_is_refused_naming_the_field(tmp_path: Path, case_id: object) -> None:
     store = BackupStore(str(tmp_path))
     with pytest.raises(ValueError, match="case_id must be"):
         store.write_bytes(case_id, "a.txt", b"x")  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("userid", ["zhang.san@corp", "a..b", "A...B@x.cn", "x" * 64, "." * 64])
+def test_every_valid_userid_gives_a_case_folder(tmp_path: Path, userid: str) -> None:
+    """Regression: ``offboard-a~b`` (userid ``a@b``) and ``offboard-a.+.b`` (``a..b``) were refused."""
+    from offboarding.cases import person_case_id
+
+    case_id = person_case_id({"userid": userid})
+    store = BackupStore(str(tmp_path))
+    store.write_bytes(case_id, "case.json", b"{}")
+    assert (tmp_path / case_id / "case.json").read_bytes() == b"{}"
+    assert [p.name for p in tmp_path.iterdir()] == [case_id]
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ def sheet_of(tmp_path: Path, text: str) -> Sheet:
 def test_chinese_headers_and_values_become_the_form_fields(tmp_path: Path) -> None:
     text = (
         CN_HEADER + "\n"
-        "ZhangSan,张三,lisi,2026/12/1,法定代表人,boss_li; cfo_wu、hr_wang,hr_wang,是,否,/srv/backups,"
+        "ZhangSan,张三,lisi,2026/12/1,法定代表人,boss_li; cfo_wu、hr_wang,hr_wang,是,否,archive,"
         "webhook:wecom_robot_ops;ops_zhou,HR-2026-17\n"
     )
     plan = plan_cases(sheet_of(tmp_path, text), "offboard_employee", PERSON)
@@ -45,7 +45,7 @@ def test_chinese_headers_and_values_become_the_form_fields(tmp_path: Path) -> No
         "hr_owner": "hr_wang",
         "deregister_account": True,
         "dry_run": False,
-        "backup_target": "/srv/backups",
+        "backup_target": "archive",
         "notify": {"webhook_conn_id": "wecom_robot_ops", "userids": ["ops_zhou"]},
     }
 

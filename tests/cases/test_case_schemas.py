@@ -82,16 +82,16 @@ def test_invalid_case_is_refused_naming_the_field(kind: str, entry: dict[str, An
         {
             **PERSON_BASE,
             "userid": "zhang.san@corp-1",
-            "backup_target": "s3://offboarding-backups/2026",
+            "backup_target": "archive",
             "notify": {"webhook_conn_id": "wecom_robot_ops", "userids": ["ops_zhou", "hr_wang"]},
             "wecom_conn_id": "wecom_sandbox",
             "time_scale": 86400,
             "wedrive_space_ids": ["s.1", "s.2"],
             "approvers": ["boss_li", "cfo_wu"],
         },
-        {**PERSON_BASE, "backup_target": "/srv/offboarding/backups", "notify": {"webhook_conn_id": None}},
+        {**PERSON_BASE, "backup_target": "nas_2-b", "notify": {"webhook_conn_id": None}},
     ],
-    ids=["minimal", "legal representative", "every field", "absolute path"],
+    ids=["minimal", "legal representative", "every field", "named storage root"],
 )
 def test_valid_person_cases_pass(conf: dict[str, Any]) -> None:
     assert validate_person_case(conf) == []
@@ -264,3 +264,28 @@ def test_deregistering_the_admin_needs_the_admin_named() -> None:
         validate_company_case({**COMPANY_BASE, "deregister_admin_account": True, "admin_userid": "admin01"})
         == []
     )
+
+
+def test_the_trigger_form_offers_only_the_deployments_storage_roots(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At run creation Airflow refuses a backup_target the deployment does not declare (enum)."""
+    import jsonschema
+
+    from offboarding.cases import company_params, person_params
+
+    monkeypatch.setenv("OFFBOARDING_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("OFFBOARDING_BACKUP_ROOTS", "archive=/mnt/archive;oss=s3://corp/offboarding")
+    for params in (person_params(), company_params()):
+        schema = params["backup_target"].schema
+        assert schema["enum"] == ["", "archive", "oss"]
+        assert params["backup_target"].value == ""
+        for good in ("", "archive", "oss"):
+            jsonschema.validate(good, schema)
+        for bad in ("unknown", "/etc", "ftp://x/y", "s3://other-bucket/x", "../x"):
+            with pytest.raises(jsonschema.ValidationError):
+                jsonschema.validate(bad, schema)
+
+    monkeypatch.setenv("OFFBOARDING_BACKUP_ROOTS", "not a declaration")
+    schema = person_params()["backup_target"].schema  # a broken variable fails the case's first task
+    assert "enum" not in schema and schema["pattern"]

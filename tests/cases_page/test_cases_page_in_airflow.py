@@ -27,11 +27,11 @@ def token(airflow: Any, user: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def waiting_case(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
+def waiting_case() -> Iterator[tuple[Any, str]]:
     airflow, _, _ = e2e_airflow()
     run_id = "offboard-e2e_page"
     with airflow.api() as api:
-        api.trigger_dag_run(DAG_ID, run_id, case_conf("e2e_page", tmp_path_factory.mktemp("backups")))
+        api.trigger_dag_run(DAG_ID, run_id, case_conf("e2e_page"))
     wait_for(lambda: task_state(airflow, run_id) == "awaiting_input", 120, "the human step to park", airflow)
     yield airflow, run_id
 

@@ -31,7 +31,12 @@ def test_no_import_errors(dagbag) -> None:
 
 
 def test_expected_dags_exist(dagbag) -> None:
-    assert {"offboard_employee", "dissolve_company", "offboarding_watchdog"} <= set(dagbag.dag_ids)
+    assert {
+        "offboard_employee",
+        "dissolve_company",
+        "offboarding_watchdog",
+        "offboarding_backup_retention",
+    } <= set(dagbag.dag_ids)
 
 
 def test_every_task_tells_ops_what_it_does(dagbag) -> None:

@@ -41,6 +41,7 @@ RUNTIME_ONLY = (
     "offboarding.alerting.watchdog",
     "offboarding.alerting.airflow_source",
     "offboarding.airflow_api",
+    "offboarding.backup.retention",
     # ours, never needed by a DAG file
     "offboarding.sandbox",
     "offboarding.bulk",
@@ -84,7 +85,12 @@ def parsed() -> dict[str, object]:
 
 def test_the_dags_parse(parsed: dict[str, object]) -> None:
     assert parsed["errors"] == {}
-    assert {"offboard_employee", "dissolve_company", "offboarding_watchdog"} <= set(parsed["dags"])
+    assert {
+        "offboard_employee",
+        "dissolve_company",
+        "offboarding_watchdog",
+        "offboarding_backup_retention",
+    } <= set(parsed["dags"])
 
 
 def test_the_probe_sees_what_the_dags_import(parsed: dict[str, object]) -> None:

@@ -88,7 +88,7 @@ def test_a_configuration_error_fails_at_once_with_what_to_fix(tmp_path: Path) ->
     task = _WrongSecret(task_id="check_case")
     assert task.retries == get_policy().task_retries.retries
     context = {
-        "params": {"userid": "lisi", "backup_target": str(tmp_path)},
+        "params": {"userid": "lisi", "backup_target": ""},
         "dag_run": SimpleNamespace(run_id="offboard-lisi", triggering_user_name="admin"),
     }
     with pytest.raises(AirflowFailException, match="check the wecom connection"):

@@ -447,6 +447,22 @@ def test_backup_volume_is_mounted_at_the_same_path_everywhere(
     )
 
 
+def test_the_declared_storage_roots_parse_and_local_ones_are_on_the_backup_volume(
+    common_env: dict[str, str],
+) -> None:
+    from offboarding.backup.roots import BackupRoot, parse_backup_roots
+
+    declared = interpolate(common_env["OFFBOARDING_BACKUP_ROOTS"], {})
+    roots = parse_backup_roots(declared)
+    assert roots, "compose declares at least one named storage root"
+    assert roots == parse_backup_roots(read_env_file(ENV_EXAMPLE)["OFFBOARDING_BACKUP_ROOTS"])
+    volume = common_env["OFFBOARDING_DATA_DIR"]
+    for name, url in roots.items():
+        if BackupRoot(name, url).is_local:
+            assert url.startswith(volume + "/") and url != volume + "/cases", (name, url)
+    assert interpolate(common_env["OFFBOARDING_REQUIRE_ENCRYPTION"], {}) in ("0", "1")
+
+
 def test_every_volume_mounted_by_airflow_exists_in_the_image_owned_by_airflow(common: dict[str, Any]) -> None:
     # A fresh named volume copies owner and mode of the image directory it is mounted on.
     as_root = DOCKERFILE.read_text(encoding="utf-8").split("USER airflow")[0]

@@ -35,8 +35,16 @@ def wecom_conn(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     return sandbox
 
 
+@pytest.fixture(autouse=True)
+def backup_roots(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The deployment's storage roots in every operator test: ``test`` is ``tmp_path/backups``."""
+    monkeypatch.setenv("OFFBOARDING_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("OFFBOARDING_BACKUP_ROOTS", f"test={tmp_path / 'backups'}")
+    return tmp_path / "backups"
+
+
 def _sample_person_case(tmp_path: Any, **overrides: Any) -> dict[str, Any]:
-    """A valid person case for the default sandbox seed, backing up under ``tmp_path``."""
+    """A valid person case for the default sandbox seed, backing up to the root ``test`` (``tmp_path/backups``)."""
     params = {
         "userid": "lisi",
         "display_name": "李四",
@@ -44,7 +52,7 @@ def _sample_person_case(tmp_path: Any, **overrides: Any) -> dict[str, Any]:
         "last_working_day": "2026-11-20",
         "role": "employee",
         "hr_owner": "hr",
-        "backup_target": str(tmp_path / "backups"),
+        "backup_target": "test",
         "approvers": ["approver"],
         "deregister_account": False,
         "dry_run": False,

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from offboarding.backup.roots import resolve_backup_root
 from offboarding.operators.backup import ExportCustomersAndGroupsOperator
 from offboarding.operators.backup_common import JSONL_CHUNK_BYTES, Tally, jsonl_chunks
 from offboarding.wecom import Contacts, WeComClient
@@ -31,7 +32,7 @@ def test_lisi_customers_and_groups_are_exported(
     params = sample_person_case()
     result = _export(params, make_context)
 
-    case_dir = Path(params["backup_target"]) / "offboard-lisi"
+    case_dir = Path(resolve_backup_root(params["backup_target"]).url) / "offboard-lisi"
     customers = _lines(case_dir / "customers/customers.jsonl")
     assert sorted(c["external_contact"]["external_userid"] for c in customers) == [
         f"wm_lisi_{n:03d}" for n in range(1, 13)
@@ -55,7 +56,9 @@ def test_many_customers_are_paged(wecom_conn: Any, sample_person_case: Any, make
     result = _export(params, make_context)
 
     assert result["customers"] == 250 and result["groups"] == 120
-    lines = _lines(Path(params["backup_target"]) / "offboard-bigsales/customers/customers.jsonl")
+    lines = _lines(
+        Path(resolve_backup_root(params["backup_target"]).url) / "offboard-bigsales/customers/customers.jsonl"
+    )
     assert len({c["external_contact"]["external_userid"] for c in lines}) == 250
     calls = wecom_conn.control.stats()["calls"]
     assert calls["/cgi-bin/externalcontact/batch/get_by_user"] == 3  # 100 + 100 + 50
@@ -71,7 +74,7 @@ def test_deleted_member_lists_unassigned_customers(
 
     result = _export(params, make_context)
 
-    case_dir = Path(params["backup_target"]) / "offboard-lisi"
+    case_dir = Path(resolve_backup_root(params["backup_target"]).url) / "offboard-lisi"
     assert not (case_dir / "customers/customers.jsonl").exists()
     unassigned = _lines(case_dir / "customers/unassigned_customers.jsonl")
     assert sorted(u["external_userid"] for u in unassigned) == [f"wm_lisi_{n:03d}" for n in range(1, 13)]

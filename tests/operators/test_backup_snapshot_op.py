@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
+from offboarding.backup.roots import resolve_backup_root
 from offboarding.operators.backup import SnapshotProfileOperator
 from offboarding.wecom import Contacts, WeComClient
 
@@ -42,7 +43,7 @@ def _snapshot(params: dict[str, Any], make_context: Any) -> dict[str, Any]:
 
 
 def _case_dir(params: dict[str, Any], case_id: str = "offboard-lisi") -> Path:
-    return Path(params["backup_target"]) / case_id
+    return Path(resolve_backup_root(params["backup_target"]).url) / case_id
 
 
 def test_lisi_profile_and_memberships_are_saved(

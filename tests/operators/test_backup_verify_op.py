@@ -13,6 +13,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.backup import BackupStore, generate_key
+from offboarding.backup.roots import resolve_backup_root
 from offboarding.evidence import EvidenceLedger
 from offboarding.evidence.keys import key_from_environment
 from offboarding.operators.backup import (
@@ -56,7 +57,7 @@ def _verify(params: dict[str, Any], make_context: Any, ti: Any) -> dict[str, Any
 
 
 def _case_dir(params: dict[str, Any]) -> Path:
-    return Path(params["backup_target"]) / CASE_ID
+    return Path(resolve_backup_root(params["backup_target"]).url) / CASE_ID
 
 
 def _manifest(params: dict[str, Any]) -> dict[str, Any]:
@@ -64,7 +65,9 @@ def _manifest(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ledger(params: dict[str, Any]) -> EvidenceLedger:
-    return EvidenceLedger(BackupStore(params["backup_target"]), CASE_ID, key=key_from_environment())
+    return EvidenceLedger(
+        BackupStore(resolve_backup_root(params["backup_target"]).url), CASE_ID, key=key_from_environment()
+    )
 
 
 def _delete_lisi(sandbox: Any) -> None:
@@ -108,7 +111,9 @@ def test_lisi_backup_verifies_end_to_end(wecom_conn: Any, sample_person_case: An
     assert result["retention_until"] == manifest["retention_until"]
     assert "all verified" in result["summary"]
 
-    entry = verified_backup_entry(BackupStore(params["backup_target"]), _ledger(params), CASE_ID)
+    entry = verified_backup_entry(
+        BackupStore(resolve_backup_root(params["backup_target"]).url), _ledger(params), CASE_ID
+    )
     assert entry is not None and entry.key == on_disk
     assert entry.result["manifest_sha256"] == on_disk and entry.result["files"] == 8
     assert _ledger(params).has_action("backup.verified", on_disk)
@@ -130,7 +135,12 @@ def test_a_tampered_file_fails_verification(
     assert "wedrive/space_lisi/报价单-2025Q3.csv" in str(failure.value)
     actions = [e.action for e in _ledger(params).entries()]
     assert actions[-1] == "backup.verification_failed" and "backup.verified" not in actions
-    assert verified_backup_entry(BackupStore(params["backup_target"]), _ledger(params), CASE_ID) is None
+    assert (
+        verified_backup_entry(
+            BackupStore(resolve_backup_root(params["backup_target"]).url), _ledger(params), CASE_ID
+        )
+        is None
+    )
 
 
 def test_a_manifest_changed_after_verification_is_not_trusted(
@@ -143,7 +153,12 @@ def test_a_manifest_changed_after_verification_is_not_trusted(
         manifest_path.read_text("utf-8").replace("offboard-lisi", "offboard-lisi "), "utf-8"
     )
 
-    assert verified_backup_entry(BackupStore(params["backup_target"]), _ledger(params), CASE_ID) is None
+    assert (
+        verified_backup_entry(
+            BackupStore(resolve_backup_root(params["backup_target"]).url), _ledger(params), CASE_ID
+        )
+        is None
+    )
 
 
 def test_an_already_deleted_member_still_gets_a_verified_manifest(
@@ -175,7 +190,9 @@ def test_rerunning_the_backup_is_harmless(
     assert stats["writes"] == [] and "/cgi-bin/wedrive/file_download" not in stats["calls"]
     verified = [e for e in _ledger(params).entries() if e.action == "backup.verified"]
     assert [e.key for e in verified] == [first["manifest_sha256"], second["manifest_sha256"]]
-    entry = verified_backup_entry(BackupStore(params["backup_target"]), _ledger(params), CASE_ID)
+    entry = verified_backup_entry(
+        BackupStore(resolve_backup_root(params["backup_target"]).url), _ledger(params), CASE_ID
+    )
     assert entry is not None and entry.key == second["manifest_sha256"]
     assert _ledger(params).verify_chain().ok
 

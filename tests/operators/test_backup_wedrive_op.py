@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from offboarding.backup.roots import resolve_backup_root
 from offboarding.operators.backup import ExportWeDriveFilesOperator
 from offboarding.wecom import WeDrive
 from offboarding.wecom.errors import WeComTransientError
@@ -27,7 +28,7 @@ def _export(params: dict[str, Any], make_context: Any) -> dict[str, Any]:
 
 
 def _case_dir(params: dict[str, Any]) -> Path:
-    return Path(params["backup_target"]) / "offboard-lisi"
+    return Path(resolve_backup_root(params["backup_target"]).url) / "offboard-lisi"
 
 
 def _index(params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ import pytest
 from airflow.providers.common.compat.sdk import DownstreamTasksSkipped
 from airflow.sdk.exceptions import AirflowFailException
 
+from offboarding.backup.roots import resolve_backup_root
 from offboarding.backup.storage import BackupStore
 from offboarding.evidence.keys import key_from_environment
 from offboarding.evidence.ledger import EvidenceLedger
@@ -46,7 +47,7 @@ def company_case(tmp_path: Path) -> Any:
             "successor_userid": "wangwu",
             "admin_userid": "admin01",
             "deregister_admin_account": False,
-            "backup_target": str(tmp_path / "backups"),
+            "backup_target": "test",
             "notify": {"webhook_conn_id": None, "userids": []},
             "wecom_conn_id": "wecom_default",
             "dry_run": False,
@@ -60,7 +61,9 @@ def company_case(tmp_path: Path) -> Any:
 
 def ledger(params: dict[str, Any]) -> list[Any]:
     return list(
-        EvidenceLedger(BackupStore(params["backup_target"]), CASE_ID, key=key_from_environment()).entries()
+        EvidenceLedger(
+            BackupStore(resolve_backup_root(params["backup_target"]).url), CASE_ID, key=key_from_environment()
+        ).entries()
     )
 
 
@@ -231,7 +234,9 @@ def test_a_creditor_objection_is_kept_for_the_legal_representative(
     result = dag.get_task("dissolution_notice.handle_creditor_objection").execute(context)
 
     assert result["objection"]["creditor"] == "某供应商"
-    stored = json.loads(BackupStore(params["backup_target"]).read_bytes(CASE_ID, OBJECTION_PATH))
+    stored = json.loads(
+        BackupStore(resolve_backup_root(params["backup_target"]).url).read_bytes(CASE_ID, OBJECTION_PATH)
+    )
     assert stored["objection"]["claim"] == "货款 12,000 元未付"
     assert [e.action for e in ledger(params)][-1] == "legal.creditor_objection_received"
 
@@ -248,7 +253,7 @@ def test_check_case_accepts_a_company_and_claims_its_folder(
     result = task.execute(make_context(params, task_id=task.task_id, run_id=CASE_ID))
 
     assert result["case_id"] == CASE_ID and result["admin_userid"] == "admin01"
-    assert BackupStore(params["backup_target"]).exists(CASE_ID, "case.json")
+    assert BackupStore(resolve_backup_root(params["backup_target"]).url).exists(CASE_ID, "case.json")
 
 
 def test_check_case_refuses_deregistering_an_admin_nobody_named(
@@ -259,7 +264,7 @@ def test_check_case_refuses_deregistering_an_admin_nobody_named(
 
     with pytest.raises(AirflowFailException, match="admin_userid: is required when deregister_admin_account"):
         task.execute(make_context(params, task_id=task.task_id, run_id=CASE_ID))
-    assert not BackupStore(params["backup_target"]).exists(CASE_ID, "case.json")
+    assert not BackupStore(resolve_backup_root(params["backup_target"]).url).exists(CASE_ID, "case.json")
 
 
 # -- what the approvers and the legal representative see ----------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.backup.manifest import MANIFEST_PATH, BackupManifest, write_manifest
+from offboarding.backup.roots import resolve_backup_root
 from offboarding.backup.storage import BackupStore
 from offboarding.cases import person_case_id
 from offboarding.evidence.keys import key_from_environment
@@ -33,7 +34,7 @@ def case_id(params: dict[str, Any]) -> str:
 
 
 def store_of(params: dict[str, Any]) -> BackupStore:
-    return BackupStore(params["backup_target"])
+    return BackupStore(resolve_backup_root(params["backup_target"]).url)
 
 
 def ledger_of(params: dict[str, Any]) -> EvidenceLedger:

@@ -9,6 +9,7 @@ import pendulum
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
+from offboarding.backup.roots import resolve_backup_root
 from offboarding.backup.storage import BackupStore
 from offboarding.cases import person_case_id
 from offboarding.evidence.keys import key_from_environment
@@ -32,7 +33,7 @@ USER_UPDATE = "/cgi-bin/user/update"
 
 
 def store_of(params: dict[str, Any]) -> BackupStore:
-    return BackupStore(params["backup_target"])
+    return BackupStore(resolve_backup_root(params["backup_target"]).url)
 
 
 def read_case_json(params: dict[str, Any], relpath: str) -> dict[str, Any]:

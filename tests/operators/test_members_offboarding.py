@@ -22,6 +22,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.backup.manifest import BackupManifest, load_manifest
+from offboarding.backup.roots import resolve_backup_root
 from offboarding.backup.storage import BackupStore
 from offboarding.backup.verification import verify
 from offboarding.cases import company_case_id
@@ -96,7 +97,7 @@ class CompanyRun:
         self.make_context = make_context
         self.approvals = approvals
         self.ti: Any = None
-        self.store = BackupStore(params["backup_target"])
+        self.store = BackupStore(resolve_backup_root(params["backup_target"]).url)
         self.case_id = company_case_id(params)  # dryrun-dissolve-... for a dry run
         self.ledger = EvidenceLedger(self.store, self.case_id, key=key_from_environment())
 
@@ -161,7 +162,7 @@ def company(tmp_path: Any, make_context: Any, airflow_approvals: Any) -> Any:
             "successor_userid": "admin01",
             "admin_userid": "admin02",
             "deregister_admin_account": False,
-            "backup_target": str(tmp_path / "backups"),
+            "backup_target": "test",
             "notify": {"webhook_conn_id": None, "userids": []},
             "wecom_conn_id": "wecom_default",
             "dry_run": False,

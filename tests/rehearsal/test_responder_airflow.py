@@ -33,7 +33,8 @@ FINAL = ("success", "failed")
 DAG_ID = "rehearsal_steps"  # the DAG conftest.py writes
 
 
-def person_conf(userid: str, backups: Path, **changes: Any) -> dict[str, Any]:
+def person_conf(userid: str, **changes: Any) -> dict[str, Any]:
+    """A person case whose evidence goes to the test deployment's default root (one folder per userid)."""
     conf = {
         "userid": userid,
         "display_name": f"演练 {userid}",
@@ -41,7 +42,7 @@ def person_conf(userid: str, backups: Path, **changes: Any) -> dict[str, Any]:
         "successor_userid": "wangwu",
         "hr_owner": "hr",
         "approvers": ["approver"],
-        "backup_target": str(backups),
+        "backup_target": "",
         "deregister_account": True,
     }
     return conf | changes
@@ -129,7 +130,7 @@ def test_answers_each_step_as_its_assigned_user_only_after_it_settled(
     run_id = "offboard-resigned01"
     sandbox.control.script_account("resigned01", review_after_hours=0)
     api = rehearsal_airflow.api("admin")
-    api.trigger_dag_run(DAG_ID, run_id, person_conf("resigned01", tmp_path))
+    api.trigger_dag_run(DAG_ID, run_id, person_conf("resigned01"))
     responder = Responder(
         rehearsal_airflow.api_url,
         rehearsal_airflow.passwords,
@@ -203,7 +204,7 @@ def test_per_run_overrides_and_the_sandbox_reviewer_decide_each_run(
     api = rehearsal_airflow.api("admin")
     runs = {"zhengshi": "offboard-zhengshi", "zhaoliu": "offboard-zhaoliu"}
     for userid, run_id in runs.items():
-        api.trigger_dag_run(DAG_ID, run_id, person_conf(userid, tmp_path / userid))
+        api.trigger_dag_run(DAG_ID, run_id, person_conf(userid))
     responder = Responder(
         rehearsal_airflow.api_url,
         rehearsal_airflow.passwords,
@@ -239,9 +240,7 @@ def test_the_cli_reports_steps_it_may_not_answer_and_answers_nothing_else(
     run_id = "offboard-wangwu"
     api = rehearsal_airflow.api("admin")
     # auditor is a viewer (Airflow answers 403); nobody has no password the responder knows.
-    api.trigger_dag_run(
-        DAG_ID, run_id, person_conf("wangwu", tmp_path, hr_owner="auditor", approvers=["nobody"])
-    )
+    api.trigger_dag_run(DAG_ID, run_id, person_conf("wangwu", hr_owner="auditor", approvers=["nobody"]))
     deadline = time.monotonic() + 120
     while {"stop_social_insurance", "approve_deletion"} - {
         step["task_instance"]["task_id"]

@@ -19,6 +19,7 @@ import pendulum
 import pytest
 from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
+from offboarding.backup.roots import resolve_backup_root
 from offboarding.backup.storage import BackupStore
 from offboarding.evidence.keys import key_from_environment
 from offboarding.evidence.ledger import EvidenceLedger
@@ -65,13 +66,19 @@ def fast_wecom(fast_sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) ->
     return fast_sandbox
 
 
+@pytest.fixture(autouse=True)
+def backup_roots(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deployment's storage root ``test`` (``tmp_path/backups``) that the cases name."""
+    monkeypatch.setenv("OFFBOARDING_BACKUP_ROOTS", f"test={tmp_path / 'backups'}")
+
+
 def person_case(tmp_path: Any, **overrides: Any) -> dict[str, Any]:
     params = {
         "userid": "lisi",
         "display_name": "李四",
         "successor_userid": "wangwu",
         "last_working_day": "2026-11-20",  # over: the handover checks it itself
-        "backup_target": str(tmp_path / "backups"),
+        "backup_target": "test",
         "wecom_conn_id": "wecom_default",
         "dry_run": False,
         "time_scale": CASE_TIME_SCALE,
@@ -286,7 +293,7 @@ def test_the_wait_defers_then_records_refusals_for_follow_up(
         "limit_reached": 0,
         "file": TAKEOVER_RESULTS_PATH,
     }
-    store = BackupStore(params["backup_target"])
+    store = BackupStore(resolve_backup_root(params["backup_target"]).url)
     stored = json.loads(store.read_bytes("offboard-lisi", TAKEOVER_RESULTS_PATH))
     refused = [c for c in stored["customers"] if c["status"] == 3]
     assert refused == [

@@ -13,3 +13,17 @@ class ChecksumMismatchError(BackupError):
 
 class DecryptionError(BackupError):
     """An encrypted backup file failed authentication: changed, truncated, reordered or the wrong key."""
+
+
+class BackupConfigError(BackupError):
+    """The deployment's backup settings refuse this (storage roots, required encryption key).
+
+    Retrying cannot help: the operator of the deployment must change a setting first, or the case must
+    be triggered again with a location the deployment allows. Tasks fail without retries on it.
+    """
+
+
+class BackupLocationError(BackupConfigError, ValueError):
+    """A backup location outside the deployment's storage roots: an unknown ``backup_target`` name, a
+    file path that would leave its case folder or its root (``..``, absolute, a symlink out), another
+    scheme or bucket than the root's own."""

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import re
 
-CASE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-"""A case id is one safe path component: it names the case folder under the backup root."""
+CASE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~+-]{0,199}$")
+"""A case id is one safe path component: it names the case folder under the backup root.
+
+Besides letters, digits, ``.``, ``_`` and ``-`` it may hold ``~`` and ``+``: the person case id spells a
+userid's ``@`` as ``~`` and puts ``+`` between consecutive dots (see :mod:`offboarding.cases.case_ids`),
+so ``offboard-zhang.san~corp`` is the case of ``zhang.san@corp``. It starts with a letter or digit and
+holds no ``..``, so it is never ``.``/``..``, never a hidden folder and never a path."""
 
 
 def check_case_id(case_id: object) -> str:
     """Return ``case_id`` if it can name a case folder, else raise ValueError naming the field."""
-    if not isinstance(case_id, str) or not CASE_ID_PATTERN.fullmatch(case_id):
+    if not isinstance(case_id, str) or not CASE_ID_PATTERN.fullmatch(case_id) or ".." in case_id:
         raise ValueError(
-            f"case_id must be 1-128 characters of letters, digits, '.', '_' or '-' starting with a letter "
-            f"or digit, got {case_id!r}"
+            "case_id must be 1-200 characters of letters, digits, '.', '_', '~', '+' or '-' starting with "
+            f"a letter or digit, without '..', got {case_id!r}"
         )
     return case_id
 

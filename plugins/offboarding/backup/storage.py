@@ -30,7 +30,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from offboarding.backup.encryption import StreamDecryptor, StreamEncryptor, check_key, is_encrypted_header
 from offboarding.backup.entries import FileEntry
-from offboarding.backup.errors import BackupError, ChecksumMismatchError
+from offboarding.backup.errors import BackupError, BackupLocationError, ChecksumMismatchError
 from offboarding.backup.hashing import StreamHashes
 from offboarding.backup.names import check_case_id, check_relpath
 from offboarding.backup.redaction import redact_url
@@ -308,14 +308,106 @@ class BackupStore:
             size += len(plain)
         return FileDigest(size, plain_sha.hexdigest(), stored_size, stored_sha.hexdigest())
 
+    # -- listing and removing (the retention purge) ----------------------------------------------
+
+    def case_ids(self) -> list[str]:
+        """The case folders under the root (sorted; entries that are not case folders are left out)."""
+        if self._local:
+            if not os.path.isdir(self._root_path):
+                return []
+            names = [
+                name
+                for name in os.listdir(self._root_path)
+                if os.path.isdir(os.path.join(self._root_path, name))
+                and not os.path.islink(os.path.join(self._root_path, name))
+            ]
+        else:
+            if not self._fs.exists(self._root_path):
+                return []
+            names = [
+                str(item["name"]).rstrip("/").rsplit("/", 1)[-1]
+                for item in self._fs.ls(self._root_path, detail=True)
+                if item.get("type") == "directory"
+            ]
+        return sorted(name for name in names if _is_case_id(name))
+
+    def files(self, case_id: str) -> list[str]:
+        """Every stored file of a case as a relative path (sorted; a symlink is listed, never followed)."""
+        check_case_id(case_id)
+        found: list[str] = []
+        if self._local:
+            folder = os.path.join(self._root_path, case_id)
+            if os.path.islink(folder) or not os.path.isdir(folder):
+                return []
+            for directory, dirs, names in os.walk(folder, followlinks=False):
+                found.extend(os.path.relpath(os.path.join(directory, n), folder) for n in names)
+                found.extend(
+                    os.path.relpath(os.path.join(directory, d), folder)
+                    for d in dirs
+                    if os.path.islink(os.path.join(directory, d))
+                )
+            return sorted(path.replace(os.sep, "/") for path in found)
+        prefix = f"{self._root_path}/{case_id}/"
+        if not self._fs.exists(prefix.rstrip("/")):
+            return []
+        return sorted(
+            str(name)[len(prefix) :] for name in self._fs.find(prefix) if str(name).startswith(prefix)
+        )
+
+    def delete(self, case_id: str, relpath: str) -> None:
+        """Remove one stored file of a case (a symlink is removed itself, its target left alone); emptied
+        folders of a local case are removed too. A missing file is not an error."""
+        check_case_id(case_id)
+        check_relpath(relpath)
+        if not self._local:
+            full = f"{self._root_path}/{case_id}/{relpath}"
+            if self._fs.exists(full):
+                self._fs.rm(full)
+            return
+        parts = relpath.split("/")
+        parent = os.path.join(self._root_path, case_id, *parts[:-1])
+        if parts[:-1]:
+            self._check_contained(parent, case_id, "/".join(parts[:-1]))
+        else:
+            self._check_contained(os.path.join(parent, ".case"), case_id, relpath)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(parent, parts[-1]))
+        case_folder = os.path.join(self._root_path, case_id)
+        while parent != case_folder:
+            try:
+                os.rmdir(parent)
+            except OSError:
+                break
+            parent = os.path.dirname(parent)
+
     # -- internals -------------------------------------------------------------------------------
 
     def _full_path(self, case_id: str, relpath: str) -> str:
         check_case_id(case_id)
         check_relpath(relpath)
         if self._local:
-            return os.path.join(self._root_path, case_id, *relpath.split("/"))
-        return f"{self._root_path}/{case_id}/{relpath}"
+            full = os.path.join(self._root_path, case_id, *relpath.split("/"))
+            self._check_contained(full, case_id, relpath)
+            return full
+        full = f"{self._root_path}/{case_id}/{relpath}"
+        if not full.startswith(f"{self._root_path}/{case_id}/"):  # pragma: no cover - names are checked
+            raise BackupLocationError(f"{case_id}/{relpath} would leave its case folder")
+        return full
+
+    def _check_contained(self, full: str, case_id: str, relpath: str) -> None:
+        """Refuse a local path whose real location is not inside its case folder under the real root.
+
+        The root itself may be a symlink (the operator chose it); inside it, the case folder must be a real
+        folder of the root, and no folder or file of the case may be a symlink leading out of the case.
+        """
+        root = os.path.realpath(self._root_path)
+        case_folder = os.path.join(root, case_id)
+        real = os.path.realpath(full)
+        if os.path.realpath(case_folder) != case_folder or not real.startswith(case_folder + os.sep):
+            raise BackupLocationError(
+                f"{case_id}/{relpath} leads outside its case folder under {self._display_root} (a symlink "
+                f"points to {real!r}); nothing was read or written. Remove the symlink from the backup root"
+            )
 
     def _where(self, case_id: str, relpath: str) -> str:
         return f"{check_case_id(case_id)}/{check_relpath(relpath)}"
@@ -394,6 +486,14 @@ class BackupStore:
                 if self._fs.exists(full):
                     self._fs.rm(full)
             raise
+
+
+def _is_case_id(name: str) -> bool:
+    try:
+        check_case_id(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_md5(expected_md5: str | None) -> str | None:

@@ -13,15 +13,19 @@ from typing import Any
 WECOM_USERID_PATTERN = r"^[A-Za-z0-9_.@-]{1,64}$"
 AIRFLOW_USERNAME_PATTERN = r"^\S{1,256}$"
 CONN_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,250}$"
-#: Empty (the deployment's data folder), an absolute path, or a storage URL such as ``s3://bucket/x``.
-BACKUP_TARGET_PATTERN = r"^(|/.*|[A-Za-z][A-Za-z0-9+.-]*://.+)$"
+#: Empty (the deployment's default root) or the name of a storage root the deployment declares in
+#: ``OFFBOARDING_BACKUP_ROOTS`` (see :mod:`offboarding.backup.roots`); never a path or a URL.
+BACKUP_TARGET_PATTERN = r"^(|[a-z][a-z0-9_-]{0,31})$"
 
 #: What a pattern means, for error messages an ops engineer can act on.
 PATTERN_HINTS: dict[str, str] = {
     WECOM_USERID_PATTERN: "a WeCom userid: 1-64 letters, digits, '_', '.', '@' or '-'",
     AIRFLOW_USERNAME_PATTERN: "an Airflow user name without spaces",
     CONN_ID_PATTERN: "an Airflow connection id: letters, digits, '_', '.' or '-'",
-    BACKUP_TARGET_PATTERN: "empty, an absolute path (/data/backups) or a storage URL (s3://bucket/prefix)",
+    BACKUP_TARGET_PATTERN: (
+        "empty (the default root) or the name of a storage root the deployment declares "
+        "(OFFBOARDING_BACKUP_ROOTS), e.g. archive; never a path or a URL"
+    ),
 }
 
 SECTION_PERSON = "Who is leaving (离职人员)"
@@ -72,12 +76,13 @@ def approvers(description: str) -> dict[str, Any]:
 BACKUP_TARGET: dict[str, Any] = {
     "type": "string",
     "default": "",
-    "maxLength": 1024,
+    "maxLength": 32,
     "pattern": BACKUP_TARGET_PATTERN,
     "title": "Backup location (备份位置)",
     "description": (
-        "Where the backup and evidence files go: an absolute path on the workers or a storage URL "
-        "(s3://, gs://, file://...). Leave empty for the deployment's data folder."
+        "Which of the deployment's storage roots the backup and evidence files go to: the name of a "
+        "root the operator declared (OFFBOARDING_BACKUP_ROOTS), e.g. archive. Leave empty for the "
+        "deployment's default root (its data folder). Paths and URLs are not accepted."
     ),
     "section": SECTION_BACKUP,
 }

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 def params_from_schema(schema: Mapping[str, Any]) -> dict[str, Param]:
     """One ``Param`` per property: its ``default`` (if any) becomes the Param's value, the rest its schema.
 
-    Fields without a default become required Params (the form must fill them in).
+    Fields without a default become required Params (the form must fill them in). ``backup_target``
+    becomes a choice among the storage roots this deployment declares (see :func:`backup_target_choices`),
+    so Airflow refuses another name when the run is created.
     """
     from airflow.sdk import Param
 
@@ -25,6 +27,8 @@ def params_from_schema(schema: Mapping[str, Any]) -> dict[str, Param]:
     params: dict[str, Param] = {}
     for name, field_schema in schema["properties"].items():
         spec = copy.deepcopy(dict(field_schema))
+        if name == "backup_target":
+            spec.update(backup_target_choices())
         if "default" in spec:
             params[name] = Param(spec.pop("default"), **spec)
         else:
@@ -40,3 +44,23 @@ def person_params() -> dict[str, Param]:
 def company_params() -> dict[str, Param]:
     """The ``dissolve_company`` trigger form: ``DAG(params=company_params())``."""
     return params_from_schema(COMPANY_CASE_SCHEMA)
+
+
+def backup_target_choices() -> dict[str, Any]:
+    """``enum`` and ``values_display`` of the trigger form's ``backup_target``: the deployment's roots.
+
+    Read where the DAG is parsed, so the DAG processor needs the same ``OFFBOARDING_BACKUP_ROOTS`` as the
+    workers. When the variable cannot be read, no choice is added here (the pattern still applies) and the
+    case's first task fails naming the variable.
+    """
+    from offboarding.backup.errors import BackupConfigError
+    from offboarding.backup.roots import configured_roots
+
+    try:
+        roots = configured_roots()
+    except BackupConfigError:
+        return {}
+    return {
+        "enum": list(roots),
+        "values_display": {name: name or "default (the deployment's data folder)" for name in roots},
+    }

@@ -3,7 +3,8 @@
 * ``GET /offboarding/cases`` — the page (HTML), shown in the Airflow UI's nav and on each DAG run;
 * ``GET /offboarding/api/cases`` — the same page as JSON;
 * ``GET /offboarding/cases/{dag_id}/{run_id}/report`` — the case's evidence report (HTML), when the
-  backup store is on a disk the api-server can read.
+  case's storage root is one of the deployment's local roots (``OFFBOARDING_BACKUP_ROOTS``), served with
+  ``Content-Security-Policy: sandbox`` and ``X-Content-Type-Options: nosniff``.
 
 Query parameters: ``kind`` (person|company), ``state`` (the run's), ``stalled`` (true|false),
 ``dag_id``/``run_id`` (one case), ``limit`` (1-200, default 50), ``offset``.
@@ -106,13 +107,15 @@ def cases_json(filters: FiltersDep, session: SessionDep, user: GetUserDep) -> JS
 
 @app.get("/cases/{dag_id}/{run_id}/report", response_class=HTMLResponse, dependencies=_READ)
 def case_report(dag_id: str, run_id: str, session: SessionDep) -> HTMLResponse:
-    """The case's evidence report (``<backup>/<case_id>/evidence/report.html``), written when the case closed."""
+    """The case's evidence report (``<root>/<case_id>/evidence/report.html``), written when the case closed.
+
+    Served only from a local storage root the deployment declares, with a sandboxing
+    Content-Security-Policy (see :mod:`offboarding.cases_page.reports`).
+    """
     from airflow.models.dagrun import DagRun
 
-    from offboarding import settings
     from offboarding.alerting.steps import CaseInfo
-    from offboarding.backup.storage import BackupStore
-    from offboarding.evidence.report import REPORT_HTML_PATH
+    from offboarding.cases_page.reports import report_response
 
     if dag_id not in CASE_DAG_IDS:
         raise HTTPException(404, f"{dag_id} is not an offboarding case DAG")
@@ -120,15 +123,4 @@ def case_report(dag_id: str, run_id: str, session: SessionDep) -> HTMLResponse:
     if conf is None:
         raise HTTPException(404, f"no run {run_id} of {dag_id}")
     case = CaseInfo.from_conf(dag_id, run_id, conf)
-    store = BackupStore(str(conf.get("backup_target") or settings.default_backup_root()))
-    path = store.local_path(case.case_id, REPORT_HTML_PATH)
-    if path is None:
-        raise HTTPException(
-            404,
-            f"the backup of {case.case_id} is at {store.case_location(case.case_id)}; open the report there",
-        )
-    if not path.is_file():
-        raise HTTPException(
-            404, f"no evidence report yet for {case.case_id}: it is written when the case closes ({path})"
-        )
-    return HTMLResponse(path.read_text(encoding="utf-8"))
+    return report_response(case.case_id, conf)

@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from offboarding import settings
 from offboarding.airflow_api import redact_url
 from offboarding.alerting.expected import (
     human_step_expected_by,
@@ -211,6 +210,18 @@ def build_page(
     return CasesPage(cases, total, filters.limit, filters.offset, filters)
 
 
+def _backup_folder(backup_target: Any, case_id: str) -> str:
+    """Where the case's backup is, shown on the page (only the deployment's own roots are looked up)."""
+    from offboarding.backup.errors import BackupConfigError
+    from offboarding.backup.roots import resolve_backup_root
+
+    try:
+        root = resolve_backup_root(backup_target or "")
+    except BackupConfigError:
+        return f"(backup_target {str(backup_target)[:40]!r} is not a storage root of this deployment)"
+    return redact_url(f"{root.url.rstrip('/')}/{case_id}/")
+
+
 def _case_view(
     rows: Sequence[Mapping[str, Any]], *, now: dt.datetime, timing: AlertTiming, ui: str
 ) -> CaseView:
@@ -241,7 +252,7 @@ def _case_view(
     steps.sort(key=lambda s: (not s.stalled, s.state != FAILED_STATE, s.task_id))
     late = [s for s in steps if s.stalled]
     worst = max(late, key=lambda s: s.stalled_for_seconds or 0) if late else None
-    root = str(conf.get("backup_target") or settings.default_backup_root())
+    backup_folder = _backup_folder(conf.get("backup_target"), case.case_id)
     queued = _aware(first["queued_at"])
     return CaseView(
         dag_id=dag_id,
@@ -262,5 +273,5 @@ def _case_view(
         stalled_for=worst.stalled_for if worst else None,
         run_url=f"{ui}/dags/{_q(dag_id)}/runs/{_q(run_id)}",
         report_url=REPORT_ROUTE.format(dag_id=_q(dag_id), run_id=_q(run_id)),
-        backup_folder=redact_url(f"{root.rstrip('/')}/{case.case_id}/"),
+        backup_folder=backup_folder,
     )

@@ -3,7 +3,8 @@
 A *case* is one DAG run: one departing person (``offboard_employee``) or one dissolving company
 (``dissolve_company``). Its id is derived from the trigger form (``offboard-<userid>``,
 ``dissolve-<credit code>``) and is also the run id when triggered by REST, CLI or bulk, so a case is
-never run twice. Its backup and evidence live under ``<backup_target>/<case_id>/``.
+never run twice. Its backup and evidence live under ``<root>/<case_id>/``, ``<root>`` being the
+deployment's storage root named by the form's ``backup_target`` (:mod:`offboarding.backup.roots`).
 
 Evidence: every entry of the case's ledger is authenticated with the deployment's evidence key (the
 Airflow Connection ``offboarding_evidence_key``, password = the key; required, a task that has to record
@@ -61,13 +62,21 @@ class Case:
 
     @property
     def backup_root(self) -> str:
-        return str(self.conf.get("backup_target") or settings.default_backup_root())
+        """Where the case's backup root is: the deployment's root named by ``backup_target``.
+
+        Raises BackupLocationError (the task fails without retries) when the deployment declares no
+        root of that name; see :mod:`offboarding.backup.roots`.
+        """
+        from offboarding.backup.roots import resolve_backup_root
+
+        return resolve_backup_root(self.conf.get("backup_target") or "").url
 
     @cached_property
     def store(self) -> BackupStore:
         from offboarding.backup.storage import BackupStore
 
-        return BackupStore(self.backup_root, encryption_key=_backup_key())
+        root = self.backup_root  # an unknown backup_target fails here, before any key is read
+        return BackupStore(root, encryption_key=_backup_key())
 
     @cached_property
     def ledger(self) -> EvidenceLedger:
@@ -204,28 +213,67 @@ def _evidence_key() -> EvidenceKey:
 
 
 def _backup_key() -> bytes | None:
-    """The backup encryption key from its Airflow Connection, if the deployment configured one."""
+    """The backup encryption key from its Airflow Connection, if the deployment configured one.
+
+    Only a connection that is not defined means "no key" (plaintext), and only when the deployment does
+    not require encryption (``OFFBOARDING_REQUIRE_ENCRYPTION``). A key that cannot be read or is not a
+    key fails the task: a backup is never written in plaintext because a secrets backend hiccupped.
+    """
     from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
 
     from offboarding.backup.encryption import key_from_text
+    from offboarding.backup.errors import BackupConfigError, BackupError
 
+    conn_id = settings.backup_key_conn_id()
     try:
-        conn = BaseHook.get_connection(settings.backup_key_conn_id())
-    except Exception:
+        required = settings.encryption_required()
+    except ValueError as err:
+        raise BackupConfigError(str(err)) from None
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        if required:
+            raise BackupConfigError(
+                f"encryption at rest is required ({settings.REQUIRE_ENCRYPTION_ENV}=1) but the Airflow "
+                f"connection {conn_id!r} holding the backup key is not defined; create it (password = the "
+                "key made by offboarding.backup.encryption.generate_key()) and clear this task"
+            ) from None
         return None
-    return key_from_text(conn.password) if conn.password else None
+    except Exception as err:
+        raise BackupError(
+            f"cannot read the backup encryption key from the Airflow connection {conn_id!r} "
+            f"({type(err).__name__}); nothing was written. Check the secrets backend; the task is retried"
+        ) from None
+    if not conn.password:
+        if required:
+            raise BackupConfigError(
+                f"encryption at rest is required ({settings.REQUIRE_ENCRYPTION_ENV}=1) but the Airflow "
+                f"connection {conn_id!r} has no password (the key); set it and clear this task"
+            )
+        return None
+    try:
+        return key_from_text(conn.password)
+    except (TypeError, ValueError) as err:
+        raise BackupConfigError(
+            f"the Airflow connection {conn_id!r} does not hold a backup key: {err}; nothing was written"
+        ) from None
 
 
 @contextlib.contextmanager
 def config_errors_fail_the_task() -> Iterator[None]:
     """Turn a WeCom configuration error into a failure without retries, keeping its actionable message.
 
-    Retrying cannot fix a wrong secret, a missing trusted IP or a too narrow visible range: the person
-    running the deployment must change the connection or the WeCom admin settings first.
+    Retrying cannot fix a wrong secret, a missing trusted IP or a too narrow visible range, a
+    ``backup_target`` the deployment does not declare or a required backup key that is missing: the
+    person running the deployment must change the connection, the settings or the WeCom admin settings
+    first (or the case be triggered again).
     """
+    from offboarding.backup.errors import BackupConfigError
+
     try:
         yield
-    except WeComConfigError as err:
+    except (WeComConfigError, BackupConfigError) as err:
         raise AirflowFailException(str(err)) from None
 
 

@@ -2,23 +2,22 @@
 
 Reads every batch's progress (the plan names them), refuses while a member is pending or failed (the
 enterprise must not be closed over them), writes every member's outcome to ``members/outcomes.jsonl``
-and ``members/outcomes.csv``, writes the case manifest over every batch's backup and the outcome files
-and verifies it (``backup.verified``, as for a person's backup), and reads WeCom back: the members it
+and ``members/outcomes.csv`` (safe to open in a spreadsheet: :mod:`offboarding.backup.spreadsheet`),
+writes the case manifest over every batch's backup and the outcome files and verifies it (``backup.verified``, as for a person's backup), and reads WeCom back: the members it
 still lists should be the kept ones only. Records ``members.summarised``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.backup.manifest import MANIFEST_PATH, BackupManifest, load_manifest, write_manifest
+from offboarding.backup.spreadsheet import csv_chunks
 from offboarding.backup.verification import verify
 from offboarding.operators.backup_common import (
     Tally,
@@ -149,7 +148,10 @@ class SummariseMemberOffboardingOperator(CaseOperator):
             source="progress",
         )
         csv_file = case.store.write_stream(
-            case.case_id, OUTCOMES_CSV_PATH, _csv_chunks(self._rows(case, plan)), source="progress"
+            case.case_id,
+            OUTCOMES_CSV_PATH,
+            csv_chunks(self._rows(case, plan), CSV_COLUMNS),
+            source="progress",
         )
         return [jsonl, csv_file]
 
@@ -199,18 +201,3 @@ class SummariseMemberOffboardingOperator(CaseOperator):
             },
         )
         return report.manifest_sha256, report.summary_text()
-
-
-def _csv_chunks(rows: Iterator[Mapping[str, Any]], every: int = 500) -> Iterator[bytes]:
-    """The rows as CSV (UTF-8 with a BOM, so spreadsheet programs show Chinese), a few hundred at a time."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    buffer.write("\ufeff")
-    writer.writeheader()
-    for count, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if count % every == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")

@@ -25,24 +25,31 @@ MANUAL_CHECKLIST = [
 
 
 class CheckCaseOperator(CaseOperator):
-    """Validate the form again (with the separation of duties against the deployment's approver and
-    HR-owner lists and the triggering user), check its connections (type, https), guard rehearsal time,
-    and claim the case folder for this run."""
+    """Validate the form again (with its ``backup_target`` against the deployment's storage roots and the
+    separation of duties against the deployment's approver and HR-owner lists and the triggering user),
+    check its connections (type, https), guard rehearsal time, and claim the case folder for this run."""
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
+        from offboarding.backup.roots import backup_target_problem
         from offboarding.cases import validate_company_case, validate_person_case
+        from offboarding.cases.problems import FieldProblem
         from offboarding.timescale import check_time_scale
 
         validate = validate_company_case if case.kind == "company" else validate_person_case
         problems = validate(dict(case.conf))
+        # The deployment's roots, checked before anything is written (Case.store checks it again); its
+        # message names the roots allowed, so it replaces the schema's.
+        unknown = backup_target_problem(case.conf.get("backup_target") or "")
+        if unknown:
+            problems = [p for p in problems if p.field != "backup_target"]
+            problems.append(FieldProblem("backup_target", unknown))
         if problems:
             raise AirflowFailException(
                 "the trigger form is invalid: " + "; ".join(f"{p.field}: {p.message}" for p in problems)
             )
         self._check_run_id(case)
-        check_separation_of_duties(
-            case
-        )  # before anything is written: the deployment's lists, no self-approval
+        # Before anything is written: the deployment's lists, no self-approval.
+        check_separation_of_duties(case)
         check_case_connections(case.wecom_conn_id, (case.conf.get("notify") or {}).get("webhook_conn_id"))
         try:
             check_time_scale(case.time_scale, self.hook.base_url)

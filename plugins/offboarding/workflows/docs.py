@@ -11,7 +11,7 @@ CHECK_CASE = """
 import), checks the connections it names (`wecom_conn_id` must be of type `wecom`,
 `notify.webhook_conn_id` of type `wecom_webhook`, both over https unless on loopback), checks that
 rehearsal time is only used against the sandbox, and claims the case folder
-`<backup_target>/<case_id>/` for this run so a case is never handled by two runs.
+`<root>/<case_id>/` (the storage root named by `backup_target`) for this run so a case is never handled by two runs.
 
 *If it fails*: the log names the field that is wrong. Trigger a new run with a corrected form; if the
 case is claimed by another run, follow that run instead.
@@ -290,7 +290,7 @@ requested).
 CHECK_COMPANY_CASE = """
 **Check the case** — validates the trigger form again (company name, the unified social credit code with
 its check character, the procedure, the owners, the successor and the admin who closes the enterprise),
-checks that rehearsal time is only used against the sandbox, and claims `<backup_target>/<case_id>/`
+checks that rehearsal time is only used against the sandbox, and claims `<root>/<case_id>/`
 for this run so a company is never dissolved by two runs.
 
 *If it fails*: the log names the field that is wrong. Trigger a new run with a corrected form.
