@@ -10,8 +10,8 @@ a finance owner whose deregistration review is rejected (zhouba), and a userid w
 
 from __future__ import annotations
 
-import re
 import json
+import re
 from typing import Any
 
 import pendulum
