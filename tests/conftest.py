@@ -25,7 +25,7 @@ os.environ.setdefault("OFFBOARDING_INCLUDE_DIR", str(REPO / "include"))
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[Any]:
     """One sandbox process for the session (seed ``default``), reset before each test that uses it."""
-    from offboarding.sandbox.testing import running_sandbox
+    from offboarding_dev.sandbox.testing import running_sandbox
 
     with running_sandbox(seed="default") as sb:
         yield sb

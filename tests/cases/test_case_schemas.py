@@ -248,4 +248,7 @@ def test_deregistering_the_admin_needs_the_admin_named() -> None:
     assert [(p.field, p.message) for p in problems] == [
         ("admin_userid", "is required when deregister_admin_account is true")
     ]
-    assert validate_company_case({**COMPANY_BASE, "deregister_admin_account": True, "admin_userid": "admin01"}) == []
+    assert (
+        validate_company_case({**COMPANY_BASE, "deregister_admin_account": True, "admin_userid": "admin01"})
+        == []
+    )

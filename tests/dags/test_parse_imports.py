@@ -42,10 +42,10 @@ RUNTIME_ONLY = (
     "offboarding.alerting.airflow_source",
     "offboarding.airflow_api",
     # ours, never needed by a DAG file
-    "offboarding.sandbox",
+    "offboarding_dev.sandbox",
     "offboarding.bulk",
     "offboarding.cases_page",
-    "offboarding.rehearsal",
+    "offboarding_dev.rehearsal",
     "offboarding.plugin",
 )
 BUILT_FROM = ("offboarding.workflows.person", "offboarding.workflows.company", "offboarding.policy")

@@ -478,7 +478,7 @@ def test_sandbox_is_an_optional_rehearsal_service_from_the_same_image(
     sandbox = services["wecom-sandbox"]
     assert sandbox["profiles"] == ["rehearsal"]
     command = sandbox["command"]
-    assert command[:3] == ["python", "-m", "offboarding.sandbox"]
+    assert command[:3] == ["python", "-m", "offboarding_dev.sandbox"]
     args = dict(zip(command[3::2], command[4::2], strict=True))
     assert args["--host"] == "0.0.0.0" and args["--port"] == "8900"
     assert (sandbox["image"], sandbox["build"]) == (common["image"], common["build"])

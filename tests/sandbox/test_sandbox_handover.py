@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from offboarding.sandbox.testing import running_sandbox
+from offboarding_dev.sandbox.testing import running_sandbox
 
 TAKEOVER_SCALE = 43200.0  # 24 h of takeover last 2 s of wall time
 
