@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from offboarding_dev.sandbox.clock import SandboxClock, iso
-from offboarding_dev.sandbox.durations import DAY, HOUR, cooling_off_seconds, review_hint_seconds
+from offboarding_dev.sandbox.durations import DAY, HOUR, WeComDurations
 
 if TYPE_CHECKING:
     from offboarding_dev.sandbox.world import Member
@@ -95,8 +95,12 @@ class Account:
     def event(self, at: float, kind: str, **detail: Any) -> None:
         self.events.append({"at": iso(at), "event": kind, **detail})
 
-    def as_json(self, clock: SandboxClock) -> dict[str, Any]:
-        hint = self.submitted_at + clock.wall_seconds(review_hint_seconds()) if self.submitted_at else None
+    def as_json(self, clock: SandboxClock, durations: WeComDurations) -> dict[str, Any]:
+        hint = (
+            self.submitted_at + clock.wall_seconds(durations.review_hint_seconds)
+            if self.submitted_at
+            else None
+        )
         return {
             "userid": self.userid,
             "status": self.status,
@@ -154,7 +158,9 @@ def receive_guide(account: Account, at: float) -> None:
         account.guide_received_at = at
 
 
-def advance(account: Account, member: Member, now: float, clock: SandboxClock) -> None:
+def advance(
+    account: Account, member: Member, now: float, clock: SandboxClock, durations: WeComDurations
+) -> None:
     """Apply every step of the person's and the reviewer's script that is due by ``now``."""
     script = account.script
     for _ in range(8):  # a handful of transitions at most; the loop stops when nothing is due
@@ -192,7 +198,7 @@ def advance(account: Account, member: Member, now: float, clock: SandboxClock) -
                 return
             account.status = COOLING_OFF
             account.cooling_off_ends_at = max(
-                account.submitted_at + clock.wall_seconds(cooling_off_seconds()), review_at
+                account.submitted_at + clock.wall_seconds(durations.cooling_off_seconds), review_at
             )
             account.event(review_at, "approved")
             continue

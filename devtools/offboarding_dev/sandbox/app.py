@@ -13,7 +13,6 @@ from typing import Any
 from offboarding_dev.sandbox.clock import SandboxClock
 from offboarding_dev.sandbox.config import SandboxConfig
 from offboarding_dev.sandbox.control_api import ControlApi
-from offboarding_dev.sandbox.durations import wecom_durations
 from offboarding_dev.sandbox.endpoints import all_routes
 from offboarding_dev.sandbox.endpoints.base import Answer, Call, WeComRoute
 from offboarding_dev.sandbox.endpoints.wedrive import serve_download
@@ -53,7 +52,7 @@ class SandboxApp:
         self.faults = FaultInjector(default_faults(config))
         self.stats = CallStats()
         self.routes: dict[str, WeComRoute] = all_routes()
-        self.durations = wecom_durations()  # load the policy at start, not on the first transfer
+        self.durations = config.durations
         self.control = ControlApi(self)
 
     # ----- reset ------------------------------------------------------------------------------------

@@ -9,10 +9,12 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 
 from offboarding_dev.sandbox import config as defaults
 from offboarding_dev.sandbox.app import SandboxApp
 from offboarding_dev.sandbox.config import SandboxConfig
+from offboarding_dev.sandbox.durations import DOCUMENTED, ENV, WeComDurations
 from offboarding_dev.sandbox.server import SandboxHTTPServer, serve_in_thread
 
 
@@ -47,6 +49,34 @@ def _errcodes(text: str) -> tuple[int, ...]:
     if not codes or 0 in codes:
         raise argparse.ArgumentTypeError("must list at least one non-zero errcode")
     return codes
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+#: WeCom duration flags: (flag, field, type, what it is).
+DURATION_FLAGS: tuple[tuple[str, str, object, str], ...] = (
+    ("--takeover-hours", "customer_takeover_hours", _non_negative, "customer / group-chat takeover delay"),
+    ("--cooling-off-days", "cooling_off_days", _non_negative, "deregistration cooling-off from submission"),
+    ("--review-working-days", "review_working_days", _non_negative, "review time the app announces"),
+    ("--transfer-window-days", "transfer_window_days", _non_negative, "on-job transfer quota window"),
+    (
+        "--transfers-per-window",
+        "transfers_per_window",
+        _positive_int,
+        "on-job transfers of a customer per window",
+    ),
+    (
+        "--group-transfers-per-day",
+        "group_transfers_per_day",
+        _positive_int,
+        "group chats per owner pair per day",
+    ),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-scale",
         type=_time_scale,
         default=1.0,
-        help="compress WeCom-side durations (24 h takeover, review, cooling-off, daily limits) by this factor (default: %(default)g)",
+        help="compress WeCom-side durations (24 h takeover, review, cooling-off, daily limits) by this factor "
+        "(default: %(default)g)",
     )
     parser.add_argument(
         "--agent-id",
@@ -144,7 +175,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="milliseconds of latency added to every WeCom call (default: %(default)s)",
     )
     parser.add_argument("--verbose", action="store_true", help="log every request (credentials redacted)")
+    env_of = {field: name for name, field in ENV.items()}
+    durations = parser.add_argument_group(
+        "WeCom's durations (WeCom-side time, compressed by --time-scale; default: WeCom's documented "
+        "figure, or the environment variable named)"
+    )
+    for flag, field, kind, what in DURATION_FLAGS:
+        durations.add_argument(
+            flag,
+            dest=field,
+            type=kind,
+            default=None,
+            help=f"{what} (default: {getattr(DOCUMENTED, field):g}; env {env_of[field]})",
+        )
     return parser
+
+
+def durations_from_args(args: argparse.Namespace) -> WeComDurations:
+    """WeCom's documented figures, replaced by the ``WECOM_SANDBOX_*`` variables, then by the flags."""
+    flags = {field: getattr(args, field, None) for _, field, _, _ in DURATION_FLAGS}
+    return replace(WeComDurations.from_env(), **{k: v for k, v in flags.items() if v is not None})
 
 
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
@@ -166,6 +216,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         http_5xx_rate=args.http_5xx_rate,
         latency_ms=max(0, args.latency_ms),
         verbose=args.verbose,
+        durations=durations_from_args(args),
     )
 
 
@@ -173,7 +224,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Start the sandbox, print where it listens, serve until SIGTERM/SIGINT."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    config = config_from_args(args)
+    try:
+        config = config_from_args(args)
+    except ValueError as error:  # a bad WECOM_SANDBOX_* variable
+        parser.error(str(error))
     logging.basicConfig(
         level=logging.INFO if config.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from offboarding_dev.sandbox.durations import DOCUMENTED, WeComDurations
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8900
 DEFAULT_CORPID = "wwsandbox00000001"
@@ -44,6 +46,8 @@ class SandboxConfig:
     http_5xx_rate: float = 0.0
     latency_ms: int = 0
     verbose: bool = False
+    #: WeCom's durations and transfer limits (its documented figures unless changed on the command line).
+    durations: WeComDurations = DOCUMENTED
 
     def scopes_for_secret(self, secret: str) -> frozenset[str]:
         """The scopes a token obtained with ``secret`` carries (empty when the secret is unknown)."""

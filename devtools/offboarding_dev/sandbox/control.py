@@ -6,6 +6,10 @@ from typing import Any
 
 import requests
 
+#: What ``GET /sandbox/identity`` answers in ``sandbox``. Real WeCom has no such path, so a server that
+#: answers it with this marker is the sandbox (the rehearsal responder checks it before answering a step).
+SANDBOX_IDENTITY = "wecom-offboarding-sandbox"
+
 
 class SandboxControlError(RuntimeError):
     """The control API answered with a non-200 status; ``reason`` is set when a request was refused."""
@@ -43,7 +47,23 @@ class SandboxControl:
             raise SandboxControlError(method, path, response.status_code, body)
         return body
 
-    # ----- stats, reset, faults ---------------------------------------------------------------------
+    # ----- identity, stats, reset, faults ------------------------------------------------------------
+    def identity(self) -> dict[str, Any]:
+        """``{"sandbox": "wecom-offboarding-sandbox", "corpid": ..., "time_scale": ...}``."""
+        return self._call("GET", "/sandbox/identity")
+
+    def is_sandbox(self) -> bool:
+        """True only when the server answers ``/sandbox/identity`` with the sandbox's marker.
+
+        Real WeCom (or anything else) answers that path with an error, not the marker; a server that
+        cannot be reached is not the sandbox either (``requests.RequestException`` is not raised).
+        """
+        try:
+            body = self.identity()
+        except (SandboxControlError, requests.RequestException):
+            return False
+        return isinstance(body, dict) and body.get("sandbox") == SANDBOX_IDENTITY
+
     def info(self) -> dict[str, Any]:
         """corpid, agent_id, seed, time_scale, token_ttl and the sandbox's clock (no secrets)."""
         return self._call("GET", "/sandbox/info")

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from offboarding_dev.sandbox import accounts
 from offboarding_dev.sandbox.accounts import Account, DeregistrationScript
 from offboarding_dev.sandbox.clock import iso, parse_iso
 from offboarding_dev.sandbox.content import generated_digests
+from offboarding_dev.sandbox.control import SANDBOX_IDENTITY
 from offboarding_dev.sandbox.errors import ControlError
 from offboarding_dev.sandbox.faults import FaultSpec
 from offboarding_dev.sandbox.http_types import Request, Response
@@ -31,6 +33,7 @@ class ControlApi:
         self.app = app
         user = r"(?P<userid>[^/]+)"
         self.routes: list[tuple[str, re.Pattern[str], ControlHandler]] = [
+            ("GET", re.compile(r"/sandbox/identity"), self.identity),
             ("GET", re.compile(r"/sandbox/info"), self.info),
             ("GET", re.compile(r"/sandbox/stats"), self.stats),
             ("POST", re.compile(r"/sandbox/stats/reset"), self.reset_stats),
@@ -93,6 +96,14 @@ class ControlApi:
             ) from None
 
     # ----- stats, reset, faults ---------------------------------------------------------------------
+    def identity(self, request: Request, match: re.Match[str]) -> dict[str, Any]:
+        """The fixed marker that tells a rehearsal tool it talks to the sandbox, not to WeCom."""
+        return {
+            "sandbox": SANDBOX_IDENTITY,
+            "corpid": self.app.config.corpid,
+            "time_scale": self.app.config.time_scale,
+        }
+
     def info(self, request: Request, match: re.Match[str]) -> dict[str, Any]:
         config = self.app.config
         return {
@@ -102,6 +113,7 @@ class ControlApi:
             "time_scale": config.time_scale,
             "token_ttl": config.token_ttl_seconds,
             "rate_limit_per_minute": config.rate_limit_per_minute,
+            "durations": asdict(self.app.durations),
             "now": iso(self.app.clock.now()),
         }
 
@@ -149,7 +161,7 @@ class ControlApi:
             counts = world.counts()
             by_status: dict[str, int] = {}
             for userid, account in world.accounts.items():
-                accounts.advance(account, world.members[userid], now, app.clock)
+                accounts.advance(account, world.members[userid], now, app.clock, app.durations)
                 by_status[account.status] = by_status.get(account.status, 0) + 1
         counts["accounts"] = by_status
         counts["seed"] = app.seed
@@ -237,13 +249,13 @@ class ControlApi:
         account = world.accounts.get(userid)
         if account is None:
             account = world.accounts[userid] = Account(userid)
-        accounts.advance(account, member, self.app.clock.now(), self.app.clock)
+        accounts.advance(account, member, self.app.clock.now(), self.app.clock, self.app.durations)
         return account, member
 
     def account(self, request: Request, match: re.Match[str]) -> dict[str, Any]:
         with self.app.world.lock:
             account, _ = self._account(match["userid"])
-            return account.as_json(self.app.clock)
+            return account.as_json(self.app.clock, self.app.durations)
 
     def script_account(self, request: Request, match: re.Match[str]) -> dict[str, Any]:
         body = self._json(request)
@@ -253,7 +265,7 @@ class ControlApi:
                 account.script = DeregistrationScript.from_json(body, account.script)
             except ValueError as error:
                 raise ControlError(400, str(error)) from None
-            return account.as_json(self.app.clock)
+            return account.as_json(self.app.clock, self.app.durations)
 
     def submit(self, request: Request, match: re.Match[str]) -> dict[str, Any]:
         clock = self.app.clock
@@ -268,7 +280,7 @@ class ControlApi:
             reason = accounts.submit(account, member, clock.now(), clock)
             if reason is not None:
                 raise ControlError(409, f"deregistration refused: {reason}", reason=reason)
-            return account.as_json(clock)
+            return account.as_json(clock, self.app.durations)
 
     def login(self, request: Request, match: re.Match[str]) -> dict[str, Any]:
         clock = self.app.clock
@@ -277,4 +289,4 @@ class ControlApi:
             if account.status == accounts.DEREGISTERED:
                 raise ControlError(409, f"account {account.userid} is deregistered; it cannot log in")
             accounts.login(account, clock.now())
-            return account.as_json(clock)
+            return account.as_json(clock, self.app.durations)

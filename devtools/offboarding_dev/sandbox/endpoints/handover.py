@@ -12,13 +12,6 @@ from typing import Any
 
 from offboarding_dev.sandbox.clock import epoch_seconds_ceil
 from offboarding_dev.sandbox.config import SCOPE_CUSTOMER
-from offboarding_dev.sandbox.durations import (
-    DAY,
-    GROUP_TRANSFERS_PER_DAY,
-    TRANSFER_WINDOW_DAYS,
-    TRANSFERS_PER_WINDOW,
-    customer_takeover_seconds,
-)
 from offboarding_dev.sandbox.endpoints.base import (
     Answer,
     Call,
@@ -73,8 +66,9 @@ def _transfer_customers(call: Call, kind: TransferKind) -> Answer:
             )
 
     now = call.now
-    due = now + call.app.clock.wall_seconds(customer_takeover_seconds())
-    window = call.app.clock.wall_seconds(TRANSFER_WINDOW_DAYS * DAY)
+    durations = call.app.durations
+    due = now + call.app.clock.wall_seconds(durations.customer_takeover_seconds)
+    window = call.app.clock.wall_seconds(durations.transfer_window_seconds)
     results: list[dict[str, Any]] = []
     started: list[str] = []
     for external_userid in external_userids:
@@ -89,7 +83,8 @@ def _transfer_customers(call: Call, kind: TransferKind) -> Answer:
             errcode = 40129
         elif (
             kind == "onjob"
-            and sum(1 for t in customer.onjob_transfer_times if t > now - window) >= TRANSFERS_PER_WINDOW
+            and sum(1 for t in customer.onjob_transfer_times if t > now - window)
+            >= durations.transfers_per_window
         ):
             errcode = 40128
         else:
@@ -181,7 +176,7 @@ def groupchat_transfer(call: Call) -> Answer:
     new_owner = live_member(call, text_field(body, "new_owner", 60111))
     world, clock = call.world, call.app.clock
     day = clock.sandbox_day(call.now).isoformat()
-    due = call.now + clock.wall_seconds(customer_takeover_seconds())
+    due = call.now + clock.wall_seconds(call.app.durations.customer_takeover_seconds)
     failed: list[dict[str, Any]] = []
     started: list[str] = []
     for chat_id in dict.fromkeys(chat_ids):
@@ -198,7 +193,7 @@ def groupchat_transfer(call: Call) -> Answer:
             failed.append(_failed(chat_id, 90500))
         else:
             key = (chat.owner, new_owner.userid, day)
-            if world.group_transfers_per_day.get(key, 0) >= GROUP_TRANSFERS_PER_DAY:
+            if world.group_transfers_per_day.get(key, 0) >= call.app.durations.group_transfers_per_day:
                 failed.append(_failed(chat_id, 90503))
                 continue
             world.group_transfers_per_day[key] = world.group_transfers_per_day.get(key, 0) + 1

@@ -67,7 +67,7 @@ def message_send(call: Call) -> Answer:
             account = world.accounts.get(userid)
             if account is None:
                 account = world.accounts[userid] = accounts.Account(userid)
-            accounts.advance(account, world.members[userid], call.now, call.app.clock)
+            accounts.advance(account, world.members[userid], call.now, call.app.clock, call.app.durations)
             accounts.receive_guide(account, call.now)
     payload = {"invaliduser": "|".join(invalid), "invalidparty": "", "invalidtag": "", "msgid": msgid}
     return Answer(payload, write={"msgid": msgid, "touser": valid, "msgtype": msgtype})
