@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,3 +108,24 @@ def test_something_that_is_not_the_sandbox_is_not_taken_for_it() -> None:
     with running_sandbox() as sb:
         # any other path of the same server (here under /cgi-bin) does not answer the marker
         assert not SandboxControl(f"{sb.base_url}/cgi-bin", timeout=10).is_sandbox()
+
+
+def test_the_sandbox_serves_from_the_standard_library_and_its_own_files_only(tmp_path: Path) -> None:
+    # What devtools/Dockerfile.sandbox copies, run with no site-packages: no product, no requests.
+    package = tmp_path / "offboarding_dev"
+    shutil.copytree(SANDBOX_DIR, package / "sandbox", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(SANDBOX_DIR.parent / "__init__.py", package / "__init__.py")
+    probe = (
+        "import sys, offboarding_dev.sandbox.cli, offboarding_dev.sandbox.app, offboarding_dev.sandbox.server;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('offboarding', 'requests', 'airflow')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", probe],
+        env={"PYTHONPATH": str(tmp_path), "PATH": os.environ.get("PATH", "")},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert out.strip() == "[]"

@@ -16,6 +16,9 @@ DEFAULT_TOKEN_TTL_SECONDS = 7200
 DEFAULT_WEBHOOK_KEY = "sandbox-robot-key"
 DEFAULT_RATE_LIMIT_PER_MINUTE = 10000
 DEFAULT_FAULT_ERRCODES = (-1, 6000, 45033)
+#: What ``GET /sandbox/identity`` answers in ``sandbox``. Real WeCom has no such path, so a server that
+#: answers it with this marker is the sandbox (the rehearsal responder checks it before answering a step).
+SANDBOX_IDENTITY = "wecom-offboarding-sandbox"
 
 # The three kinds of secret WeCom hands out; a token carries the scopes of every kind whose secret it
 # was obtained with (all three when the secrets are equal).

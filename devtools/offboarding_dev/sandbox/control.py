@@ -6,9 +6,7 @@ from typing import Any
 
 import requests
 
-#: What ``GET /sandbox/identity`` answers in ``sandbox``. Real WeCom has no such path, so a server that
-#: answers it with this marker is the sandbox (the rehearsal responder checks it before answering a step).
-SANDBOX_IDENTITY = "wecom-offboarding-sandbox"
+from offboarding_dev.sandbox.config import SANDBOX_IDENTITY
 
 
 class SandboxControlError(RuntimeError):

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from offboarding_dev.sandbox import accounts
 from offboarding_dev.sandbox.accounts import Account, DeregistrationScript
 from offboarding_dev.sandbox.clock import iso, parse_iso
+from offboarding_dev.sandbox.config import SANDBOX_IDENTITY
 from offboarding_dev.sandbox.content import generated_digests
-from offboarding_dev.sandbox.control import SANDBOX_IDENTITY
 from offboarding_dev.sandbox.errors import ControlError
 from offboarding_dev.sandbox.faults import FaultSpec
 from offboarding_dev.sandbox.http_types import Request, Response
