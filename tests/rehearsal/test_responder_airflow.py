@@ -43,6 +43,7 @@ def person_conf(userid: str, backups: Path, **changes: Any) -> dict[str, Any]:
         "approvers": ["approver"],
         "backup_target": str(backups),
         "deregister_account": True,
+        "time_scale": 86400,  # the responder answers only runs in rehearsal time
     }
     return conf | changes
 

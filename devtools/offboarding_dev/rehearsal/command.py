@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import os
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from offboarding.airflow_api import AirflowApiError
+from offboarding_dev.rehearsal.guards import check_api_url
 from offboarding_dev.rehearsal.responder import DEFAULT_SETTLE_SECONDS, PROBLEMS, Responder
 
 EXIT_BAD_INPUT = 2
@@ -24,7 +26,16 @@ _EPILOG = (
     "Example: offboarding-dev rehearse-responder --api-url http://127.0.0.1:8080 "
     "--sandbox-url http://127.0.0.1:8900 --sandbox-url wecom_company=http://127.0.0.1:8901 "
     "--users-file .airflow/simple_auth_manager_passwords.json --override offboard-lisi:approve_deletion=Reject. "
+    "Only rehearsals are answered: runs with time_scale > 1 whose WeCom connection answers as the sandbox "
+    "(GET /sandbox/identity), on an Airflow on this machine unless --allow-remote-airflow. "
     "Stops on Ctrl-C / SIGTERM."
+)
+#: The password of ``--user`` when ``--password`` is not given (and no prompt is wanted).
+PASSWORD_ENV = "AIRFLOW_PASSWORD"
+USERS_ENV = "OFFBOARDING_REHEARSAL_USERS"
+CLI_PASSWORD_WARNING = (
+    "warning: {option} puts passwords on the command line, where other users of this machine (ps) and "
+    "the shell history can read them; prefer {alternatives}"
 )
 
 
@@ -47,9 +58,21 @@ def add_rehearse_responder_parser(subparsers: Any) -> None:
         help="Airflow api-server root URL (env AIRFLOW_API_URL)",
     )
     parser.add_argument(
+        "--allow-remote-airflow",
+        action="store_true",
+        help="answer through an api-server that is not on this machine (refused by default)",
+    )
+    parser.add_argument(
         "--users",
-        default=os.environ.get("OFFBOARDING_REHEARSAL_USERS"),
-        help="user:password,user:password,... the responder may log in as (env OFFBOARDING_REHEARSAL_USERS)",
+        help=f"user:password,... the responder may log in as (warned: prefer env {USERS_ENV} or --users-file)",
+    )
+    parser.add_argument(
+        "--user",
+        help=f"one user to log in as; its password from env {PASSWORD_ENV}, else a prompt",
+    )
+    parser.add_argument(
+        "--password",
+        help=f"the password of --user (warned: prefer env {PASSWORD_ENV} or the prompt)",
     )
     parser.add_argument(
         "--users-file",
@@ -95,6 +118,50 @@ def add_rehearse_responder_parser(subparsers: Any) -> None:
     parser.set_defaults(handler=run_rehearse_responder)
 
 
+def collect_users(
+    args: argparse.Namespace,
+    *,
+    environ: Any = None,
+    warn: Any = None,
+    prompt: Any = None,
+    interactive: bool | None = None,
+) -> dict[str, str]:
+    """The users and passwords of ``--users``/``--users-file``/``--user``, warning about any password that
+    was given on the command line. ``environ``, ``warn``, ``prompt``, ``interactive`` are for tests."""
+    environ = os.environ if environ is None else environ
+    warn = warn or (lambda text: print(text, file=sys.stderr, flush=True))
+    prompt = prompt or getpass.getpass
+    interactive = sys.stdin.isatty() if interactive is None else interactive
+    if args.users:
+        warn(CLI_PASSWORD_WARNING.format(option="--users", alternatives=f"env {USERS_ENV} or --users-file"))
+    text = args.users or environ.get(USERS_ENV)
+    single: dict[str, str] = {}
+    if args.password and not args.user:
+        raise ValueError("--password: give --user NAME as well")
+    if args.user:
+        if args.password:
+            warn(
+                CLI_PASSWORD_WARNING.format(
+                    option="--password", alternatives=f"env {PASSWORD_ENV} or the prompt"
+                )
+            )
+            password = args.password
+        elif environ.get(PASSWORD_ENV):
+            password = environ[PASSWORD_ENV]
+        elif interactive:
+            password = prompt(f"Airflow password of {args.user}: ")
+        else:
+            raise ValueError(
+                f"--user: no password for {args.user}: set {PASSWORD_ENV} (no terminal to prompt)"
+            )
+        if not password:
+            raise ValueError(f"--user: empty password for {args.user}")
+        single[args.user] = password
+    if single and not text and not args.users_file:
+        return single
+    return parse_users(text, args.users_file) | single
+
+
 def parse_users(text: str | None, file: str | None) -> dict[str, str]:
     """Users and passwords from ``user:password,...`` and/or a JSON file; ValueError naming the option."""
     users: dict[str, str] = {}
@@ -116,7 +183,10 @@ def parse_users(text: str | None, file: str | None) -> dict[str, str]:
             raise ValueError(f"--users: {name or item.strip()!r} must be written user:password")
         users[name] = password
     if not users:
-        raise ValueError("--users: give user:password,... or --users-file (the responder logs in as them)")
+        raise ValueError(
+            "--users: give user:password,... (or env OFFBOARDING_REHEARSAL_USERS), --users-file or --user "
+            "(the responder logs in as them)"
+        )
     return users
 
 
@@ -152,17 +222,19 @@ def run_rehearse_responder(args: argparse.Namespace) -> int:
     try:
         if not args.api_url:
             raise ValueError("--api-url: required (or set AIRFLOW_API_URL)")
+        check_api_url(args.api_url, allow_remote_airflow=args.allow_remote_airflow)  # before any password
         if args.poll_seconds <= 0:
             raise ValueError(f"--poll-seconds: must be > 0, got {args.poll_seconds}")
         responder = Responder(
             args.api_url,
-            parse_users(args.users, args.users_file),
+            collect_users(args),
             sandboxes=parse_sandbox_urls(args.sandbox_url),
             overrides=parse_overrides(args.override),
             settle_seconds=args.settle_seconds,
             reader=args.reader,
             dag_ids=args.dag_ids,
             run_ids=args.run_ids,
+            allow_remote_airflow=args.allow_remote_airflow,
         )
     except ValueError as exc:
         print(f"offboarding-dev rehearse-responder: {exc}", file=err)
@@ -201,4 +273,10 @@ def _once(responder: Responder, poll_seconds: float) -> int:
     return 1 if any(r.status in PROBLEMS for r in reports) else 0
 
 
-__all__ = ["add_rehearse_responder_parser", "parse_overrides", "parse_sandbox_urls", "parse_users"]
+__all__ = [
+    "add_rehearse_responder_parser",
+    "collect_users",
+    "parse_overrides",
+    "parse_sandbox_urls",
+    "parse_users",
+]

@@ -35,8 +35,16 @@ from offboarding.airflow_api import (
     AirflowApiError,
     AirflowAuthError,
     HumanStepRefused,
+    NotFound,
 )
 from offboarding_dev.rehearsal.answers import Answer, AnswerPolicy, CannotAnswer, HumanStep, Wait
+from offboarding_dev.rehearsal.guards import (
+    DEFAULT_CONN_ID,
+    check_api_url,
+    rehearsal_time_problem,
+    sandbox_connection_problem,
+)
+from offboarding_dev.sandbox.config import SANDBOX_IDENTITY
 from offboarding_dev.sandbox.control import SandboxControl, SandboxControlError
 
 log = logging.getLogger(__name__)
@@ -45,7 +53,7 @@ DEFAULT_SETTLE_SECONDS = 3.0
 AWAITING_INPUT = "awaiting_input"
 
 #: Report statuses that need a person's attention (logged as warnings).
-PROBLEMS = frozenset({"cannot_answer", "no_user", "refused", "login_failed", "error"})
+PROBLEMS = frozenset({"cannot_answer", "no_user", "refused", "login_failed", "error", "not_rehearsal"})
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class StepReport:
     run_id: str
     task_id: str
     status: str  # answered | already_answered | settling | not_parked | waiting | <PROBLEMS>
+    # not_rehearsal: the run is not in rehearsal time or its WeCom connection is not the sandbox
     detail: str
     user: str | None = None
     chosen_options: tuple[str, ...] = ()
@@ -88,6 +97,10 @@ class Responder:
     or ``{conn_id: url}`` (``"*"``: every other connection), read for the account deregistration.
     ``overrides`` are per run and task (see ``offboarding_dev.rehearsal.answers``). ``dag_ids`` and
     ``run_ids`` limit which DAGs and runs are answered (default: all).
+
+    Only rehearsals are answered (``offboarding_dev.rehearsal.guards``): a run whose conf ``time_scale``
+    is not > 1, or whose WeCom connection is not verifiably the sandbox, gets no answer (status
+    ``not_rehearsal``); ``api_url`` must be on loopback unless ``allow_remote_airflow``.
     """
 
     def __init__(
@@ -105,6 +118,7 @@ class Responder:
         timeout: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        allow_remote_airflow: bool = False,
     ) -> None:
         if not users:
             raise ValueError("users: give at least one Airflow user name and password")
@@ -124,6 +138,7 @@ class Responder:
             raise ValueError(f"reader: {reader!r} is not one of the users {sorted(users)}")
         if not api_url or not api_url.startswith(("http://", "https://")):
             raise ValueError(f"api_url: must be the http(s) URL of the Airflow api-server, got {api_url!r}")
+        check_api_url(api_url, allow_remote_airflow=allow_remote_airflow)
         self.api_url = api_url
         self.reader = reader
         self.settle_seconds = float(settle_seconds)
@@ -140,6 +155,7 @@ class Responder:
         self._apis: dict[str, AirflowApi] = {}
         self._controls: dict[str, SandboxControl] = {}
         self._confs: dict[tuple[str, str], Mapping[str, Any]] = {}
+        self._rehearsals: set[tuple[str, str]] = set()  # runs verified as rehearsals against the sandbox
         # first sighting in awaiting_input: (monotonic, wall-clock epoch seconds)
         self._first_seen: dict[tuple[str, str, str, int, int], tuple[float, float]] = {}
         self._done: set[tuple[str, str, str, int, int]] = set()
@@ -259,6 +275,9 @@ class Responder:
             conf = self._conf(step)
         except AirflowApiError as exc:
             return self._report(step, "error", f"cannot read the run's conf: {exc}")
+        problem = self._not_a_rehearsal(step, conf)
+        if problem is not None:
+            return self._report(step, "not_rehearsal", problem)
         account: Mapping[str, Any] | None = None
         if self.policy.needs_account(step):
             account_or_problem = self._account(step, conf)
@@ -349,6 +368,44 @@ class Responder:
             run = self.api(self.reader).get_dag_run(step.dag_id, step.run_id)
             self._confs[key] = dict(run.get("conf") or {})
         return self._confs[key]
+
+    def _not_a_rehearsal(self, step: HumanStep, conf: Mapping[str, Any]) -> str | None:
+        """Why the step's run must not be answered (real time, not the sandbox), or None.
+
+        A verified run is remembered; a refused one is checked again on the next pass.
+        """
+        key = (step.dag_id, step.run_id)
+        if key in self._rehearsals:
+            return None
+        label = f"{step.run_id} of {step.dag_id}"
+        problem = rehearsal_time_problem(label, conf)
+        if problem is None:
+            conn_id = str(conf.get("wecom_conn_id") or DEFAULT_CONN_ID)
+            problem = sandbox_connection_problem(
+                label,
+                conn_id,
+                self._sandboxes.get(conn_id) or self._sandboxes.get("*"),
+                identity=self._sandbox_identity,
+                stored_connection=self._stored_connection(conn_id),
+            )
+        if problem is None:
+            self._rehearsals.add(key)
+        return problem
+
+    def _sandbox_identity(self, url: str) -> Mapping[str, Any] | None:
+        """``GET url/sandbox/identity`` when it answers the sandbox's marker, else None."""
+        try:
+            body = self._control(url).identity()
+        except (SandboxControlError, requests.RequestException):
+            return None
+        return body if isinstance(body, dict) and body.get("sandbox") == SANDBOX_IDENTITY else None
+
+    def _stored_connection(self, conn_id: str) -> Mapping[str, Any] | None:
+        """The connection as Airflow's REST API shows it; None when Airflow does not show it."""
+        try:
+            return self.api(self.reader).get_connection(conn_id)
+        except (NotFound, AirflowAuthError):
+            return None  # an AIRFLOW_CONN_* / secrets-backend connection, or no right to read it
 
     def _account(self, step: HumanStep, conf: Mapping[str, Any]) -> Mapping[str, Any] | str:
         """The sandbox's account of the step's person, or why it cannot be read."""
