@@ -4,7 +4,9 @@
 * ``offboarding_dev.rehearsal.responder`` — ``Responder``: answers pending human steps through Airflow's
   REST API as the assigned users (``offboarding-dev rehearse-responder`` on the command line);
 * ``offboarding_dev.rehearsal.samples`` — the sample cases, users and connections of ``make demo``;
-* ``offboarding_dev.rehearsal.progress`` — one line per case: where it is, who it waits for.
+* ``offboarding_dev.rehearsal.progress`` — one line per case: where it is, who it waits for;
+* ``offboarding_dev.rehearsal.guards`` — what keeps the responder off production: rehearsal time, the
+  sandbox's identity, a loopback Airflow.
 
 Nothing here imports Airflow: it talks to the api-server and the sandbox over HTTP only.
 """
