@@ -186,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
             dest=field,
             type=kind,
             default=None,
+            metavar="N" if kind is _positive_int else flag.rsplit("-", 1)[-1].upper(),
             help=f"{what} (default: {getattr(DOCUMENTED, field):g}; env {env_of[field]})",
         )
     return parser
