@@ -1,7 +1,10 @@
 # syntax=docker/dockerfile:1
 #
 # The one image every Airflow service of docker-compose.yaml runs (api-server, scheduler, dag-processor,
-# triggerer, Celery workers, airflow-init, flower) and the WeCom sandbox of the `rehearsal` profile.
+# triggerer, Celery workers, airflow-init, flower). It holds the product and its runtime dependencies only:
+# requirements.lock has no dev extra (pytest, ruff: requirements-dev.lock, for .venv), and the dev tools
+# (devtools/: sandbox, test harness, rehearsal responder, demo) are never copied. The WeCom sandbox of the
+# `rehearsal` profile has its own image, devtools/Dockerfile.sandbox.
 #
 #   docker compose build            # or: docker build --pull -t wecom-offboarding:local .
 #
@@ -29,7 +32,7 @@ RUN install --directory --owner=airflow --group=0 --mode=0770 \
 USER airflow
 
 # --- 1. Third-party packages: exactly requirements.lock -----------------------------------------------
-# The lock is the complete resolved set (uv pip compile) with one exact version per package. Installed with
+# The runtime lock is the complete resolved set (uv pip compile, no extras) with one exact version per package. Installed with
 # --no-deps, pip installs precisely those versions and resolves nothing, so no version floats in from the
 # index, and every package the base image ships at another version is replaced by the locked one (the
 # lock wins). The lock pins apache-airflow to this base image's version, so Airflow itself is unchanged.

@@ -1,6 +1,8 @@
 # The README's two commands: `make demo` (the main job) and `make test` (the suite).
-# Everything is installed into .venv/ from requirements.lock; nothing global is assumed
-# beyond a CPython 3.11 interpreter.
+# Everything is installed into .venv/ from requirements-dev.lock (the runtime lock + the dev extra); nothing
+# global is assumed beyond a CPython 3.11 interpreter. Two distributions, both editable: the product
+# (`-e .`, plugins/offboarding) and its dev tools (`-e devtools`: sandbox, test harness, rehearsal
+# responder, demo). The production image (Dockerfile) installs requirements.lock and the product only.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,12 +11,13 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install test test-quick test-rehearsal lint demo sandbox bench lock clean
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements-dev.lock pyproject.toml devtools/pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python --index-url https://pypi.org/simple requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --index-url https://pypi.org/simple --no-deps -e .
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --index-url https://pypi.org/simple requirements-dev.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --index-url https://pypi.org/simple --no-deps \
+	  -e . -e devtools
 	touch $@
 
 install: $(STAMP)
@@ -51,18 +54,20 @@ lint: $(STAMP)
 
 ## make demo: the main job: sandbox + airflow standalone with sample cases in rehearsal time
 demo: $(STAMP)
-	$(BIN)/python -m offboarding.demo $(if $(AUTO_ANSWER),--auto-answer,)
+	$(BIN)/python -m offboarding_dev.demo $(if $(AUTO_ANSWER),--auto-answer,)
 
 sandbox: $(STAMP)
-	$(BIN)/python -m offboarding.sandbox --host 127.0.0.1 --port 8900
+	$(BIN)/python -m offboarding_dev.sandbox --host 127.0.0.1 --port 8900
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
-## make lock: re-resolve requirements.lock after changing pyproject.toml
+## make lock: re-resolve both locks after changing pyproject.toml: requirements.lock (the runtime
+## dependencies: the production image) and requirements-dev.lock (runtime + the dev extra: .venv).
+LOCK_FLAGS := --python-version 3.11 --python-platform x86_64-manylinux_2_28 --index-url https://pypi.org/simple
 lock:
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
-	  --python-platform x86_64-manylinux_2_28 --index-url https://pypi.org/simple -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) .airflow .bench .pytest_cache

@@ -1,7 +1,7 @@
 """Cases page: time to the first page with 10,000 cases, against the same page with 100 cases.
 
 Each database is a scratch SQLite file seeded by the cases page's own helper
-(``offboarding.cases_page.synthetic``); the page is served by Airflow's real API app in process
+(``offboarding_dev.synthetic``); the page is served by Airflow's real API app in process
 (``create_app()`` + FastAPI's TestClient, authenticated with a token from the simple auth manager), see
 ``benchmarks.children.cases_page``. The row is the median of repeated requests for the first page.
 """
@@ -25,7 +25,7 @@ def missing_parts() -> str | None:
     """Why the cases page cannot be measured yet, or None when its app and seeding helper exist."""
     try:
         from offboarding.cases_page.app import app  # noqa: F401
-        from offboarding.cases_page.synthetic import seed_synthetic_cases  # noqa: F401
+        from offboarding_dev.synthetic import seed_synthetic_cases  # noqa: F401
     except ImportError as err:
         return f"the cases page or its seeding helper is not importable ({err})"
     return None

@@ -111,7 +111,7 @@ def wecom_deployment(sandbox: Any, workdir: Path, **extras: Any) -> Iterator[Non
 
 def start_sandbox(seed: str, *, time_scale: float = 1.0, extra: tuple[str, ...] = ()) -> Any:
     """The context manager that runs a sandbox process with the bench's three secrets."""
-    from offboarding.sandbox.testing import running_sandbox
+    from offboarding_dev.sandbox.testing import running_sandbox
 
     return running_sandbox(
         seed=seed,

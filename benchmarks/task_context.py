@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from offboarding.testing.task_instance import MemoryTaskInstance
+from offboarding_dev.testing.task_instance import MemoryTaskInstance
 
 
 def task_context(

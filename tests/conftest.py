@@ -42,7 +42,7 @@ def evidence_key() -> Any:
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[Any]:
     """One sandbox process for the session (seed ``default``), reset before each test that uses it."""
-    from offboarding.sandbox.testing import running_sandbox
+    from offboarding_dev.sandbox.testing import running_sandbox
 
     with running_sandbox(seed="default") as sb:
         yield sb

@@ -26,7 +26,7 @@ def main(spec_path: str) -> None:
     from fastapi.testclient import TestClient
     from sqlalchemy import create_engine
 
-    from offboarding.cases_page.synthetic import create_metadata_tables, seed_synthetic_cases
+    from offboarding_dev.synthetic import create_metadata_tables, seed_synthetic_cases
 
     engine = create_engine(os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
     started = time.perf_counter()

@@ -139,7 +139,7 @@ class Host:
 
 async def takeover_reads(control_url: str) -> int:
     """Reads of ``transfer_result`` (on-job + resigned) the sandbox has answered so far."""
-    from offboarding.sandbox.control import SandboxControl
+    from offboarding_dev.sandbox.control import SandboxControl
 
     calls = (await asyncio.to_thread(SandboxControl(control_url).stats, False))["calls"]
     return sum(int(calls.get(path, 0)) for path in TAKEOVER_PATHS)

@@ -401,6 +401,11 @@ class AirflowApi:
         response = self._request("GET", path, params={"map_index": map_index, "deserialize": "true"})
         return response.json().get("value")
 
+    def get_connection(self, conn_id: str) -> dict[str, Any]:
+        """A connection stored in Airflow's database (``conn_type``, ``host``, ``login``, ``port``, ``schema``;
+        passwords are masked). NotFound for one that only exists in ``AIRFLOW_CONN_*`` or a secrets backend."""
+        return self._request("GET", f"/api/v2/connections/{_segment(conn_id)}").json()
+
     # ------------------------------------------------------------------ human steps (HITL)
 
     def pending_human_steps(self, dag_id: str = "~", run_id: str = "~") -> list[dict[str, Any]]:

@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module and registers itself through a function that takes the
 argparse sub-parsers and sets ``handler`` (a callable taking the parsed args, returning the exit
-code). To add one, append its registrar to ``SUBCOMMANDS``.
+code). To add one, append its registrar to ``SUBCOMMANDS``. Dev tools (the rehearsal responder) are
+not here: they are ``offboarding-dev`` of the dev distribution (``devtools/``).
 """
 
 from __future__ import annotations
@@ -14,14 +15,9 @@ from typing import Any
 from offboarding import __version__
 from offboarding.bulk.command import add_bulk_trigger_parser
 from offboarding.evidence.verify_command import add_evidence_parser
-from offboarding.rehearsal.command import add_rehearse_responder_parser
 
 #: Registrars of the subcommands, in the order ``--help`` lists them.
-SUBCOMMANDS: list[Callable[[Any], None]] = [
-    add_bulk_trigger_parser,
-    add_evidence_parser,
-    add_rehearse_responder_parser,
-]
+SUBCOMMANDS: list[Callable[[Any], None]] = [add_bulk_trigger_parser, add_evidence_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,7 +20,7 @@ from offboarding.airflow_api import (
     RunAlreadyExists,
 )
 from offboarding.cases import company_case_id, person_case_id
-from offboarding.testing.airflow import RunningAirflow
+from offboarding_dev.testing.airflow import RunningAirflow
 
 pytestmark = pytest.mark.airflow
 

@@ -10,7 +10,7 @@ from typing import ClassVar
 import pytest
 
 from offboarding.airflow_api import AirflowApi, AirflowApiError, redact_url
-from offboarding.testing.airflow import free_port
+from offboarding_dev.testing.airflow import free_port
 
 
 def test_bad_constructor_arguments_name_the_field() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from offboarding.testing.airflow import (
+from offboarding_dev.testing.airflow import (
     AirflowStartError,
     RunningAirflow,
     dag_files,

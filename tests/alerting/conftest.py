@@ -35,6 +35,6 @@ def wecom_conns(sandbox: Any, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    from offboarding.testing.airflow import stop_shared_airflows
+    from offboarding_dev.testing.airflow import stop_shared_airflows
 
     stop_shared_airflows()

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from offboarding.testing.airflow import RunningAirflow, free_port, shared_airflow
+from offboarding_dev.testing.airflow import RunningAirflow, free_port, shared_airflow
 
 REPO = Path(__file__).resolve().parents[2]
 DAG_ID = "offboard_employee"
@@ -71,7 +71,7 @@ def e2e_airflow() -> tuple[RunningAirflow, Path, Any]:
     stopped at process exit). The sandbox is its own: the watchdog keeps running every 6 s for the
     whole session, and its reminders must not land in other tests' sandbox."""
     if "airflow" not in _STARTED:
-        from offboarding.sandbox.testing import running_sandbox
+        from offboarding_dev.sandbox.testing import running_sandbox
 
         robot_sandbox = running_sandbox(seed="default")
         sandbox = robot_sandbox.__enter__()

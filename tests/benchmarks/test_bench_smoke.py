@@ -102,6 +102,6 @@ def test_company_bench_reports_not_available_without_the_batch_operator(
 def test_cases_page_bench_reports_not_available_without_the_page(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "offboarding.cases_page.synthetic", None)  # as if not written yet
+    monkeypatch.setitem(sys.modules, "offboarding_dev.synthetic", None)  # as if not written yet
     [row] = cases_page.run(QUICK, tmp_path)
     assert row.value is None and row.notes.startswith("not available: the cases page or its seeding helper")

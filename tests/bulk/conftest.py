@@ -1,4 +1,4 @@
-"""One real ``airflow standalone`` (stub DAGs, see ``offboarding.testing.airflow``) for the bulk CLI tests.
+"""One real ``airflow standalone`` (stub DAGs, see ``offboarding_dev.testing.airflow``) for the bulk CLI tests.
 
 ``stub_airflow()`` is shared per test process, so tests/airflow_api uses the same Airflow.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from offboarding.testing.airflow import RunningAirflow, stop_shared_airflows, stub_airflow
+from offboarding_dev.testing.airflow import RunningAirflow, stop_shared_airflows, stub_airflow
 
 
 @pytest.fixture(scope="session")

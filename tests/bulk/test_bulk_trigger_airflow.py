@@ -12,7 +12,7 @@ from openpyxl import Workbook
 
 from offboarding.airflow_api import AirflowApi, NotFound
 from offboarding.cli import main
-from offboarding.testing.airflow import RunningAirflow
+from offboarding_dev.testing.airflow import RunningAirflow
 
 pytestmark = pytest.mark.airflow
 

@@ -11,6 +11,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "alerting"))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    from offboarding.testing.airflow import stop_shared_airflows
+    from offboarding_dev.testing.airflow import stop_shared_airflows
 
     stop_shared_airflows()

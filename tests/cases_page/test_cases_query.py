@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from offboarding.alerting.timing import AlertTiming
 from offboarding.cases_page.cases import build_page
 from offboarding.cases_page.query import CaseFilters, fetch_page_rows
-from offboarding.cases_page.synthetic import SyntheticCases, create_metadata_tables, seed_synthetic_cases
+from offboarding_dev.synthetic import SyntheticCases, create_metadata_tables, seed_synthetic_cases
 
 NOW = dt.datetime(2026, 6, 1, 4, 0, tzinfo=dt.UTC)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from offboarding.alerting.timing import AlertTiming
 from offboarding.cases_page.cases import build_page
 from offboarding.cases_page.query import CaseFilters, fetch_page_rows
-from offboarding.cases_page.synthetic import create_metadata_tables, seed_synthetic_cases
+from offboarding_dev.synthetic import create_metadata_tables, seed_synthetic_cases
 
 pytestmark = pytest.mark.services
 

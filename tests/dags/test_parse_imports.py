@@ -43,10 +43,10 @@ RUNTIME_ONLY = (
     "offboarding.airflow_api",
     "offboarding.backup.retention",
     # ours, never needed by a DAG file
-    "offboarding.sandbox",
+    "offboarding_dev.sandbox",
     "offboarding.bulk",
     "offboarding.cases_page",
-    "offboarding.rehearsal",
+    "offboarding_dev.rehearsal",
     "offboarding.plugin",
 )
 BUILT_FROM = ("offboarding.workflows.person", "offboarding.workflows.company", "offboarding.policy")

@@ -11,11 +11,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from offboarding import demo
 from offboarding.airflow_api import AirflowApiError
 from offboarding.cases import COMPANY_DAG_ID, PERSON_DAG_ID, validate_company_case, validate_person_case
-from offboarding.rehearsal.progress import CaseProgress
-from offboarding.rehearsal.samples import COMPANY_CORPID, demo_roles
+from offboarding_dev import demo
+from offboarding_dev.rehearsal.progress import CaseProgress
+from offboarding_dev.rehearsal.samples import COMPANY_CORPID, demo_roles
 
 
 @pytest.fixture

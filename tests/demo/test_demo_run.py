@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from offboarding.testing.airflow import free_port
+from offboarding_dev.testing.airflow import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
 
@@ -29,7 +29,7 @@ SAMPLE_RUN_IDS = ("offboard-lisi", "offboard-sunqi")
 
 
 class DemoProcess:
-    """``python -m offboarding.demo`` in its own session (like a terminal's foreground job)."""
+    """``python -m offboarding_dev.demo`` in its own session (like a terminal's foreground job)."""
 
     def __init__(self, tmp_path: Path, *args: str) -> None:
         self.home = tmp_path / "airflow-home"
@@ -37,7 +37,7 @@ class DemoProcess:
         command = [
             sys.executable,
             "-m",
-            "offboarding.demo",
+            "offboarding_dev.demo",
             "--port",
             str(free_port()),
             "--home",

@@ -383,7 +383,7 @@ EXPECTED_HEALTHCHECKS = {
     "airflow-triggerer": "airflow jobs check --job-type TriggererJob",
     "airflow-worker": "celery --app airflow.providers.celery.executors.celery_executor.app inspect ping",
     "flower": "http://localhost:5555/",
-    "wecom-sandbox": "http://localhost:8900/",
+    "wecom-sandbox": "http://localhost:8900/sandbox/identity",
 }
 
 
@@ -488,16 +488,19 @@ def test_every_published_port_binds_to_loopback(services: dict[str, Any]) -> Non
 
 
 # --- rehearsal ------------------------------------------------------------------------------------------
-def test_sandbox_is_an_optional_rehearsal_service_from_the_same_image(
+def test_sandbox_is_an_optional_rehearsal_service_from_its_own_dev_image(
     services: dict[str, Any], common: dict[str, Any]
 ) -> None:
     sandbox = services["wecom-sandbox"]
     assert sandbox["profiles"] == ["rehearsal"]
     command = sandbox["command"]
-    assert command[:3] == ["python", "-m", "offboarding.sandbox"]
+    assert command[:3] == ["python", "-m", "offboarding_dev.sandbox"]
     args = dict(zip(command[3::2], command[4::2], strict=True))
     assert args["--host"] == "0.0.0.0" and args["--port"] == "8900"
-    assert (sandbox["image"], sandbox["build"]) == (common["image"], common["build"])
+    # Never the production image: that one holds no sandbox (tests/deploy/test_dockerfile_static.py).
+    assert sandbox["image"] != common["image"] and sandbox["build"] != common["build"]
+    assert sandbox["build"] == {"context": "devtools", "dockerfile": "Dockerfile.sandbox"}
+    assert (ROOT / "devtools" / "Dockerfile.sandbox").is_file()
     assert "environment" not in sandbox and "volumes" not in sandbox, "the sandbox gets no Airflow secrets"
     for name in AIRFLOW_SERVICES:
         assert "wecom-sandbox" not in services[name]["depends_on"], name

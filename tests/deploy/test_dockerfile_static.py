@@ -277,6 +277,9 @@ def test_every_copied_path_is_in_the_build_context(_index: int, sources: list[st
         "tests/conftest.py",
         "plugins/offboarding/__pycache__/x.cpython-311.pyc",
         "plugins/wecom_offboarding.egg-info/PKG-INFO",
+        "devtools/offboarding_dev/sandbox/app.py",
+        "devtools/offboarding_dev/testing/airflow.py",
+        "requirements-dev.lock",
     ],
 )
 def test_secrets_and_local_state_stay_out_of_the_build_context(path: str) -> None:
@@ -291,3 +294,49 @@ def test_sources_inside_allowed_folders_are_sent() -> None:
         "include/p.yaml",
     ):
         assert not dockerignore_excludes(path), path
+
+
+# --- production only: runtime dependencies, no dev tools ------------------------------------------------
+DEV_ONLY_DISTRIBUTIONS = ("pytest", "ruff", "iniconfig", "wecom-offboarding-dev")
+
+
+def _locked_names(lock: Path) -> set[str]:
+    return {
+        line.split("==")[0].strip().lower()
+        for line in lock.read_text(encoding="utf-8").splitlines()
+        if "==" in line and not line.startswith((" ", "#"))
+    }
+
+
+def test_the_image_lock_holds_the_runtime_dependencies_only() -> None:
+    runtime = _locked_names(LOCK)
+    dev = _locked_names(ROOT / "requirements-dev.lock")
+    assert not {name for name in runtime if name in DEV_ONLY_DISTRIBUTIONS or name.startswith("pytest-")}
+    # the dev lock is the runtime lock plus the dev extra, at the same versions
+    assert runtime < dev and {"pytest", "ruff"} <= dev
+    runtime_pins = {line for line in LOCK.read_text(encoding="utf-8").splitlines() if "==" in line}
+    dev_pins = {line for line in (ROOT / "requirements-dev.lock").read_text(encoding="utf-8").splitlines()}
+    assert runtime_pins <= dev_pins, "the two locks pin a package at different versions: run make lock"
+    assert "--extra" not in LOCK.read_text(encoding="utf-8").split("\n", 3)[1]
+
+
+def test_the_image_copies_no_dev_tools_and_no_dev_lock() -> None:
+    for _, sources, _ in copies():
+        for source in sources:
+            assert not source.startswith("devtools"), f"the production image copies {source}"
+            assert source != "requirements-dev.lock"
+    assert "offboarding_dev" not in DOCKERFILE.read_text(encoding="utf-8")
+
+
+SANDBOX_DOCKERFILE = ROOT / "devtools" / "Dockerfile.sandbox"
+
+
+def test_the_sandbox_image_holds_the_sandbox_package_only() -> None:
+    instructions = parse_dockerfile(SANDBOX_DOCKERFILE.read_text(encoding="utf-8"))
+    copied = [ins.tokens[-2] for ins in instructions if ins.keyword == "COPY"]
+    assert copied == ["offboarding_dev/__init__.py", "offboarding_dev/sandbox/"]
+    for source in copied:
+        assert (ROOT / "devtools" / source).exists(), source
+    assert not any(ins.keyword == "RUN" and "pip" in ins.tokens for ins in instructions), "stdlib only"
+    users = [ins.arguments for ins in instructions if ins.keyword == "USER"]
+    assert users and users[-1] != "root"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from offboarding.testing.topology import services_verdict, unreachable_services
+from offboarding_dev.testing.topology import services_verdict, unreachable_services
 
 
 @pytest.fixture(scope="session")

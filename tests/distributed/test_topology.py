@@ -37,8 +37,9 @@ import redis
 
 from offboarding.airflow_api import AirflowApi, AirflowApiError
 from offboarding.cases import PERSON_DAG_ID
-from offboarding.rehearsal import Responder
-from offboarding.rehearsal.samples import (
+from offboarding.timescale import wall_time_for
+from offboarding_dev.rehearsal import Responder
+from offboarding_dev.rehearsal.samples import (
     COMPANY_CONN_ID,
     COMPANY_CORPID,
     LEAVERS_DEPARTMENT_ID,
@@ -50,9 +51,8 @@ from offboarding.rehearsal.samples import (
     today_in_shanghai,
     wecom_connection,
 )
-from offboarding.sandbox.testing import RunningSandbox, running_sandbox
-from offboarding.testing.topology import Topology, database_exists, running_topology
-from offboarding.timescale import wall_time_for
+from offboarding_dev.sandbox.testing import RunningSandbox, running_sandbox
+from offboarding_dev.testing.topology import Topology, database_exists, running_topology
 
 pytestmark = [pytest.mark.services, pytest.mark.airflow, pytest.mark.slow, pytest.mark.timeout(1500)]
 

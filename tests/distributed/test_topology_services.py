@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from offboarding.testing.airflow import free_port
-from offboarding.testing.topology import (
+from offboarding_dev.testing.airflow import free_port
+from offboarding_dev.testing.topology import (
     REQUIRE_SERVICES_ENV,
     running_topology,
     services_verdict,

@@ -33,7 +33,7 @@ SANDBOX_SEEDS = {
 
 
 def wecom_connection(sandbox: Any, **extra: Any) -> str:
-    from offboarding.rehearsal.samples import wecom_connection as connection
+    from offboarding_dev.rehearsal.samples import wecom_connection as connection
 
     return json.dumps(
         connection(
@@ -102,9 +102,9 @@ class Rehearsal:
 
 @pytest.fixture(scope="package")
 def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
-    from offboarding.rehearsal import Responder
-    from offboarding.sandbox.testing import running_sandbox
-    from offboarding.testing.airflow import running_airflow
+    from offboarding_dev.rehearsal import Responder
+    from offboarding_dev.sandbox.testing import running_sandbox
+    from offboarding_dev.testing.airflow import running_airflow
 
     data_dir = tmp_path_factory.mktemp("offboarding-data")
     with ExitStack() as stack:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from offboarding.testing.task_instance import MemoryTaskInstance
+from offboarding_dev.testing.task_instance import MemoryTaskInstance
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from offboarding.operators.base import Case, CaseOperator
 from offboarding.operators.close import CloseCaseOperator
 from offboarding.operators.deletion import DeleteMemberOperator
 from offboarding.policy import get_policy
-from offboarding.testing.task_instance import MemoryTaskInstance
+from offboarding_dev.testing.task_instance import MemoryTaskInstance
 
 KEY_CONN_ENV = "AIRFLOW_CONN_OFFBOARDING_EVIDENCE_KEY"
 

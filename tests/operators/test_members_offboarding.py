@@ -48,8 +48,8 @@ from offboarding.operators.members import (
     calls_per_second_share,
     load_plan,
 )
-from offboarding.sandbox.testing import running_sandbox
 from offboarding.wecom import Contacts, WeComClient
+from offboarding_dev.sandbox.testing import running_sandbox
 
 MEMBERS = 2000
 SEED = f"members:{MEMBERS}"

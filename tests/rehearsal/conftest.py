@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from offboarding.testing.airflow import RunningAirflow, running_airflow
+from offboarding_dev.testing.airflow import RunningAirflow, running_airflow
 
 DAG_ID = "rehearsal_steps"
 
@@ -31,7 +31,7 @@ from airflow.sdk import DAG, TaskGroup
 from offboarding.cases import person_params
 from offboarding.operators.approval import ApproveDeletionOperator
 from offboarding.operators.human_step import EvidenceField, HumanDecisionOperator, HumanStepOperator
-from offboarding.rehearsal.answers import REVIEW_PASSED, REVIEW_REJECTED
+from offboarding_dev.rehearsal.answers import REVIEW_PASSED, REVIEW_REJECTED
 
 with DAG("rehearsal_steps", schedule=None, params=person_params(), max_active_runs=8, tags=["test"]):
     HumanStepOperator(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from offboarding.rehearsal.answers import (
+from offboarding_dev.rehearsal.answers import (
     COMPANY_PREFERENCES,
     DEREGISTERED,
     REVIEW_PASSED,

@@ -16,11 +16,11 @@ import pytest
 import requests
 
 from offboarding.airflow_api import AirflowApi
-from offboarding.cli import main as cli_main
-from offboarding.rehearsal import Responder, StepReport
-from offboarding.rehearsal.answers import REVIEW_PASSED, REVIEW_REJECTED
-from offboarding.testing.airflow import RunningAirflow
 from offboarding.wecom import Contacts, WeComClient
+from offboarding_dev.cli import main as cli_main
+from offboarding_dev.rehearsal import Responder, StepReport
+from offboarding_dev.rehearsal.answers import REVIEW_PASSED, REVIEW_REJECTED
+from offboarding_dev.testing.airflow import RunningAirflow
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
@@ -44,6 +44,7 @@ def person_conf(userid: str, **changes: Any) -> dict[str, Any]:
         "approvers": ["approver"],
         "backup_target": "",
         "deregister_account": True,
+        "time_scale": 86400,  # the responder answers only runs in rehearsal time
     }
     return conf | changes
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from offboarding.cli import main as cli_main
-from offboarding.rehearsal import AnswerPolicy, Responder
-from offboarding.rehearsal.command import parse_overrides, parse_sandbox_urls, parse_users
+from offboarding_dev.cli import main as cli_main
+from offboarding_dev.rehearsal import AnswerPolicy, Responder
+from offboarding_dev.rehearsal.command import parse_overrides, parse_sandbox_urls, parse_users
 
 API = "http://127.0.0.1:9"  # nothing listens: these checks must fail before any request
 
@@ -117,4 +117,3 @@ def test_the_cli_lists_the_subcommand(capsys: pytest.CaptureFixture[str]) -> Non
         cli_main(["--help"])
     out = capsys.readouterr().out
     assert "rehearse-responder" in out
-    assert "bulk-trigger" in out

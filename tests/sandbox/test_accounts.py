@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from offboarding.sandbox.control import SandboxControlError
-from offboarding.sandbox.testing import running_sandbox
+from offboarding_dev.sandbox.control import SandboxControlError
+from offboarding_dev.sandbox.testing import running_sandbox
 
 SCALE = 345600.0  # 4 days of WeCom time per wall second: 15-day cooling-off = 3.75 s
 

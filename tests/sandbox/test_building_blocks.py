@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-from offboarding.sandbox.clock import SandboxClock, iso, parse_iso
-from offboarding.sandbox.config import SandboxConfig
-from offboarding.sandbox.content import BLOCK_SIZE, generated_bytes, generated_digests
-from offboarding.sandbox.redaction import redact_url
-from offboarding.sandbox.seeds import build_world
-from offboarding.sandbox.seqindex import SeqIndex
+from offboarding_dev.sandbox.clock import SandboxClock, iso, parse_iso
+from offboarding_dev.sandbox.config import SandboxConfig
+from offboarding_dev.sandbox.content import BLOCK_SIZE, generated_bytes, generated_digests
+from offboarding_dev.sandbox.redaction import redact_url
+from offboarding_dev.sandbox.seeds import build_world
+from offboarding_dev.sandbox.seqindex import SeqIndex
 
 
 def test_seqindex_pages_and_survives_changes() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from offboarding.sandbox.testing import running_sandbox
+from offboarding_dev.sandbox.testing import running_sandbox
 
 
 def test_user_get_fields_and_status(wecom) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from offboarding.sandbox.control import SandboxControlError
-from offboarding.sandbox.testing import running_sandbox
+from offboarding_dev.sandbox.control import SandboxControlError
+from offboarding_dev.sandbox.testing import running_sandbox
 
 
 def test_errcode_rates_are_roughly_honoured_with_a_seed(sandbox, wecom) -> None:

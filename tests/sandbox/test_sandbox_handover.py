@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from offboarding.sandbox.testing import running_sandbox
+from offboarding_dev.sandbox.testing import running_sandbox
 
 TAKEOVER_SCALE = 43200.0  # 24 h of takeover last 2 s of wall time
 
@@ -224,11 +224,30 @@ def test_resigned_group_transfer_daily_limit(wecom) -> None:
     assert _failed(wecom.post(path, {"chat_id_list": chats[300:], "new_owner": "zhaoliu"})) == {}
 
 
-def test_takeover_delay_comes_from_the_duration_policy(tmp_path, monkeypatch, caller_for) -> None:
+def test_takeover_delay_is_the_sandboxs_own_setting_not_the_product_policy(
+    tmp_path, monkeypatch, caller_for
+) -> None:
+    # The product's policy says 48 h; the sandbox plays WeCom's documented 24 h unless told otherwise.
     override = tmp_path / "policy.yaml"
     override.write_text("handover:\n  customer_takeover_hours: 48\n", encoding="utf-8")
     monkeypatch.setenv("OFFBOARDING_POLICY_FILE", str(override))
     with running_sandbox() as sb:
+        wecom = caller_for(sb)
+        before = time.time()
+        assert _codes(_transfer(wecom, "lisi", "wangwu", ["wm_lisi_001"])) == {"wm_lisi_001": 0}
+        takeover_time = _results(wecom, "lisi", "wangwu")["wm_lisi_001"]["takeover_time"]
+        assert before + 24 * 3600 <= takeover_time <= time.time() + 24 * 3600 + 1
+        assert sb.control.info()["durations"]["customer_takeover_hours"] == 24
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_takeover_delay_is_set_by_flag_or_environment(how, monkeypatch, caller_for) -> None:
+    extra: tuple[str, ...] = ()
+    if how == "flag":
+        extra = ("--takeover-hours", "48")
+    else:
+        monkeypatch.setenv("WECOM_SANDBOX_TAKEOVER_HOURS", "48")
+    with running_sandbox(extra_args=extra) as sb:
         wecom = caller_for(sb)
         before = time.time()
         assert _codes(_transfer(wecom, "lisi", "wangwu", ["wm_lisi_001"])) == {"wm_lisi_001": 0}

@@ -10,12 +10,12 @@ import time
 import pytest
 import requests
 
-from offboarding.sandbox.testing import running_sandbox
+from offboarding_dev.sandbox.testing import running_sandbox
 
 
 def test_help_documents_every_default() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "offboarding.sandbox", "--help"],
+        [sys.executable, "-m", "offboarding_dev.sandbox", "--help"],
         capture_output=True,
         text=True,
         check=True,
@@ -53,7 +53,7 @@ def test_start_line_names_the_address_but_never_the_secret() -> None:
         [
             sys.executable,
             "-m",
-            "offboarding.sandbox",
+            "offboarding_dev.sandbox",
             "--port",
             "0",
             "--secret",
@@ -87,7 +87,7 @@ def test_stops_cleanly_on_sigint() -> None:
 
 def test_bad_seed_is_refused_at_start() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "offboarding.sandbox", "--port", "0", "--seed", "nonsense"],
+        [sys.executable, "-m", "offboarding_dev.sandbox", "--port", "0", "--seed", "nonsense"],
         capture_output=True,
         text=True,
         timeout=60,

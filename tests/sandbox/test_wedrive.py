@@ -127,7 +127,7 @@ def test_range_request_returns_the_same_bytes(sandbox, wecom) -> None:
 def test_create_file_rejects_bad_input(sandbox) -> None:
     import pytest
 
-    from offboarding.sandbox.control import SandboxControlError
+    from offboarding_dev.sandbox.control import SandboxControlError
 
     with pytest.raises(SandboxControlError, match="size must be"):
         sandbox.control.create_wedrive_file("space_bench", "x.bin", -1)

@@ -26,7 +26,6 @@ from offboarding.evidence.ledger import EvidenceLedger
 from offboarding.hooks.wecom import WeComHook
 from offboarding.operators.handover import HandOverCustomersOperator
 from offboarding.policy import get_policy
-from offboarding.sandbox.testing import RunningSandbox, running_sandbox
 from offboarding.sensors.takeover import TAKEOVER_RESULTS_PATH, WaitForCustomerTakeoverOperator
 from offboarding.triggers.takeover import (
     CLASSPATH,
@@ -35,6 +34,7 @@ from offboarding.triggers.takeover import (
     poll_interval_seconds,
     read_takeover_status,
 )
+from offboarding_dev.sandbox.testing import RunningSandbox, running_sandbox
 
 SANDBOX_TIME_SCALE = 28800.0  # WeCom's 24 h automatic takeover lasts 3 s
 CASE_TIME_SCALE = 86400  # the case's rehearsal compression (1 h polling → below the floor)

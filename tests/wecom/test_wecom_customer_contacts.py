@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from offboarding.sandbox.testing import running_sandbox
 from offboarding.wecom import Contacts, CustomerContacts, MemoryTokenCache, WeComClient, WeComDataError
+from offboarding_dev.sandbox.testing import running_sandbox
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from offboarding.sandbox.testing import running_sandbox
 from offboarding.wecom import (
     Contacts,
     MemoryTokenCache,
@@ -21,6 +20,7 @@ from offboarding.wecom import (
     WeComRateLimited,
     WeComTransientError,
 )
+from offboarding_dev.sandbox.testing import running_sandbox
 
 USER_GET = "/cgi-bin/user/get"
 GETTOKEN = "/cgi-bin/gettoken"

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from offboarding.sandbox.testing import running_sandbox
 from offboarding.wecom import Contacts, MemoryTokenCache, WeComClient, WeComTokenError
 from offboarding.wecom.token_seal import CachedToken, TokenSeal
+from offboarding_dev.sandbox.testing import running_sandbox
 
 GETTOKEN = "/cgi-bin/gettoken"
 
