@@ -21,9 +21,15 @@ from offboarding.backup.retention import (
 )
 from offboarding.backup.roots import BackupRoot
 from offboarding.evidence import EvidenceLedger
+from offboarding.evidence.keys import key_from_environment
 
 TODAY = date(2029, 6, 1)
 CREATED = datetime(2026, 5, 1, 4, 0, tzinfo=UTC)
+
+
+def _ledger(store: BackupStore, case_id: str) -> EvidenceLedger:
+    """The case's ledger with the deployment's evidence key (the tests' key, tests/conftest.py)."""
+    return EvidenceLedger(store, case_id, key=key_from_environment())
 
 
 def _case(store: BackupStore, case_id: str, *, retention_days: int) -> BackupManifest:
@@ -36,7 +42,7 @@ def _case(store: BackupStore, case_id: str, *, retention_days: int) -> BackupMan
     store.write_bytes(case_id, "case.json", b'{"case_id": "x"}', encrypt=False)
     store.write_bytes(case_id, "evidence/report.html", b"<h1>report</h1>", encrypt=False)
     write_manifest(store, manifest)
-    EvidenceLedger(store, case_id).append("backup.verified", actor="airflow:t", step="t", key=manifest.sha256)
+    _ledger(store, case_id).append("backup.verified", actor="airflow:t", step="t", key=manifest.sha256)
     return manifest
 
 
@@ -52,6 +58,7 @@ def _purge(root: Path, *, dry_run: bool = False, today: date = TODAY) -> object:
         today=today,
         dry_run=dry_run,
         actor="airflow:backup_retention",
+        key=key_from_environment(),
         step="purge",
     )
 
@@ -74,7 +81,7 @@ def test_an_expired_backup_is_purged_and_the_evidence_kept(tmp_path: Path) -> No
     assert "manifest.json" in _files(tmp_path / "offboard-wangwu")
     assert "profile/user.json" in _files(tmp_path / "offboard-wangwu")
 
-    ledger = EvidenceLedger(store, "offboard-lisi")
+    ledger = _ledger(store, "offboard-lisi")
     entries = list(ledger.entries())
     assert [e.action for e in entries] == ["backup.verified", PURGED_ACTION]
     purge = entries[-1]
@@ -113,17 +120,17 @@ def test_a_second_round_finds_nothing_more_to_do(tmp_path: Path) -> None:
     _purge(tmp_path)
     again = _purge(tmp_path)
     assert [c.outcome for c in again.cases] == [ALREADY_PURGED]
-    assert [e.action for e in EvidenceLedger(store, "offboard-lisi").entries()].count(PURGED_ACTION) == 1
+    assert [e.action for e in _ledger(store, "offboard-lisi").entries()].count(PURGED_ACTION) == 1
 
 
 def test_an_interrupted_purge_is_finished_without_a_second_entry(tmp_path: Path) -> None:
     store = BackupStore(str(tmp_path))
     manifest = _case(store, "offboard-lisi", retention_days=30)
-    EvidenceLedger(store, "offboard-lisi").append(
+    _ledger(store, "offboard-lisi").append(
         PURGED_ACTION, actor="airflow:backup_retention", step="purge", key=manifest.sha256
     )  # as if the last round stopped after its ledger entry
     assert [c.outcome for c in _purge(tmp_path).cases] == [PURGED]
-    assert [e.action for e in EvidenceLedger(store, "offboard-lisi").entries()].count(PURGED_ACTION) == 1
+    assert [e.action for e in _ledger(store, "offboard-lisi").entries()].count(PURGED_ACTION) == 1
     assert not (tmp_path / "offboard-lisi" / "manifest.json").exists()
 
 
@@ -174,9 +181,20 @@ def test_object_storage_roots_are_purged_too() -> None:
     url = f"memory://retention-tests/{uuid.uuid4().hex}"
     store = BackupStore(url)
     _case(store, "offboard-lisi", retention_days=30)
-    summary = purge_expired_backups([BackupRoot("oss", url)], today=TODAY, dry_run=False, actor="airflow:t")
+    summary = purge_expired_backups(
+        [BackupRoot("oss", url)], today=TODAY, dry_run=False, actor="airflow:t", key=key_from_environment()
+    )
     assert [(c.root, c.outcome) for c in summary.cases] == [("oss", PURGED)]
-    assert store.files("offboard-lisi") == ["case.json", "evidence/ledger.jsonl", "evidence/report.html"]
+    # on object storage the ledger is one object per entry (evidence/ledger/<seq>.json): both are kept
+    assert store.files("offboard-lisi") == [
+        "case.json",
+        "evidence/ledger/0000000001.json",
+        "evidence/ledger/0000000002.json",
+        "evidence/report.html",
+    ]
+    ledger = _ledger(store, "offboard-lisi")
+    assert [e.action for e in ledger.entries()] == ["backup.verified", PURGED_ACTION]
+    assert ledger.verify_chain().ok
 
 
 @pytest.mark.parametrize("dry_run", [True, False])

@@ -60,3 +60,14 @@ def test_a_case_that_cannot_be_purged_fails_the_task_after_the_others(tmp_path: 
     with pytest.raises(RuntimeError, match="offboard-broken"):
         _run(dry_run=False)
     assert not (default / "offboard-lisi" / "manifest.json").exists()
+
+
+def test_without_the_evidence_key_nothing_is_purged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each purge is an authenticated ledger entry: without the deployment's key the task stops first."""
+    default = tmp_path / "data" / "cases"
+    _expired_case(default, "offboard-lisi")
+    monkeypatch.delenv("AIRFLOW_CONN_OFFBOARDING_EVIDENCE_KEY")
+    with pytest.raises(AirflowFailException, match="no evidence key"):
+        _run(dry_run=False)
+    assert (default / "offboard-lisi" / "profile" / "user.json").exists()
+    assert (default / "offboard-lisi" / "manifest.json").exists()

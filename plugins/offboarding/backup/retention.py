@@ -6,7 +6,8 @@ kept: the duration policy's ``backup.retention_days`` after the backup, see
 removes every file of the case except the evidence — ``evidence/`` (the ledger, the report) and
 ``case.json`` (which run owned the case) — including the manifest, which lists file names, and records
 one ``backup.purged`` entry in the case's ledger with what was removed (counts, bytes, the manifest's
-sha256, never a file name).
+sha256, never a file name). That entry is authenticated with the deployment's evidence key like every
+other ledger entry, so the purge needs the key (``key=``).
 
 A case without a readable manifest (its backup never verified) is left alone and reported; so is a case
 whose ledger already says ``backup.purged`` (nothing to do). ``dry_run`` lists what would be removed and
@@ -19,12 +20,15 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offboarding.backup.display import CHINA_TIME
 from offboarding.backup.manifest import MANIFEST_PATH, BackupManifest
 from offboarding.backup.roots import BackupRoot
 from offboarding.backup.storage import BackupStore
+
+if TYPE_CHECKING:
+    from offboarding.evidence.keys import EvidenceKey
 
 PURGED_ACTION = "backup.purged"
 KEPT_FILES = ("case.json",)
@@ -91,11 +95,13 @@ def purge_expired_backups(
     today: date,
     dry_run: bool,
     actor: str,
+    key: EvidenceKey,
     step: str | None = None,
     open_store: Callable[[BackupRoot], BackupStore] | None = None,
 ) -> PurgeSummary:
     """Purge every case whose ``retention_until`` is before ``today`` in every root (see the module doc).
 
+    ``key`` is the deployment's evidence key: the ``backup.purged`` entries are authenticated with it.
     ``open_store`` makes the store of a root (default: an unencrypted store; the purge reads only the
     plaintext manifest and ledger). One case failing is recorded and the others go on.
     """
@@ -109,7 +115,9 @@ def purge_expired_backups(
             record = CasePurge(root=root.label, case_id=case_id, outcome=FAILED)
             summary.cases.append(record)
             try:
-                _purge_case(store, EvidenceLedger(store, case_id), record, today, dry_run, actor, step)
+                _purge_case(
+                    store, EvidenceLedger(store, case_id, key=key), record, today, dry_run, actor, step
+                )
             except Exception as err:  # one broken case must not stop the purge of the others
                 record.outcome, record.detail = FAILED, f"{type(err).__name__}: {err}"
     return summary

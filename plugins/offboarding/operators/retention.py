@@ -19,6 +19,9 @@ appends one `backup.purged` entry to the case's ledger (files and bytes removed,
 **Cases left alone:** a case without a manifest (its backup never verified) is listed as `no_manifest` in
 the result; look at it by hand.
 
+**Needs:** the deployment's evidence key (Airflow Connection `offboarding_evidence_key`): each purge is a
+ledger entry authenticated with it; without it the task fails before anything is removed.
+
 **If it fails:** the log names the root (check the volume or the bucket credentials) or the case folder
 that could not be purged (e.g. a file without write permission); the other cases were purged. Clear the
 task once fixed; a purge is safe to run again.
@@ -34,14 +37,21 @@ class PurgeExpiredBackupsOperator(BaseOperator):
         from offboarding.backup.errors import BackupConfigError
         from offboarding.backup.retention import FAILED, china_today, purge_expired_backups
         from offboarding.backup.roots import configured_roots
+        from offboarding.operators.base import _evidence_key
 
         dry_run = bool(context["params"].get("dry_run"))
         try:
             roots = list(configured_roots().values())
         except BackupConfigError as err:
             raise AirflowFailException(str(err)) from None
+        key = _evidence_key()  # each purge is a ledger entry, authenticated like every other one
         summary = purge_expired_backups(
-            roots, today=china_today(), dry_run=dry_run, actor="airflow:backup_retention", step=self.task_id
+            roots,
+            today=china_today(),
+            dry_run=dry_run,
+            actor="airflow:backup_retention",
+            key=key,
+            step=self.task_id,
         )
         result = summary.to_dict()
         for case in summary.cases:
