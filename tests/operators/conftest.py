@@ -43,6 +43,47 @@ def backup_roots(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     return tmp_path / "backups"
 
 
+# -- the case's folder and ledger, where the operators find them ----------------------------------------
+
+
+def _case_id(params: dict[str, Any]) -> str:
+    from offboarding.cases import company_case_id, person_case_id
+
+    return company_case_id(params) if "credit_code" in params else person_case_id(params)
+
+
+def _case_store(params: dict[str, Any]) -> Any:
+    """The store of the root the case's ``backup_target`` names, resolved as the operators resolve it.
+
+    Never ``BackupStore(params["backup_target"])``: that is a root's *name*, and as a path it would be a
+    folder relative to the working directory (the repository), not the test's ``tmp_path``.
+    """
+    from offboarding.backup.roots import resolve_backup_root
+    from offboarding.backup.storage import BackupStore
+
+    return BackupStore(resolve_backup_root(params.get("backup_target") or "").url)
+
+
+def _case_ledger(params: dict[str, Any], case_id: str | None = None) -> Any:
+    """The case's evidence ledger with the deployment's evidence key (the tests' key)."""
+    from offboarding.evidence.keys import key_from_environment
+    from offboarding.evidence.ledger import EvidenceLedger
+
+    return EvidenceLedger(_case_store(params), case_id or _case_id(params), key=key_from_environment())
+
+
+@pytest.fixture
+def case_store(backup_roots: Any) -> Any:
+    """``case_store(params)`` -> the BackupStore of the root the case's ``backup_target`` names."""
+    return _case_store
+
+
+@pytest.fixture
+def case_ledger(backup_roots: Any) -> Any:
+    """``case_ledger(params, case_id=None)`` -> the case's keyed ledger (case id from the params)."""
+    return _case_ledger
+
+
 def _sample_person_case(tmp_path: Any, **overrides: Any) -> dict[str, Any]:
     """A valid person case for the default sandbox seed, backing up to the root ``test`` (``tmp_path/backups``)."""
     params = {
@@ -202,3 +243,44 @@ def airflow_approvals(make_context: Any, monkeypatch: pytest.MonkeyPatch) -> Fak
     fake = FakeAirflowApprovals(make_context)
     monkeypatch.setattr("offboarding.operators.approvers.approval_records", lambda: fake)
     return fake
+
+
+def _record_verified_backup(params: dict[str, Any]) -> str:
+    """A backup manifest in the case folder and the ``backup.verified`` entry the verification writes
+    for it (contract in offboarding.operators.backup); returns the manifest's sha256 as stored."""
+    from offboarding.backup.manifest import MANIFEST_PATH, BackupManifest, write_manifest
+    from offboarding.operators.backup import manifest_sha256_on_disk
+    from offboarding.policy import get_policy
+
+    store, case_id = _case_store(params), _case_id(params)
+    manifest = BackupManifest.start(
+        case_id, params["userid"], retention=get_policy().backup.retention_days, encrypted=False
+    )
+    write_manifest(store, manifest)
+    sha256 = manifest_sha256_on_disk(store, case_id)
+    assert sha256 is not None
+    _case_ledger(params).append(
+        "backup.verified",
+        actor="airflow:backup.verify_backup_manifest",
+        step="backup.verify_backup_manifest",
+        key=sha256,
+        request={"manifest": MANIFEST_PATH},
+        result={"manifest_path": MANIFEST_PATH, "manifest_sha256": sha256, "summary": "all verified"},
+    )
+    return sha256
+
+
+@pytest.fixture
+def allow_deletion(airflow_approvals: FakeAirflowApprovals, backup_roots: Any) -> Any:
+    """``allow_deletion(params, **approve)``: everything deleting a person needs but the deadline.
+
+    A verified backup in the ledger, then the approval given in Airflow (its human-in-the-loop record
+    and the ledger entry ``ApproveDeletionOperator`` writes, see ``airflow_approvals``).
+    """
+
+    def allow(params: dict[str, Any], **approve: Any) -> str:
+        sha256 = _record_verified_backup(params)
+        airflow_approvals.approve(params, **approve)
+        return sha256
+
+    return allow

@@ -8,9 +8,7 @@ import pytest
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from offboarding.backup.storage import BackupStore
 from offboarding.cases import company_case_id, person_case_id
-from offboarding.evidence.ledger import EvidenceLedger
 from offboarding.operators.approval import ApproveDeletionOperator
 
 COMPANY = {
@@ -21,6 +19,7 @@ COMPANY = {
     "finance_owner": "finance",
     "approvers": ["legal", "approver"],
     "successor_userid": "admin01",
+    "backup_target": "test",  # the root tests/operators/conftest.py declares
     "dry_run": False,
 }
 
@@ -40,10 +39,8 @@ def ask(params: dict[str, Any], make_context: Any, task_id: str, **context: Any)
     operator.execute(make_context(params, task_id=task_id, **context))
 
 
-def test_the_company_legal_representative_is_never_assigned(
-    asked: list[Any], make_context: Any, tmp_path: Any
-) -> None:
-    params = {**COMPANY, "backup_target": str(tmp_path)}
+def test_the_company_legal_representative_is_never_assigned(asked: list[Any], make_context: Any) -> None:
+    params = dict(COMPANY)
     ask(params, make_context, "approve_member_deletion", run_id=company_case_id(params))
     assert asked == [[{"id": "approver", "name": "approver"}]]
 
@@ -58,11 +55,11 @@ def test_asking_a_self_approver_is_refused_before_anything_is_asked(
 
 
 def test_the_answer_is_recorded_with_run_task_instance_and_manifest(
-    sample_person_case: Any, airflow_approvals: Any
+    sample_person_case: Any, airflow_approvals: Any, case_ledger: Any
 ) -> None:
     params = sample_person_case()
     airflow_approvals.approve(params)
-    ledger = EvidenceLedger(BackupStore(params["backup_target"]), person_case_id(params))
+    ledger = case_ledger(params)
     (entry,) = [e for e in ledger.entries() if e.action == "approval.approved"]
     (record,) = airflow_approvals.records.values()
     assert entry.actor == "approver"

@@ -38,6 +38,7 @@ def test_a_wecom_connection_of_another_type_or_over_http_stops_the_case_before_a
     sample_person_case: Any,
     make_context: Any,
     monkeypatch: pytest.MonkeyPatch,
+    backup_roots: Path,
     conn: dict[str, Any],
     message: str,
 ) -> None:
@@ -49,11 +50,15 @@ def test_a_wecom_connection_of_another_type_or_over_http_stops_the_case_before_a
     assert message in str(refused.value)
     assert sandbox.secret not in str(refused.value)
     assert sandbox.control.stats()["calls"] == {}
-    assert not Path(params["backup_target"]).exists()  # no case folder claimed, no ledger
+    assert not backup_roots.exists()  # the root params["backup_target"] names: no case folder, no ledger
 
 
 def test_a_robot_of_another_type_stops_the_case(
-    wecom_conn: Any, sample_person_case: Any, make_context: Any, monkeypatch: pytest.MonkeyPatch
+    wecom_conn: Any,
+    sample_person_case: Any,
+    make_context: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    backup_roots: Path,
 ) -> None:
     robot = {"conn_type": "http", "host": wecom_conn.base_url, "password": wecom_conn.webhook_key}
     monkeypatch.setenv("AIRFLOW_CONN_ROBOT_HTTP", json.dumps(robot))
@@ -63,7 +68,7 @@ def test_a_robot_of_another_type_stops_the_case(
         match=r"notify\.webhook_conn_id: connection robot_http has type 'http'; expected 'wecom_webhook'",
     ):
         check(params, make_context)
-    assert not Path(params["backup_target"]).exists()
+    assert not backup_roots.exists()
     assert wecom_conn.control.stats()["calls"] == {}
 
 

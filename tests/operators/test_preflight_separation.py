@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from offboarding.backup.storage import BackupStore
 from offboarding.cases import person_case_id
 from offboarding.operators.preflight import CheckCaseOperator
 
@@ -20,36 +19,43 @@ def check(params: dict[str, Any], make_context: Any, **context: Any) -> dict[str
     )
 
 
-def nothing_written(params: dict[str, Any]) -> bool:
-    store = BackupStore(params["backup_target"])
-    return not store.exists(person_case_id(params), "case.json")
+@pytest.fixture
+def opened(case_store: Any) -> Any:
+    """``opened(params)``: whether check_case claimed the case folder (wrote its case.json)."""
+    return lambda params: case_store(params).exists(person_case_id(params), "case.json")
 
 
-def refused(params: dict[str, Any], make_context: Any, match: str, **context: Any) -> None:
-    with pytest.raises(AirflowFailException, match=match):
-        check(params, make_context, **context)
-    assert nothing_written(params)
+@pytest.fixture
+def refused(make_context: Any, opened: Any) -> Any:
+    """``refused(params, match, **context)``: check_case fails with ``match`` and writes nothing."""
+
+    def refuse(params: dict[str, Any], match: str, **context: Any) -> None:
+        with pytest.raises(AirflowFailException, match=match):
+            check(params, make_context, **context)
+        assert not opened(params)
+
+    return refuse
 
 
 def test_a_valid_case_opens_and_the_report_names_who_triggered(
-    wecom_conn: Any, sample_person_case: Any, make_context: Any
+    wecom_conn: Any, sample_person_case: Any, make_context: Any, case_store: Any, opened: Any
 ) -> None:
     from offboarding.evidence import render_report
 
     params = sample_person_case()
     check(params, make_context, user="ops_li")
-    assert not nothing_written(params)
-    markdown = render_report(BackupStore(params["backup_target"]), person_case_id(params))
+    assert opened(params)
+    markdown = render_report(case_store(params), person_case_id(params))
     assert "- **发起人 Triggered by**: `ops_li`" in markdown
 
 
 def test_the_trigger_user_naming_themselves_approver_is_refused(
-    wecom_conn: Any, sample_person_case: Any, make_context: Any
+    wecom_conn: Any, sample_person_case: Any, refused: Any
 ) -> None:
     params = sample_person_case(approvers=["approver", "ops"])
-    refused(params, make_context, r"approvers: ops is the user who triggered this case", user="ops")
+    refused(params, r"approvers: ops is the user who triggered this case", user="ops")
     # the same user name in other letters is the same person
-    refused(params, make_context, r"approvers: ops is the user who triggered this case", user="OPS")
+    refused(params, r"approvers: ops is the user who triggered this case", user="OPS")
 
 
 @pytest.mark.parametrize(
@@ -75,25 +81,23 @@ def test_the_trigger_user_naming_themselves_approver_is_refused(
     ],
 )
 def test_an_ineligible_approver_or_hr_owner_is_refused_naming_the_field(
-    wecom_conn: Any, sample_person_case: Any, make_context: Any, overrides: dict[str, Any], says: str
+    wecom_conn: Any, sample_person_case: Any, refused: Any, overrides: dict[str, Any], says: str
 ) -> None:
-    refused(sample_person_case(**overrides), make_context, says)
+    refused(sample_person_case(**overrides), says)
 
 
 def test_without_deployment_lists_every_case_is_refused_saying_how_to_configure(
-    wecom_conn: Any, sample_person_case: Any, make_context: Any, monkeypatch: pytest.MonkeyPatch
+    wecom_conn: Any, sample_person_case: Any, refused: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("AIRFLOW_VAR_OFFBOARDING_APPROVERS")
     monkeypatch.delenv("AIRFLOW_VAR_OFFBOARDING_HR_OWNERS")
     params = sample_person_case()
     refused(
         params,
-        make_context,
         r"approvers: the deployment declares no approver list.*Variable offboarding_approvers",
     )
     refused(
         params,
-        make_context,
         r"hr_owner: the deployment declares no HR owner list.*Variable offboarding_hr_owners",
     )
 
@@ -102,6 +106,7 @@ def test_the_policy_lists_are_the_fallback_of_the_variables(
     wecom_conn: Any,
     sample_person_case: Any,
     make_context: Any,
+    refused: Any,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Any,
 ) -> None:
@@ -115,7 +120,6 @@ def test_the_policy_lists_are_the_fallback_of_the_variables(
     try:
         refused(
             sample_person_case(approvers=["approver2"]),
-            make_context,
             r"approver2 is not on the deployment's approver list \(policy approvals.approvers",
         )
         check(sample_person_case(), make_context)
@@ -125,15 +129,15 @@ def test_the_policy_lists_are_the_fallback_of_the_variables(
 
 
 def test_a_variable_that_is_not_a_json_list_fails_naming_it(
-    wecom_conn: Any, sample_person_case: Any, make_context: Any, monkeypatch: pytest.MonkeyPatch
+    wecom_conn: Any, sample_person_case: Any, refused: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AIRFLOW_VAR_OFFBOARDING_APPROVERS", "approver, ops")
-    refused(sample_person_case(), make_context, "Airflow Variable offboarding_approvers must be a JSON list")
+    refused(sample_person_case(), "Airflow Variable offboarding_approvers must be a JSON list")
 
 
 def test_a_dry_run_triggered_with_the_real_case_id_is_refused(
-    wecom_conn: Any, sample_person_case: Any, make_context: Any
+    wecom_conn: Any, sample_person_case: Any, make_context: Any, refused: Any
 ) -> None:
     params = sample_person_case(dry_run=True)
-    refused(params, make_context, "trigger it again with run id dryrun-offboard-lisi", run_id="offboard-lisi")
+    refused(params, "trigger it again with run id dryrun-offboard-lisi", run_id="offboard-lisi")
     check(params, make_context)  # as dryrun-offboard-lisi
