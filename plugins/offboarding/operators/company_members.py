@@ -244,10 +244,12 @@ class OffboardMemberBatchOperator(CaseOperator):
         self.after_member_step = after_member_step
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
+        # The ledger first: the notice period is computed from its publication answer, and the deadline
+        # check records deadline.reached in it; neither may rest on a ledger cut short or rewritten.
+        require_intact_evidence(case, "removing members is refused", step=self.task_id)
         require_deadline_passed(
             case, NOTICE_PERIOD, step=self.task_id, what="removing members", context=context
         )
-        require_intact_evidence(case, "removing members is refused", step=self.task_id)
         approval = check_member_deletion_approved(case, context)
         successor = userid_field(case, "successor_userid")
         plan = require_plan(case)

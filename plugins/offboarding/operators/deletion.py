@@ -25,7 +25,7 @@ from offboarding.evidence.ledger import LedgerError
 from offboarding.operators.approvers import check_airflow_approval
 from offboarding.operators.backup import VERIFIED_ACTION, manifest_sha256_on_disk, verified_backup_entry
 from offboarding.operators.backup_common import member_userid, record_evidence
-from offboarding.operators.base import Case, CaseOperator
+from offboarding.operators.base import Case, CaseOperator, require_intact_evidence
 from offboarding.operators.deadlines import LAST_WORKING_DAY, require_deadline_passed
 from offboarding.operators.handover import (
     GROUP_DAILY_LIMIT_ERRCODES,
@@ -109,6 +109,10 @@ class DeleteMemberOperator(CaseOperator):
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         userid = member_userid(case)
+        # The ledger is checked against the upstream anchors before this step writes anything to it (the
+        # deadline check records deadline.reached): an entry appended to a ledger cut short would hide
+        # the cut behind a chain that looks rewritten instead.
+        require_intact_evidence(case, f"deleting {userid} is refused", step=self.task_id)
         require_deadline_passed(
             case, LAST_WORKING_DAY, step=self.task_id, what=f"deleting {userid}", context=context
         )
