@@ -14,15 +14,10 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from offboarding.backup.manifest import MANIFEST_PATH, BackupManifest, write_manifest
-from offboarding.backup.storage import BackupStore
-from offboarding.evidence.keys import key_from_environment
-from offboarding.evidence.ledger import ANCHOR_XCOM_KEY, LEDGER_PATH, Anchor, EvidenceLedger
-from offboarding.operators.backup import manifest_sha256_on_disk
+from offboarding.evidence.ledger import ANCHOR_XCOM_KEY, LEDGER_PATH, Anchor
 from offboarding.operators.base import Case, CaseOperator
 from offboarding.operators.close import CloseCaseOperator
 from offboarding.operators.deletion import DeleteMemberOperator
-from offboarding.policy import get_policy
 from offboarding_dev.testing.task_instance import MemoryTaskInstance
 
 KEY_CONN_ENV = "AIRFLOW_CONN_OFFBOARDING_EVIDENCE_KEY"
@@ -30,34 +25,6 @@ KEY_CONN_ENV = "AIRFLOW_CONN_OFFBOARDING_EVIDENCE_KEY"
 
 def case_id(params: dict[str, Any]) -> str:
     return f"offboard-{params['userid']}"
-
-
-def store_of(params: dict[str, Any]) -> BackupStore:
-    return BackupStore(params["backup_target"])
-
-
-def ledger_of(params: dict[str, Any]) -> EvidenceLedger:
-    return EvidenceLedger(store_of(params), case_id(params), key=key_from_environment())
-
-
-def allow_deletion(params: dict[str, Any]) -> None:
-    """A verified backup and an approval in the ledger (what the backup and approval steps record)."""
-    manifest = BackupManifest.start(
-        case_id(params), params["userid"], retention=get_policy().backup.retention_days, encrypted=False
-    )
-    write_manifest(store_of(params), manifest)
-    sha256 = manifest_sha256_on_disk(store_of(params), case_id(params))
-    ledger_of(params).append(
-        "backup.verified",
-        actor="airflow:backup.verify_backup_manifest",
-        step="backup.verify_backup_manifest",
-        key=sha256,
-        request={"manifest": MANIFEST_PATH},
-        result={"manifest_path": MANIFEST_PATH, "manifest_sha256": sha256, "summary": "all verified"},
-    )
-    ledger_of(params).append(
-        "approval.approved", actor="approver", step="approve_deletion", result={"chosen": "Approve"}
-    )
 
 
 class RecordSomething(CaseOperator):
@@ -92,14 +59,14 @@ def _run(task: Any, params: dict[str, Any], make_context: Any, ti: MemoryTaskIns
 
 
 def test_every_task_records_the_ledger_head_as_its_evidence_anchor(
-    sample_person_case: Any, make_context: Any
+    sample_person_case: Any, make_context: Any, case_ledger: Any
 ) -> None:
     params = sample_person_case()
     tasks, ti = _dag_tasks(), MemoryTaskInstance()
 
     _run(tasks["disable_member"], params, make_context, ti)
 
-    head = ledger_of(params).head()
+    head = case_ledger(params).head()
     assert head is not None and head.seq == 1
     assert ti.xcoms[("disable_member", ANCHOR_XCOM_KEY)] == head.text
 
@@ -114,17 +81,22 @@ def test_a_failed_task_still_anchors_what_it_recorded(sample_person_case: Any, m
 
 
 def test_the_deletion_refuses_a_ledger_cut_short_below_the_upstream_anchor(
-    wecom_conn: Any, sample_person_case: Any, make_context: Any
+    wecom_conn: Any,
+    sample_person_case: Any,
+    make_context: Any,
+    case_store: Any,
+    case_ledger: Any,
+    allow_deletion: Any,
 ) -> None:
     params = sample_person_case()
     tasks, ti = _dag_tasks(), MemoryTaskInstance()
     allow_deletion(params)
     _run(tasks["disable_member"], params, make_context, ti)  # records seq 3 and anchors 3:<hash>
-    ledger_file = store_of(params).local_path(case_id(params), LEDGER_PATH)
+    ledger_file = case_store(params).local_path(case_id(params), LEDGER_PATH)
     assert ledger_file is not None
     lines = ledger_file.read_text(encoding="utf-8").splitlines(keepends=True)
     ledger_file.write_text("".join(lines[:-1]), encoding="utf-8")  # the tail removed: the chain alone is fine
-    assert ledger_of(params).verify_chain().ok
+    assert case_ledger(params).verify_chain().ok
 
     with pytest.raises(
         AirflowFailException, match=r"deleting lisi is refused: .*entries 3\.\.3 were removed"
@@ -134,14 +106,14 @@ def test_the_deletion_refuses_a_ledger_cut_short_below_the_upstream_anchor(
 
 
 def test_a_ledger_cut_short_then_appended_again_is_caught_by_the_earlier_anchor(
-    wecom_conn: Any, sample_person_case: Any, make_context: Any
+    wecom_conn: Any, sample_person_case: Any, make_context: Any, case_store: Any, allow_deletion: Any
 ) -> None:
     """The latest anchor alone would be held (later tasks appended after the cut): every anchor is checked."""
     params = sample_person_case()
     tasks, ti = _dag_tasks(), MemoryTaskInstance()
     allow_deletion(params)
     _run(tasks["approve_deletion_recorder"], params, make_context, ti)  # seq 3, anchored by that task
-    ledger_file = store_of(params).local_path(case_id(params), LEDGER_PATH)
+    ledger_file = case_store(params).local_path(case_id(params), LEDGER_PATH)
     assert ledger_file is not None
     lines = ledger_file.read_text(encoding="utf-8").splitlines(keepends=True)
     ledger_file.write_text("".join(lines[:-1]), encoding="utf-8")  # seq 3 removed ...
@@ -153,12 +125,17 @@ def test_a_ledger_cut_short_then_appended_again_is_caught_by_the_earlier_anchor(
 
 
 def test_a_torn_last_line_does_not_block_the_deletion(
-    wecom_conn: Any, sample_person_case: Any, make_context: Any
+    wecom_conn: Any,
+    sample_person_case: Any,
+    make_context: Any,
+    case_store: Any,
+    case_ledger: Any,
+    allow_deletion: Any,
 ) -> None:
     params = sample_person_case()
     tasks, ti = _dag_tasks(), MemoryTaskInstance()
     allow_deletion(params)
-    ledger_file = store_of(params).local_path(case_id(params), LEDGER_PATH)
+    ledger_file = case_store(params).local_path(case_id(params), LEDGER_PATH)
     assert ledger_file is not None
     with ledger_file.open("ab") as handle:
         handle.write(b'{"seq":3,"at":"2026-12-04T')  # a worker killed while writing
@@ -166,15 +143,21 @@ def test_a_torn_last_line_does_not_block_the_deletion(
     result = _run(tasks["delete_member"], params, make_context, ti)
 
     assert result["wecom_answer"] == "deleted"
-    actions = [e.action for e in ledger_of(params).entries()]
-    assert actions == ["backup.verified", "approval.approved", "ledger.recovered", "member.deleted"]
-    (recovered,) = [e for e in ledger_of(params).entries() if e.action == "ledger.recovered"]
+    actions = [e.action for e in case_ledger(params).entries()]
+    assert actions == [
+        "backup.verified",
+        "approval.approved",
+        "ledger.recovered",
+        "deadline.reached",  # the last working day re-checked by the deletion (operators/deadlines.py)
+        "member.deleted",
+    ]
+    (recovered,) = [e for e in case_ledger(params).entries() if e.action == "ledger.recovered"]
     assert recovered.result["dropped_bytes"] == len(b'{"seq":3,"at":"2026-12-04T')
-    assert ledger_of(params).verify_chain().ok
+    assert case_ledger(params).verify_chain().ok
 
 
 def test_close_case_puts_the_report_location_and_digest_in_xcom_not_the_report(
-    sample_person_case: Any, make_context: Any
+    sample_person_case: Any, make_context: Any, case_store: Any
 ) -> None:
     params = sample_person_case()
     tasks, ti = _dag_tasks(), MemoryTaskInstance()
@@ -183,10 +166,10 @@ def test_close_case_puts_the_report_location_and_digest_in_xcom_not_the_report(
 
     result = _run(tasks["close_case"], params, make_context, ti)
 
-    report = store_of(params).local_path(case_id(params), "evidence/report.md")
+    report = case_store(params).local_path(case_id(params), "evidence/report.md")
     assert report is not None
     content = report.read_bytes()
-    assert result["report"] == store_of(params).case_location(case_id(params)) + "evidence/report.md"
+    assert result["report"] == case_store(params).case_location(case_id(params)) + "evidence/report.md"
     assert result["report_sha256"] == hashlib.sha256(content).hexdigest()
     assert result["ledger_ok"] is True and result["ledger_authenticated"] is True
     assert len(json.dumps(result)) < 2000 and "案件证据报告" not in json.dumps(result, ensure_ascii=False)
@@ -197,12 +180,14 @@ def test_close_case_puts_the_report_location_and_digest_in_xcom_not_the_report(
     assert ti.xcoms[("close_case", ANCHOR_XCOM_KEY)].startswith("2:")
 
 
-def test_close_case_reports_a_ledger_cut_short(sample_person_case: Any, make_context: Any) -> None:
+def test_close_case_reports_a_ledger_cut_short(
+    sample_person_case: Any, make_context: Any, case_store: Any
+) -> None:
     params = sample_person_case()
     tasks, ti = _dag_tasks(), MemoryTaskInstance()
     _run(tasks["disable_member"], params, make_context, ti)
     _run(tasks["disable_member"], params, make_context, ti)  # seq 2, anchored
-    ledger_file = store_of(params).local_path(case_id(params), LEDGER_PATH)
+    ledger_file = case_store(params).local_path(case_id(params), LEDGER_PATH)
     assert ledger_file is not None
     ledger_file.write_text(
         ledger_file.read_text(encoding="utf-8").splitlines(keepends=True)[0], encoding="utf-8"
@@ -211,12 +196,12 @@ def test_close_case_reports_a_ledger_cut_short(sample_person_case: Any, make_con
     result = _run(tasks["close_case"], params, make_context, ti)
 
     assert result["ledger_ok"] is False
-    text = store_of(params).read_bytes(case_id(params), "evidence/report.md").decode("utf-8")
+    text = case_store(params).read_bytes(case_id(params), "evidence/report.md").decode("utf-8")
     assert "BROKEN at seq 2" in text
 
 
 def test_without_the_evidence_key_nothing_is_recorded(
-    sample_person_case: Any, make_context: Any, monkeypatch: pytest.MonkeyPatch
+    sample_person_case: Any, make_context: Any, case_store: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     params = sample_person_case()
     monkeypatch.delenv(KEY_CONN_ENV)
@@ -225,7 +210,7 @@ def test_without_the_evidence_key_nothing_is_recorded(
         match="no evidence key: create the Airflow Connection 'offboarding_evidence_key'",
     ):
         _run(RecordSomething(task_id="disable_member"), params, make_context, MemoryTaskInstance())
-    assert not store_of(params).exists(case_id(params), LEDGER_PATH)
+    assert not case_store(params).exists(case_id(params), LEDGER_PATH)
 
 
 def test_a_too_short_key_fails_without_showing_it(
