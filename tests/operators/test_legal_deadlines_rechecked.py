@@ -18,11 +18,8 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding import legal_time
-from offboarding.backup.manifest import MANIFEST_PATH, BackupManifest, write_manifest
-from offboarding.backup.storage import BackupStore
 from offboarding.evidence.ledger import EvidenceLedger
 from offboarding.operators import deadlines
-from offboarding.operators.backup import manifest_sha256_on_disk
 from offboarding.operators.company_members import OffboardMemberBatchOperator, PlanMemberBatchesOperator
 from offboarding.operators.deadlines import (
     DEADLINE_REACHED,
@@ -38,7 +35,6 @@ from offboarding.operators.handover import (
     HandOverCustomersOperator,
     LeaveTagsAndGroupChatsOperator,
 )
-from offboarding.policy import get_policy
 
 COMPANY_CASE = "dissolve-91350100M000100Y43"
 
@@ -47,17 +43,13 @@ def move_clock(monkeypatch: pytest.MonkeyPatch, to: pendulum.DateTime) -> None:
     monkeypatch.setattr(deadlines, "_now", lambda: to.in_timezone("UTC"))
 
 
-def ledger_of(params: dict[str, Any], case_id: str) -> EvidenceLedger:
-    return EvidenceLedger(BackupStore(params["backup_target"]), case_id)
+def reached(ledger: EvidenceLedger) -> list[Any]:
+    return [e for e in ledger.entries() if e.action == DEADLINE_REACHED]
 
 
-def reached(params: dict[str, Any], case_id: str) -> list[Any]:
-    return [e for e in ledger_of(params, case_id).entries() if e.action == DEADLINE_REACHED]
-
-
-def answer(params: dict[str, Any], case_id: str, step: str, **evidence: Any) -> None:
+def answer(ledger: EvidenceLedger, step: str, **evidence: Any) -> None:
     """What a human step records when it is answered (HumanStepMixin._record_answer)."""
-    ledger_of(params, case_id).append(
+    ledger.append(
         "human_step.answered",
         actor="someone",
         step=step,
@@ -77,28 +69,6 @@ def no_wecom_call(sandbox: Any) -> None:
 
 def tomorrow() -> str:
     return pendulum.now("Asia/Shanghai").add(days=1).to_date_string()
-
-
-def allow_deletion(params: dict[str, Any]) -> None:
-    """A verified backup and an approval in the ledger: everything deleting needs but the deadline."""
-    case_id = f"offboard-{params['userid']}"
-    store = BackupStore(params["backup_target"])
-    manifest = BackupManifest.start(
-        case_id, params["userid"], retention=get_policy().backup.retention_days, encrypted=False
-    )
-    write_manifest(store, manifest)
-    sha256 = manifest_sha256_on_disk(store, case_id)
-    ledger = ledger_of(params, case_id)
-    ledger.append(
-        "backup.verified",
-        actor="airflow:backup.verify_backup_manifest",
-        step="backup.verify_backup_manifest",
-        key=sha256,
-        result={"manifest_path": MANIFEST_PATH, "manifest_sha256": sha256},
-    )
-    ledger.append(
-        "approval.approved", actor="approver", step="approve_deletion", result={"chosen": "Approve"}
-    )
 
 
 # -- the last working day: the handover steps, disable_member, delete_member ---------------------------------------------------
@@ -128,6 +98,8 @@ def test_a_step_after_the_last_working_day_refuses_before_it_then_proceeds(
     wecom_conn: Any,
     sample_person_case: Any,
     make_context: Any,
+    case_ledger: Any,
+    allow_deletion: Any,
     monkeypatch: pytest.MonkeyPatch,
     operator_class: Any,
     task_id: str,
@@ -146,7 +118,7 @@ def test_a_step_after_the_last_working_day_refuses_before_it_then_proceeds(
     assert f"{what} is refused: the last working day ends {ends.format('YYYY-MM-DD')} 00:00" in message
     assert legal_time.format_local(ends) in message and "preflight.wait_for_last_working_day" in message
     no_wecom_call(wecom_conn)
-    assert reached(params, "offboard-lisi") == []
+    assert reached(case_ledger(params)) == []
 
     if effect is None:
         return
@@ -159,7 +131,7 @@ def test_a_step_after_the_last_working_day_refuses_before_it_then_proceeds(
         assert user["status"] == 2
     else:
         assert wecom_conn.control.stats()["write_calls"]
-    (entry,) = reached(params, "offboard-lisi")
+    (entry,) = reached(case_ledger(params))
     assert entry.result["deadline"] == "last_working_day" and entry.step == task_id
     assert entry.result["ends"] == ends.isoformat()
 
@@ -177,7 +149,7 @@ def test_rehearsal_time_is_refused_against_a_non_loopback_connection_even_if_che
 
 
 def test_a_rehearsal_reaches_the_last_working_day_at_its_compressed_time(
-    wecom_conn: Any, sample_person_case: Any, make_context: Any
+    wecom_conn: Any, sample_person_case: Any, make_context: Any, allow_deletion: Any
 ) -> None:
     params = sample_person_case(last_working_day=tomorrow(), time_scale=86400)
     allow_deletion(params)
@@ -195,7 +167,7 @@ def test_a_rehearsal_reaches_the_last_working_day_at_its_compressed_time(
 
 
 @pytest.fixture
-def company_params(tmp_path: Any) -> dict[str, Any]:
+def company_params() -> dict[str, Any]:
     return {
         "company_name": "示例科技有限公司",
         "credit_code": "91350100M000100Y43",
@@ -206,7 +178,7 @@ def company_params(tmp_path: Any) -> dict[str, Any]:
         "successor_userid": "wangwu",
         "admin_userid": "",
         "deregister_admin_account": False,
-        "backup_target": str(tmp_path / "backups"),
+        "backup_target": "test",  # the root tests/operators/conftest.py declares
         "notify": {"webhook_conn_id": None, "userids": []},
         "wecom_conn_id": "wecom_default",
         "dry_run": False,
@@ -215,7 +187,12 @@ def company_params(tmp_path: Any) -> dict[str, Any]:
 
 
 def test_member_batches_refuse_before_the_notice_period_ends_then_proceed(
-    wecom_conn: Any, company_params: dict[str, Any], make_context: Any, monkeypatch: pytest.MonkeyPatch
+    wecom_conn: Any,
+    company_params: dict[str, Any],
+    make_context: Any,
+    case_ledger: Any,
+    airflow_approvals: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     published_on = pendulum.now("Asia/Shanghai").to_date_string()
     ends = legal_time.notice_end(published_on, "simplified")
@@ -228,10 +205,10 @@ def test_member_batches_refuse_before_the_notice_period_ends_then_proceed(
     with pytest.raises(AirflowFailException, match=r"removing members is refused: the notice period cannot"):
         batch.execute(context("offboard_all_members.offboard_leaders"))
 
-    answer(company_params, COMPANY_CASE, PUBLICATION_STEP, published_on=published_on, reference="GSXT-1")
+    answer(case_ledger(company_params), PUBLICATION_STEP, published_on=published_on, reference="GSXT-1")
     plan_context = context("offboard_all_members.plan_member_batches")
     batches = PlanMemberBatchesOperator(task_id="plan_member_batches").execute(plan_context)
-    ledger_of(company_params, COMPANY_CASE).append("approval.approved", actor="approver", step="approve")
+    airflow_approvals.approve(company_params)
     wecom_conn.control.reset_stats()
 
     operator = OffboardMemberBatchOperator(
@@ -251,18 +228,20 @@ def test_member_batches_refuse_before_the_notice_period_ends_then_proceed(
     result = operator.execute(context("offboard_all_members.offboard_member_batch", plan_context["ti"]))
     assert result["offboarded"] >= 1
     assert wecom_conn.control.stats()["write_calls"]
-    (entry,) = reached(company_params, COMPANY_CASE)
+    (entry,) = reached(case_ledger(company_params))
     assert entry.result["deadline"] == "notice_period" and entry.result["ends"] == ends.isoformat()
     assert entry.request["basis"]["published_on"] == published_on
 
 
-def test_the_last_answer_to_the_publication_counts(company_params: dict[str, Any], make_context: Any) -> None:
+def test_the_last_answer_to_the_publication_counts(
+    company_params: dict[str, Any], make_context: Any, case_ledger: Any
+) -> None:
     """A publication answered again (the step cleared) moves the deadline; the latest answer wins."""
     from offboarding.operators.base import Case
 
-    answer(company_params, COMPANY_CASE, PUBLICATION_STEP, published_on="2026-01-05")
+    answer(case_ledger(company_params), PUBLICATION_STEP, published_on="2026-01-05")
     today = pendulum.now("Asia/Shanghai").to_date_string()
-    answer(company_params, COMPANY_CASE, PUBLICATION_STEP, published_on=today)
+    answer(case_ledger(company_params), PUBLICATION_STEP, published_on=today)
     case = Case.from_context(make_context(company_params, run_id=COMPANY_CASE))
     with pytest.raises(AirflowFailException, match="the notice period ends"):
         require_deadline_passed(case, "notice_period", step="t", what="x")
@@ -294,6 +273,7 @@ def _human_step(name: str) -> Any:
 def test_a_human_step_after_a_legal_wait_is_not_asked_before_its_deadline(
     company_params: dict[str, Any],
     make_context: Any,
+    case_ledger: Any,
     monkeypatch: pytest.MonkeyPatch,
     name: str,
     step: str,
@@ -303,8 +283,7 @@ def test_a_human_step_after_a_legal_wait_is_not_asked_before_its_deadline(
 ) -> None:
     now = pendulum.now("Asia/Shanghai")
     answer(
-        company_params,
-        COMPANY_CASE,
+        case_ledger(company_params),
         step,
         **{field: now.to_date_string() if value == "today" else now.isoformat()},
     )
@@ -312,12 +291,12 @@ def test_a_human_step_after_a_legal_wait_is_not_asked_before_its_deadline(
     context = make_context(company_params, task_id=operator.task_id, run_id=COMPANY_CASE)
     with pytest.raises(AirflowFailException, match=f"asking {operator.task_id} is refused: {title} ends"):
         operator.execute(context)
-    actions = [e.action for e in ledger_of(company_params, COMPANY_CASE).entries()]
+    actions = [e.action for e in case_ledger(company_params).entries()]
     assert "human_step.requested" not in actions  # nobody was asked
 
     move_clock(monkeypatch, now.add(days=60))
     operator._prepare_request(context)  # the part before Airflow parks the task for its answer
-    actions = [e.action for e in ledger_of(company_params, COMPANY_CASE).entries()]
+    actions = [e.action for e in case_ledger(company_params).entries()]
     assert actions[-2:] == [DEADLINE_REACHED, "human_step.requested"]
 
 
@@ -325,7 +304,11 @@ def test_a_human_step_after_a_legal_wait_is_not_asked_before_its_deadline(
 
 
 def test_verify_account_gone_refuses_before_the_cooling_off_ends_then_proceeds(
-    wecom_conn: Any, sample_person_case: Any, make_context: Any, monkeypatch: pytest.MonkeyPatch
+    wecom_conn: Any,
+    sample_person_case: Any,
+    make_context: Any,
+    case_ledger: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     params = sample_person_case(deregister_account=True)
     operator = VerifyAccountGoneOperator(task_id="account_deregistration.verify_account_gone", userid="lisi")
@@ -334,7 +317,7 @@ def test_verify_account_gone_refuses_before_the_cooling_off_ends_then_proceeds(
     with pytest.raises(AirflowFailException, match="no submitted_at was answered"):
         operator.execute(context)  # the submission was never recorded
     submitted = pendulum.now("Asia/Shanghai").subtract(days=1)
-    answer(params, "offboard-lisi", SUBMISSION_STEP, submitted_at=submitted.isoformat())
+    answer(case_ledger(params), SUBMISSION_STEP, submitted_at=submitted.isoformat())
     ends = legal_time.cooling_off_end(submitted)
     with pytest.raises(AirflowFailException) as refused:
         operator.execute(context)
@@ -352,4 +335,4 @@ def test_verify_account_gone_refuses_before_the_cooling_off_ends_then_proceeds(
         VerifyAccountGoneOperator(task_id=operator.task_id, userid="lisi").execute(context)["resolves"]
         is False
     )
-    assert [e.result["deadline"] for e in reached(params, "offboard-lisi")] == ["cooling_off"]
+    assert [e.result["deadline"] for e in reached(case_ledger(params))] == ["cooling_off"]
