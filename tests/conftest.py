@@ -39,6 +39,17 @@ def evidence_key() -> Any:
     return EvidenceKey.from_text(os.environ[KEY_ENV])
 
 
+@pytest.fixture
+def backup_roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The deployment's storage roots: the root named ``test`` is ``tmp_path/backups`` (returned), the
+    default root is under ``tmp_path/data``. A case's ``backup_target`` is a root's *name*: a test using
+    ``"test"`` needs this fixture (autouse under tests/operators), else it is refused or, read as a path,
+    lands in the working directory."""
+    monkeypatch.setenv("OFFBOARDING_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("OFFBOARDING_BACKUP_ROOTS", f"test={tmp_path / 'backups'}")
+    return tmp_path / "backups"
+
+
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[Any]:
     """One sandbox process for the session (seed ``default``), reset before each test that uses it."""

@@ -36,11 +36,8 @@ def wecom_conn(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def backup_roots(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The deployment's storage roots in every operator test: ``test`` is ``tmp_path/backups``."""
-    monkeypatch.setenv("OFFBOARDING_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("OFFBOARDING_BACKUP_ROOTS", f"test={tmp_path / 'backups'}")
-    return tmp_path / "backups"
+def _declared_backup_roots(backup_roots: Any) -> None:
+    """The deployment's storage roots in every operator test (``backup_roots`` in tests/conftest.py)."""
 
 
 # -- the case's folder and ledger, where the operators find them ----------------------------------------

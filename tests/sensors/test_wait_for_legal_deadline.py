@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pendulum
@@ -173,22 +174,23 @@ def test_the_task_documentation_says_what_to_do_if_stalled() -> None:
     assert "Check the triggerer is running" in operator.doc_md
 
 
-def _case_context(tmp_path: Any) -> dict[str, Any]:
+def _case_context() -> dict[str, Any]:
     from types import SimpleNamespace
 
-    params = {"userid": "lisi", "backup_target": str(tmp_path), "time_scale": 1}
+    params = {"userid": "lisi", "backup_target": "test", "time_scale": 1}  # the root of backup_roots
     return {"params": params, "dag_run": SimpleNamespace(run_id="offboard-lisi", triggering_user_name="ops")}
 
 
-def _reached(tmp_path: Any) -> list[Any]:
+def _reached(root: Path) -> list[Any]:
     from offboarding.backup.storage import BackupStore
+    from offboarding.evidence.keys import key_from_environment
     from offboarding.evidence.ledger import EvidenceLedger
 
-    ledger = EvidenceLedger(BackupStore(str(tmp_path)), "offboard-lisi")
+    ledger = EvidenceLedger(BackupStore(str(root)), "offboard-lisi", key=key_from_environment())
     return [e for e in ledger.entries() if e.action == "deadline.reached"]
 
 
-def test_a_named_wait_records_deadline_reached_once_when_it_ends(tmp_path: Any) -> None:
+def test_a_named_wait_records_deadline_reached_once_when_it_ends(backup_roots: Path) -> None:
     deadline = pendulum.datetime(2026, 11, 21, tz="Asia/Shanghai")
     operator = WaitForLegalDeadlineOperator(
         task_id="preflight.wait_for_last_working_day",
@@ -196,18 +198,18 @@ def test_a_named_wait_records_deadline_reached_once_when_it_ends(tmp_path: Any) 
         label="last working day",
         deadline_name="last_working_day",
     )
-    operator.execute(_case_context(tmp_path))  # type: ignore[arg-type]
+    operator.execute(_case_context())  # type: ignore[arg-type]
     operator.execute_complete(  # type: ignore[arg-type]
-        _case_context(tmp_path), {"status": "reached", "deadline": deadline.isoformat()}
+        _case_context(), {"status": "reached", "deadline": deadline.isoformat()}
     )
-    (entry,) = _reached(tmp_path)
+    (entry,) = _reached(backup_roots)
     assert entry.step == "preflight.wait_for_last_working_day"
     assert entry.result["deadline"] == "last_working_day"
     assert entry.result["ends"] == deadline.isoformat()
     assert entry.result["ends_local"] == "2026-11-21 00:00 (Asia/Shanghai)"
 
 
-def test_an_unnamed_wait_writes_no_ledger(tmp_path: Any) -> None:
+def test_an_unnamed_wait_writes_no_ledger(backup_roots: Path) -> None:
     operator = WaitForLegalDeadlineOperator(task_id="w", deadline="2026-11-21T00:00:00+08:00")
-    operator.execute(_case_context(tmp_path))  # type: ignore[arg-type]
-    assert not (tmp_path / "offboard-lisi").exists()
+    operator.execute(_case_context())  # type: ignore[arg-type]
+    assert not (backup_roots / "offboard-lisi").exists()
