@@ -251,7 +251,7 @@ def test_report_of_an_encrypted_backup_is_plaintext_and_verifies(tmp_path: Path)
 
 def test_report_names_who_triggered_from_the_case_opened_entry(store: BackupStore) -> None:
     """``check_case`` writes ``case.opened`` (actor = the triggering user): the report must name them."""
-    ledger = EvidenceLedger(store, CASE, clock=_clock([0, 5]))
+    ledger = EvidenceLedger(store, CASE, clock=_clock([0, 5]), key=key_from_environment())
     ledger.append(
         "case.opened",
         actor="ops_li",
