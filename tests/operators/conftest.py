@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from offboarding_dev.testing.approvals import MemoryApprovalRecords
 from offboarding_dev.testing.task_instance import MemoryTaskInstance
 
 
@@ -147,91 +148,13 @@ def deployment_lists(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRFLOW_VAR_OFFBOARDING_HR_OWNERS", json.dumps(HR_OWNERS))
 
 
-class FakeAirflowApprovals:
+class FakeAirflowApprovals(MemoryApprovalRecords):
     """Airflow's human-in-the-loop records, as the REST API would return them (no api-server here).
 
     ``approve(params, ...)`` does what happens in Airflow when an approver answers: Airflow records
-    the answer (kept here) and ``ApproveDeletionOperator.execute_complete`` writes the ledger entry.
+    the answer (kept here) and ``ApproveDeletionOperator.execute_complete`` writes the ledger entry
+    (shared with the benchmarks: offboarding_dev.testing.approvals).
     """
-
-    def __init__(self, make_context: Any) -> None:
-        self.records: dict[tuple[str, str, str], Any] = {}
-        self.make_context = make_context
-        self.reads: list[tuple[str, str, str]] = []
-
-    def read(self, dag_id: str, run_id: str, task_id: str) -> Any:
-        self.reads.append((dag_id, run_id, task_id))
-        return self.records.get((dag_id, run_id, task_id))
-
-    def record(
-        self,
-        *,
-        dag_id: str,
-        run_id: str,
-        task_id: str,
-        ti_id: str,
-        by: str | None,
-        chosen: str = "Approve",
-        assigned: tuple[str, ...] = ("approver",),
-        at: Any = None,
-    ) -> Any:
-        import datetime as dt
-
-        from offboarding.operators.approvers import HumanStepRecord
-
-        record = HumanStepRecord(
-            ti_id=ti_id,
-            run_id=run_id,
-            assigned=assigned,
-            response_received=True,
-            responded_by=by,
-            responded_at=at or dt.datetime.now(dt.UTC),
-            chosen_options=(chosen,),
-        )
-        self.records[(dag_id, run_id, task_id)] = record
-        return record
-
-    def approve(
-        self,
-        params: dict[str, Any],
-        *,
-        by: str = "approver",
-        chosen: str = "Approve",
-        run_id: str | None = None,
-        user: str = "ops",
-        in_airflow: bool = True,
-    ) -> Any:
-        """Answer the case's approval task as ``by`` in run ``run_id`` (default: the case id)."""
-        import datetime as dt
-
-        from offboarding.cases import COMPANY_DAG_ID, PERSON_DAG_ID, company_case_id, person_case_id
-        from offboarding.operators.approval import ApproveDeletionOperator
-        from offboarding.operators.approvers import APPROVAL_TASK_IDS
-
-        company = "credit_code" in params
-        task_id = APPROVAL_TASK_IDS["company" if company else "person"]
-        run_id = run_id or (company_case_id(params) if company else person_case_id(params))
-        context = self.make_context(params, task_id=task_id, run_id=run_id, user=user)
-        at = dt.datetime.now(dt.UTC)
-        if in_airflow:
-            self.record(
-                dag_id=COMPANY_DAG_ID if company else PERSON_DAG_ID,
-                run_id=run_id,
-                task_id=task_id,
-                ti_id=str(context["ti"].id),
-                by=by,
-                chosen=chosen,
-                assigned=tuple(params["approvers"]),
-                at=at,
-            )
-        operator = ApproveDeletionOperator(task_id=task_id)
-        event = {
-            "chosen_options": [chosen],
-            "params_input": {},
-            "responded_at": at,
-            "responded_by_user": {"id": by, "name": by},
-        }
-        return operator._record_answer(context, event)
 
 
 @pytest.fixture
