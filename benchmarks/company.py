@@ -1,10 +1,11 @@
 """A company of 10,000 members: the member tasks of ``dissolve_company`` driven over every batch.
 
-As tests/operators/test_members_offboarding.py does: ``plan_member_batches``, the approval recorded in the
-ledger, ``offboard_member_batch`` for every batch of the plan, ``offboard_leaders``, then
-``summarise_member_offboarding``, each by ``execute(context)`` against a ``members:N`` sandbox. Reports
-WeCom calls against the batching minimum (:mod:`benchmarks.company_minimum`), wall time against the
-floor WeCom's rate limit allows, rate-limit errors, and the task instances a run of the DAG creates.
+As tests/operators/test_members_offboarding.py does: ``plan_member_batches``, the approval given in
+Airflow (its record kept in memory) and recorded in the ledger, ``offboard_member_batch`` for every
+batch of the plan, ``offboard_leaders``, then ``summarise_member_offboarding``, each by
+``execute(context)`` against a ``members:N`` sandbox. Reports WeCom calls against the batching minimum
+(:mod:`benchmarks.company_minimum`), wall time against the floor WeCom's rate limit allows, rate-limit
+errors, and the task instances a run of the DAG creates.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from benchmarks.environment import REPO, bench_backup_root, start_sandbox, wecom
 from benchmarks.person_minimum import CGI, token_minimum
 from benchmarks.results import Goal, Row
 from benchmarks.sizes import Size
-from benchmarks.task_context import MemoryTaskInstance, run_task
+from benchmarks.task_context import MemoryTaskInstance, approval_context, run_task
+from offboarding_dev.testing.approvals import approvals_in_memory
 
 CASE_ID = "dissolve-91350100M000100Y43"
 ADMINS = ["zhangsan", "admin01", "admin02"]
@@ -106,6 +108,7 @@ def run(size: Size, workdir: Path) -> list[Row]:
     with (
         start_sandbox(f"members:{members}") as sandbox,
         wecom_deployment(sandbox, workdir / "deployment", admin_userids=ADMINS),
+        approvals_in_memory(approval_context) as approvals,
     ):
         state = sandbox.control.state()
         sandbox.control.reset_stats()
@@ -116,7 +119,7 @@ def run(size: Size, workdir: Path) -> list[Row]:
                 plan_op(task_id="plan_member_batches"), params, task_id=plan_task, run_id=CASE_ID, ti=ti
             )
         plan = ti.xcom_pull(task_ids=plan_task, key=summary_key)
-        approve(params)
+        approve(params, approvals)
         with tally("batches"):
             results = [
                 run_task(
@@ -194,8 +197,9 @@ class PhaseTally:
             self.phases[phase] = +(after - before)
 
 
-def approve(params: dict[str, Any]) -> None:
-    """What the notice's publication and ApproveDeletionOperator record (no WeCom call)."""
+def approve(params: dict[str, Any], approvals: Any) -> None:
+    """What the notice's publication and the approval record (no WeCom call): the approver answers in
+    Airflow (its record, kept in memory) and ApproveDeletionOperator writes the ledger entry."""
     from offboarding.backup.roots import resolve_backup_root
     from offboarding.backup.storage import BackupStore
     from offboarding.evidence.keys import key_from_environment
@@ -211,7 +215,7 @@ def approve(params: dict[str, Any]) -> None:
         step="dissolution_notice.record_notice_publication",
         result={"evidence": {"published_on": "2026-01-05"}, "responded_at": "2026-01-05T10:00:00+08:00"},
     )
-    ledger.append("approval.approved", actor="approver", step="approve_member_deletion", key=CASE_ID)
+    approvals.approve(params, run_id=CASE_ID, user="bench")
 
 
 def calls_row(

@@ -25,6 +25,9 @@ CUSTOMER_SECRET = "bench-customer-contact-secret"
 SECRET_KINDS = ("contacts", "customers", "app")
 EVIDENCE_KEY = "bench-evidence-key-not-a-secret-0123456789abcdef"
 """The benches' evidence key (every ledger entry is authenticated; the product refuses to record without)."""
+APPROVERS = ["approver"]
+"""The deployment's approver list in the benches (the cases name ``approver``)."""
+HR_OWNERS = ["hr"]
 
 
 def airflow_env(workdir: Path) -> dict[str, str]:
@@ -98,12 +101,16 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
 
 @contextlib.contextmanager
 def wecom_deployment(sandbox: Any, workdir: Path, **extras: Any) -> Iterator[None]:
-    """``wecom_default`` → ``sandbox``, and a fresh shared token cache (one deployment) for the block."""
+    """``wecom_default`` → ``sandbox``, a fresh shared token cache and the deployment's approver and
+    HR-owner lists (one deployment) for the block. Without the lists check_case and the deletion steps
+    refuse every case (separation of duties)."""
     cache = workdir / "token-cache"
     cache.mkdir(parents=True, exist_ok=True)
     values = {
         CONN_ENV: connection_json(sandbox.base_url, sandbox.corpid, agent_id=sandbox.agent_id, **extras),
         TOKEN_CACHE_ENV: cache.as_uri(),
+        "AIRFLOW_VAR_OFFBOARDING_APPROVERS": json.dumps(APPROVERS),
+        "AIRFLOW_VAR_OFFBOARDING_HR_OWNERS": json.dumps(HR_OWNERS),
     }
     with environment(values):
         yield

@@ -2,8 +2,9 @@
 
 The order is ``offboard_employee``'s: preflight, backup, handover, (approval; the deregistration guide),
 deletion, then the account deregistration's check. Human steps are answered the way their operators
-record it (the approval's ledger entry); they call no WeCom API. The takeover wait is run up to its
-first read (it then defers; its polling is measured per day by the waiting_cost bench).
+record it (the approval: Airflow's record, kept in memory, and its ledger entry); they call no WeCom
+API. The takeover wait is run up to its first read (it then defers; its polling is measured per day by
+the waiting_cost bench).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from benchmarks.environment import bench_backup_root
 from benchmarks.person_minimum import HandoverOutcome, PersonFacts
-from benchmarks.task_context import MemoryTaskInstance, run_task
+from benchmarks.task_context import MemoryTaskInstance, approval_context, run_task
 
 SUCCESSOR = "wangwu"
 APP_CHATS = ["chat_sales_weekly", "chat_other_app"]
@@ -139,31 +140,35 @@ def run_person_case(sandbox: Any, params: dict[str, Any]) -> PersonRun:
     """Execute every step of one case; calls per task from the sandbox's stats around each step."""
     from airflow.sdk.exceptions import TaskDeferred
 
+    from offboarding_dev.testing.approvals import approvals_in_memory
+
     member = params["userid"]
     run_id = f"offboard-{member}"
     ti = MemoryTaskInstance()
     run = PersonRun(member)
-    for task_id, factory in steps(member):
-        if not params["deregister_account"] and task_id.startswith("account_deregistration."):
-            continue
-        before = Counter(sandbox.control.stats(include_writes=False)["calls"])
-        if factory is None:
-            answer_human_step(params, run_id, task_id)
-        else:
-            try:
-                run.results[task_id] = run_task(factory(), params, task_id=task_id, run_id=run_id, ti=ti)
-            except TaskDeferred:
-                run.deferred = True
-        after = Counter(sandbox.control.stats(include_writes=False)["calls"])
-        run.calls[task_id] = +(after - before)
+    with approvals_in_memory(approval_context) as approvals:
+        for task_id, factory in steps(member):
+            if not params["deregister_account"] and task_id.startswith("account_deregistration."):
+                continue
+            before = Counter(sandbox.control.stats(include_writes=False)["calls"])
+            if factory is None:
+                answer_human_step(params, run_id, task_id, approvals)
+            else:
+                try:
+                    run.results[task_id] = run_task(factory(), params, task_id=task_id, run_id=run_id, ti=ti)
+                except TaskDeferred:
+                    run.deferred = True
+            after = Counter(sandbox.control.stats(include_writes=False)["calls"])
+            run.calls[task_id] = +(after - before)
     return run
 
 
-def answer_human_step(params: dict[str, Any], run_id: str, task_id: str) -> None:
-    """What a human step records when answered (no WeCom call): the approval, or a deregistration request
-    submitted 30 days ago (its cooling-off is over: verify_account_gone checks it itself)."""
+def answer_human_step(params: dict[str, Any], run_id: str, task_id: str, approvals: Any) -> None:
+    """What a human step records when answered (no WeCom call): the approval (Airflow's record and the
+    ledger entry, see offboarding_dev.testing.approvals), or a deregistration request submitted 30 days
+    ago (its cooling-off is over: verify_account_gone checks it itself)."""
     if task_id == "approve_deletion":
-        approve(params, run_id)
+        approvals.approve(params, run_id=run_id, user="bench")
         return
     import pendulum
 
@@ -180,25 +185,6 @@ def answer_human_step(params: dict[str, Any], run_id: str, task_id: str) -> None
         actor=params["userid"],
         step=task_id,
         result={"chosen_options": ["Done"], "evidence": {"submitted_at": submitted_at}},
-    )
-
-
-def approve(params: dict[str, Any], run_id: str) -> None:
-    """What ApproveDeletionOperator records when the approver answers (a human step: no WeCom call)."""
-    from offboarding.backup.roots import resolve_backup_root
-    from offboarding.backup.storage import BackupStore
-    from offboarding.evidence.keys import key_from_environment
-    from offboarding.evidence.ledger import EvidenceLedger
-
-    EvidenceLedger(
-        BackupStore(resolve_backup_root(params["backup_target"]).url), run_id, key=key_from_environment()
-    ).append(
-        "approval.approved",
-        actor="approver",
-        step="approve_deletion",
-        request={"subject": f"delete {params['userid']}"},
-        result={"chosen": "Approve"},
-        key=run_id,
     )
 
 

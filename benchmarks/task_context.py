@@ -27,6 +27,13 @@ def task_context(
     }
 
 
+def approval_context(
+    params: dict[str, Any], *, task_id: str, run_id: str, user: str = "bench"
+) -> dict[str, Any]:
+    """The context of an approval task answered in the bench (a task instance of its own, as in Airflow)."""
+    return task_context(params, task_id=task_id, run_id=run_id, ti=MemoryTaskInstance(task_id=task_id))
+
+
 def run_task(
     operator: Any, params: dict[str, Any], *, task_id: str, run_id: str, ti: MemoryTaskInstance
 ) -> Any:
@@ -36,4 +43,4 @@ def run_task(
     return result
 
 
-__all__ = ["MemoryTaskInstance", "run_task", "task_context"]
+__all__ = ["MemoryTaskInstance", "approval_context", "run_task", "task_context"]
