@@ -53,7 +53,7 @@ def test_csv_with_chinese_headers_triggers_one_run_per_row(
     sheet = write_csv(
         tmp_path / "people.csv",
         [
-            [a, "张三", "lisi", "2026/12/1", "财务负责人", "admin;hr_wang", "hr_wang", "是", "HR-1"],
+            [a, "张三", "lisi", "2026/12/1", "财务负责人", "admin;boss_li", "hr_wang", "是", "HR-1"],
             [b, "王五", "lisi", "2026-12-02", "员工", "admin", "hr_wang", "否", ""],
         ],
     )
@@ -71,7 +71,7 @@ def test_csv_with_chinese_headers_triggers_one_run_per_row(
         "userid": a,
         "last_working_day": "2026-12-01",
         "role": "finance_owner",
-        "approvers": ["admin", "hr_wang"],
+        "approvers": ["admin", "boss_li"],
         "deregister_account": True,
     }
     assert second["conf"]["deregister_account"] is False
@@ -86,7 +86,7 @@ def test_xlsx_with_chinese_headers_and_date_cells(
     sheet = workbook.active
     sheet.append(HEADER)
     sheet.append(
-        [a, "李雷", "lisi", date(2026, 12, 3), "法定代表人", "admin、hr_wang", "hr_wang", True, None]
+        [a, "李雷", "lisi", date(2026, 12, 3), "法定代表人", "admin、boss_li", "hr_wang", True, None]
     )
     sheet.append([None] * len(HEADER))
     sheet.append([b, "赵六", "lisi", 46360, "员工", "admin", "hr_wang", "否", "批次2"])  # Excel serial date
@@ -200,7 +200,7 @@ def test_company_cases_in_bulk(
     path = tmp_path / "companies.csv"
     path.write_text(
         "公司名称,统一社会信用代码,注销方式,法定代表人,财务负责人,审批人,交接人\n"
-        "福州某某科技有限公司,91350100M000100Y43,简易注销,admin,hr_wang,admin,lisi\n",
+        "福州某某科技有限公司,91350100M000100Y43,简易注销,admin,hr_wang,boss_li,lisi\n",
         encoding="utf-8",
     )
     code = main(["bulk-trigger", str(path), "--dag", "dissolve_company", *login_args(airflow)])

@@ -21,6 +21,12 @@ DAG_ID = "rehearsal_steps"
 
 #: name → SimpleAuthManager role; ``auditor`` may look but not answer.
 USERS = "admin:admin,hr:user,approver:user,resigned01:user,zhengshi:user,zhaoliu:user,auditor:viewer"
+#: The deployment's approver list: every user who may act, and ``nobody``, an approver on the list whose
+#: password the responder is never given (a step it must report, not answer).
+APPROVERS = [*(u.split(":")[0] for u in USERS.split(",") if not u.endswith(":viewer")), "nobody"]
+#: The deployment's HR-owner list: every user who may act, and ``auditor``, a viewer the deployment lists
+#: as HR owner: Airflow itself refuses their answer (HTTP 403), which the responder must report.
+HR_OWNERS = [*(u.split(":")[0] for u in USERS.split(",") if not u.endswith(":viewer")), "auditor"]
 #: Passwords that differ from the user names, so the responder must use its mapping.
 PASSWORDS = {name.split(":")[0]: f"{name.split(':')[0]}-Pw-51" for name in USERS.split(",")}
 
@@ -77,5 +83,7 @@ def rehearsal_airflow() -> Iterator[RunningAirflow]:
     """One Airflow with the ``rehearsal_steps`` DAG for the rehearsal tests (stopped at the end)."""
     root = Path(tempfile.mkdtemp(prefix="offboarding-rehearsal-dags-"))
     (root / "rehearsal_steps.py").write_text(DAG_TEXT, encoding="utf-8")
-    with running_airflow(root, users=USERS, passwords=PASSWORDS, dag_ids=[DAG_ID]) as airflow:
+    with running_airflow(
+        root, users=USERS, passwords=PASSWORDS, dag_ids=[DAG_ID], approvers=APPROVERS, hr_owners=HR_OWNERS
+    ) as airflow:
         yield airflow
