@@ -9,8 +9,10 @@ cases run concurrently; each test then waits for its own case and checks WeCom's
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -93,6 +95,24 @@ class Rehearsal:
                 ]
                 lines.append(f"{ti['task_id']}: {ti['state']}: {errors[-1][:1500] if errors else ''}")
         return "\n".join(lines)
+
+    def trigger(self, dag_id: str, run_id: str, conf: dict[str, Any], timeout: float = 120) -> dict[str, Any]:
+        """Trigger one case, asking again while SQLite under load answers the POST with HTTP 500
+        ("Database error", a lock): a run that exists afterwards is the one asked for (the run id is the
+        idempotency key), one that does not is triggered again. Refusals (400, 409) are raised at once."""
+        from offboarding.airflow_api import AirflowApiError, NotFound
+
+        api = self.api()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return api.trigger_dag_run(dag_id, run_id, conf)
+            except AirflowApiError as exc:
+                if exc.status_code != 500 or time.monotonic() > deadline:
+                    raise
+            with contextlib.suppress(NotFound):
+                return api.get_dag_run(dag_id, run_id)
+            time.sleep(2)
 
     def wait(self, dag_id: str, run_id: str, timeout: float = 900) -> dict[str, Any]:
         return self.api().wait_for_dag_run(

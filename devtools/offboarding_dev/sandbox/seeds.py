@@ -30,6 +30,9 @@ Members (userid — who, department):
 * ``disabled01`` 停用者 — dept 2, status 2 (disabled).
 * ``inactive01`` 未激活 — dept 2, status 4 (not activated).
 * ``quit01`` 已退出 — dept 2, status 5 (left the enterprise by themself).
+* ``Lin..Feng@corp.cn`` 林峰 — sales, dept 3: a userid with ``@``, ``..`` and capitals (WeCom allows
+  them; email ``linfeng@example.com``). Customers ``wm_linfeng_001`` … ``wm_linfeng_003`` and one customer
+  group ``wr_linfeng_01``.
 * ``resigned01`` 已离职 — already deleted from the contacts 30 days ago (user/get → 60111); its customers
   ``wm_resigned_001`` … ``wm_resigned_003`` are unassigned and its customer groups ``wr_resigned_01``,
   ``wr_resigned_02`` have status 1 (awaiting inheritance).
@@ -100,14 +103,16 @@ def _departments(world: World, extra: list[tuple[int, str]]) -> None:
     world.add_department(Department(99, "离职人员", 1, 99))
 
 
-def _member(userid: str, name: str, dept: int, position: str = "", **kwargs: object) -> Member:
+def _member(
+    userid: str, name: str, dept: int, position: str = "", email: str | None = None, **kwargs: object
+) -> Member:
     return Member(
         userid=userid,
         name=name,
         department=[dept],
         main_department=dept,
         position=position,
-        email=f"{userid}@example.com",
+        email=email or f"{userid}@example.com",
         **kwargs,  # type: ignore[arg-type]
     )
 
@@ -172,6 +177,7 @@ def _default(now: float) -> World:
     world.add_member(_member("disabled01", "停用者", 2, "工程师", status=STATUS_DISABLED))
     world.add_member(_member("inactive01", "未激活", 2, "实习生", status=STATUS_NOT_ACTIVATED))
     world.add_member(_member("quit01", "已退出", 2, "工程师", status=STATUS_QUIT))
+    world.add_member(_member("Lin..Feng@corp.cn", "林峰", 3, "销售", email="linfeng@example.com"))
     world.add_member(_member("resigned01", "已离职", 3, "销售"))
 
     lisi_customers = _customers(world, "lisi", "wm_lisi_", 12, 3, created)
@@ -180,6 +186,7 @@ def _default(now: float) -> World:
     _customers(world, "wangwu", "wm_wangwu_", 2, 3, created)
     big_customers = _customers(world, "bigsales", "wm_big_", 250, 4, created)
     _customers(world, "fullsales", "wm_full_", 3, 3, created)
+    linfeng_customers = _customers(world, "Lin..Feng@corp.cn", "wm_linfeng_", 3, 3, created)
     resigned_customers = _customers(world, "resigned01", "wm_resigned_", 3, 3, created)
 
     for i in range(3):
@@ -197,6 +204,7 @@ def _default(now: float) -> World:
     many_customers = _customers(world, "groupowner", "wm_many_", 1, 3, created)
     for i in range(305):
         _group(world, f"wr_many_{i + 1:04d}", f"群主的群{i + 1}", "groupowner", many_customers, created)
+    _group(world, "wr_linfeng_01", "林峰客户群", "Lin..Feng@corp.cn", linfeng_customers[:2], created)
     for i in range(2):
         _group(
             world,

@@ -43,6 +43,7 @@ from offboarding.airflow_api import AirflowApi, AirflowApiError
 from offboarding_dev.testing.airflow import (
     REPO_PLUGINS_FOLDER,
     airflow_executable,
+    approval_env,
     build_env,
     dag_files,
     free_port,
@@ -638,6 +639,8 @@ def running_topology(
     postgres_url: str = DEFAULT_POSTGRES_URL,
     redis_url: str = DEFAULT_REDIS_URL,
     startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
+    approvers: Sequence[str] | None = None,
+    hr_owners: Sequence[str] | None = None,
 ) -> Iterator[Topology]:
     """Start the Celery topology for a test and tear all of it down afterwards.
 
@@ -647,6 +650,10 @@ def running_topology(
     forks, which saves every task process importing them (about 0.5 s of CPU per task here). ``extra_env`` goes to every component, last (connections, data
     folders, overrides). Startup waits for every component and for the DAG files (or ``dag_ids``)
     to be parsed. The home folder is removed afterwards unless ``OFFBOARDING_KEEP_AIRFLOW_HOME=1``.
+
+    The approval settings are those of ``running_airflow`` (see ``approval_env``): the approver and
+    HR-owner lists (``approvers``/``hr_owners``, default every user whose role is not ``viewer``) and the
+    connection the deletion tasks read Airflow's record of the approval through; ``extra_env`` overrides.
     """
     dags = Path(dags_folder).resolve()
     if not dags.is_dir():
@@ -678,6 +685,13 @@ def running_topology(
         redis_dbs.append(_claim_redis_db(redis_url, topology_id, set(redis_dbs)))
         pg = urlsplit(postgres_url)
         port = free_port()
+        approval = approval_env(
+            f"http://127.0.0.1:{port}",
+            roles,
+            {name: user_passwords[name] for name in roles},
+            approvers=approvers,
+            hr_owners=hr_owners,
+        )
         base = build_env(
             home=home,
             dags_folder=dags,
@@ -685,6 +699,7 @@ def running_topology(
             port=port,
             users=roles,
             passwords_file=passwords_file,
+            extra_env=approval,
         )
         env = topology_env(
             base=base,
