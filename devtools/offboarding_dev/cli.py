@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from offboarding_dev import __version__
+from offboarding.cli import command_line, run_command
 from offboarding_dev.rehearsal.command import add_rehearse_responder_parser
 
 #: Registrars of the subcommands, in the order ``--help`` lists them.
@@ -19,25 +19,16 @@ SUBCOMMANDS: list[Callable[[Any], None]] = [add_rehearse_responder_parser]
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``offboarding-dev`` argument parser with every registered subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="offboarding-dev",
-        description="Dev tools of WeCom offboarding: rehearsals against the WeCom sandbox.",
+    return command_line(
+        "offboarding-dev",
+        "Dev tools of WeCom offboarding: rehearsals against the WeCom sandbox.",
+        SUBCOMMANDS,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for register in SUBCOMMANDS:
-        register(subparsers)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; returns its exit code (2 for usage errors)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
-    return int(args.handler(args))
+    return run_command(build_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -20,27 +20,37 @@ from offboarding.evidence.verify_command import add_evidence_parser
 SUBCOMMANDS: list[Callable[[Any], None]] = [add_bulk_trigger_parser, add_evidence_parser]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``offboarding`` argument parser with every registered subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="offboarding",
-        description="WeCom (企业微信) offboarding and company wind-up on Apache Airflow.",
-    )
+def command_line(
+    prog: str, description: str, subcommands: Sequence[Callable[[Any], None]]
+) -> argparse.ArgumentParser:
+    """An argument parser named ``prog`` with ``--version`` and the given subcommand registrars."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for register in SUBCOMMANDS:
+    for register in subcommands:
         register(subparsers)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one subcommand; returns its exit code (2 for usage errors)."""
-    parser = build_parser()
+def run_command(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
+    """Run the subcommand ``argv`` names; returns its exit code (2 for usage errors)."""
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
     return int(args.handler(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``offboarding`` argument parser with every registered subcommand."""
+    return command_line(
+        "offboarding", "WeCom (企业微信) offboarding and company wind-up on Apache Airflow.", SUBCOMMANDS
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand; returns its exit code (2 for usage errors)."""
+    return run_command(build_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -17,26 +17,13 @@ And once, when it is built: the Airflow API URL is on this machine (loopback) un
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+
+from offboarding.timescale import is_loopback_url
 
 DEFAULT_CONN_ID = "wecom_default"
-
-
-def is_loopback_url(url: str) -> bool:
-    """True when ``url``'s host is 127.0.0.0/8, ::1 or localhost."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    mapped = getattr(address, "ipv4_mapped", None)
-    return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 def check_api_url(api_url: str, *, allow_remote_airflow: bool) -> None:
