@@ -28,6 +28,13 @@ RUN install --directory --owner=airflow --group=0 --mode=0770 \
         /opt/airflow/config /opt/airflow/backups /opt/airflow/src \
  && install --directory --owner=airflow --group=0 --mode=0775 \
         /opt/airflow/logs /opt/airflow/dags /opt/airflow/plugins /opt/airflow/include /opt/airflow/deploy
+# The Chinese font the PDF evidence report embeds (offboarding.settings.pdf_font: OFFBOARDING_PDF_FONT,
+# default /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc): the case-closing task writes the PDF
+# and the api-server serves it. Without it the PDF alone is left out, with the reason in the task's XCom.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-noto-cjk \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* \
+ && test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 # pip must run as the airflow user in the official image (it installs into airflow's ~/.local environment).
 USER airflow
 

@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-quick test-rehearsal lint demo sandbox bench lock clean
+.PHONY: install test test-quick test-rehearsal test-capacity lint demo sandbox bench lock clean
 
 $(STAMP): requirements-dev.lock pyproject.toml devtools/pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
@@ -22,19 +22,24 @@ $(STAMP): requirements-dev.lock pyproject.toml devtools/pyproject.toml
 
 install: $(STAMP)
 
-## Debian packages the suite drives: headless Chromium for the cases-page screenshot test.
+## Debian packages the suite drives: headless Chromium for the cases-page screenshot test, the Chinese font
+## the PDF evidence report embeds (OFFBOARDING_PDF_FONT's default) and poppler's pdftotext that reads it back.
 SYSTEM_STAMP := $(VENV)/.system-packages
+SYSTEM_PACKAGES := chromium fonts-noto-cjk poppler-utils
 $(SYSTEM_STAMP): | $(STAMP)
-	@if command -v chromium >/dev/null; then :; \
+	@if command -v chromium >/dev/null && command -v pdftotext >/dev/null \
+	  && [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
-	else echo "make test needs Chromium: run 'sudo apt-get install chromium fonts-noto-cjk'" >&2; exit 1; fi
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
+	else echo "make test needs: sudo apt-get install $(SYSTEM_PACKAGES)" >&2; exit 1; fi
 	touch $@
 
 ## make test: create .venv from the lock and run the whole suite: unit, sandbox, operators, real-Airflow
 ## tests, the whole-DAG rehearsals of both workflows, the demo, and the distributed topology (PostgreSQL +
 ## Redis + Celery as processes; skipped with the reason when those are not on loopback).
 REHEARSALS := tests/e2e tests/distributed tests/demo
+## The capacity benches at their quick size on the distributed topology (~40 min): `make test-capacity`.
+CAPACITY := tests/capacity
 ## Two pytest processes: the rehearsals start on a quiet machine, after the first part's shared Airflows stopped.
 test: test-quick
 	$(BIN)/python -m pytest $(REHEARSALS) $(PYTEST_ARGS)
@@ -42,11 +47,15 @@ test: test-quick
 ## make test-quick: the suite without the rehearsals (minutes instead of half an hour)
 test-quick: $(STAMP) $(SYSTEM_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(addprefix --ignore=,$(REHEARSALS)) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(addprefix --ignore=,$(REHEARSALS) $(CAPACITY)) $(PYTEST_ARGS)
 
 ## make test-rehearsal: only the rehearsals
 test-rehearsal: $(STAMP) $(SYSTEM_STAMP)
 	$(BIN)/python -m pytest $(REHEARSALS) $(PYTEST_ARGS)
+
+## make test-capacity: the capacity and mass-layoff benches at their quick size, with their checks
+test-capacity: $(STAMP)
+	$(BIN)/python -m pytest $(CAPACITY) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -25,6 +25,7 @@ from benchmarks.results import Goal, Row
 from benchmarks.sizes import Size
 from benchmarks.task_context import MemoryTaskInstance, approval_context, run_task
 from offboarding_dev.testing.approvals import approvals_in_memory
+from offboarding_dev.testing.controls import controls_in_memory
 
 CASE_ID = "dissolve-91350100M000100Y43"
 ADMINS = ["zhangsan", "admin01", "admin02"]
@@ -41,7 +42,7 @@ KNOWN_CAUSES = {
         "leaders",
         "externalcontact/groupchat/get",
     ): "the leaders' batch read again groups the batches had handed to the successor, which are already in "
-    "the batches' backups (ReceivedGroups in offboarding.operators.company_member_backup no longer applies)",
+    "the batches' backups (ReceivedGroups in offboarding.steps.member_backup no longer applies)",
     (
         "leaders",
         "user/delete",
@@ -109,6 +110,7 @@ def run(size: Size, workdir: Path) -> list[Row]:
         start_sandbox(f"members:{members}") as sandbox,
         wecom_deployment(sandbox, workdir / "deployment", admin_userids=ADMINS),
         approvals_in_memory(approval_context) as approvals,
+        controls_in_memory(),
     ):
         state = sandbox.control.state()
         sandbox.control.reset_stats()
@@ -270,7 +272,7 @@ def causes(calls: Counter[str], minimum: dict[str, int], phases: dict[str, Count
 
 def time_row(wall: float, calls: Counter[str], facts: CompanyFacts) -> Row:
     """Wall time against the floor: the busiest API's calls at this process' share of WeCom's limit."""
-    from offboarding.operators.members import calls_per_second_share
+    from offboarding.steps.batches import calls_per_second_share
 
     rate = calls_per_second_share(1)
     busiest, most = max(((p, n) for p, n in calls.items() if p.startswith(CGI)), key=lambda item: item[1])

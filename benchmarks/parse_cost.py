@@ -88,8 +88,20 @@ def run(size: Size, workdir: Path) -> list[Row]:
             why_missed=why,
         )
     ]
-    if not size.quick:
-        rows.append(same_shape_row(floor, ours, baseline_median, folder["same_shape_tasks"], repeats))
+    rows.append(same_shape_row(floor, ours, baseline_median, folder["same_shape_tasks"], repeats))
+    rows.append(
+        Row.measured(
+            "parse_cost.dags_folder_vs_same_shape",
+            ours,
+            "s",
+            baseline=floor,
+            goal=GOAL,
+            notes=f"parse_cost.dags_folder against parse_cost.same_shape_empty_dag (the same DAGs, every task "
+            f"an EmptyOperator) from the same runs: what our imports and operators add to Airflow's own cost "
+            f"for this shape; median of {repeats} each.",
+            why_missed="see parse_cost.dags_folder for what the parse pays for",
+        )
+    )
     for name, path in subjects.items():
         if name == FOLDER:
             continue

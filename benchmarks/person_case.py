@@ -82,7 +82,7 @@ def steps(member: str) -> list[tuple[str, Callable[[], Any] | None]]:
         LeaveTagsAndGroupChatsOperator,
     )
     from offboarding.operators.preflight import CheckCaseOperator, CheckMemberAndSuccessorOperator
-    from offboarding.sensors.takeover import WaitForCustomerTakeoverOperator
+    from offboarding.sensors.takeover import WaitForCustomerTakeoverSensor
 
     def op(cls: Any, task_id: str, **kwargs: Any) -> Callable[[], Any]:
         return lambda: cls(task_id=task_id.rsplit(".", 1)[-1], **kwargs)
@@ -126,7 +126,7 @@ def steps(member: str) -> list[tuple[str, Callable[[], Any] | None]]:
         ),
         (
             "deletion.wait_for_customer_takeover",
-            op(WaitForCustomerTakeoverOperator, "wait_for_customer_takeover"),
+            op(WaitForCustomerTakeoverSensor, "wait_for_customer_takeover"),
         ),
         (
             "account_deregistration.verify_account_gone",
@@ -141,12 +141,13 @@ def run_person_case(sandbox: Any, params: dict[str, Any]) -> PersonRun:
     from airflow.sdk.exceptions import TaskDeferred
 
     from offboarding_dev.testing.approvals import approvals_in_memory
+    from offboarding_dev.testing.controls import controls_in_memory
 
     member = params["userid"]
     run_id = f"offboard-{member}"
     ti = MemoryTaskInstance()
     run = PersonRun(member)
-    with approvals_in_memory(approval_context) as approvals:
+    with approvals_in_memory(approval_context) as approvals, controls_in_memory():
         for task_id, factory in steps(member):
             if not params["deregister_account"] and task_id.startswith("account_deregistration."):
                 continue

@@ -51,6 +51,17 @@ BENCHES: tuple[Bench, ...] = (
         "benchmarks.backup_throughput",
     ),
     Bench("cases_page", "time to the first cases page with 10,000 cases", "benchmarks.cases_page"),
+    Bench(
+        "capacity",
+        "10,000 cases in flight on the distributed deployment vs none: new cases, scheduler, triggerer, "
+        "api-server, database, WeCom reads and sockets",
+        "benchmarks.capacity",
+    ),
+    Bench(
+        "mass_layoff",
+        "a mass layoff: N persons from one HR export through bulk-trigger, up to every backup verified",
+        "benchmarks.mass_layoff",
+    ),
 )
 NAMES = tuple(b.name for b in BENCHES)
 

@@ -7,7 +7,9 @@ WeCom's 24 h takeover). They run in one process under Airflow's ``TriggerRunner`
 corp whose members' customers really are waiting for takeover. The poke-mode comparison is one real
 task process holding a poke-mode sensor (``benchmarks.children.poke_sensor``) times the number of waits,
 and one worker slot per wait for its whole duration (Airflow's cost model: a poke sensor occupies its
-slot while it waits). WeCom calls per waiting case per day are counted in compressed time.
+slot while it waits). WeCom calls per waiting case per day are counted in compressed time. A time wait's
+triggerer memory is also measured against Airflow's own ``DateTimeTrigger`` holding the same waits, each
+in a fresh triggerer process of its own (``waiting_cost.memory_per_time_wait``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ REHEARSAL_SCALE = 3600.0
 """Case time scale of the call count: the policy's hourly poll every second, a day in 24 s."""
 DAY_SECONDS = 86400.0
 KB = 1000
+TIME_WAIT_SOURCES = ("sensor", "datetime_trigger")
+"""The product's time wait (the trigger LegalDeadlineSensor defers to), then Airflow's DateTimeTrigger."""
 
 
 def run(size: Size, workdir: Path) -> list[Row]:
@@ -47,6 +51,7 @@ def run(size: Size, workdir: Path) -> list[Row]:
         released, slot_notes = worker_slots(pairs[0], workdir)
         poke = poke_sensor(pairs[0], workdir, window=size.pick(2.0, 30.0))
         capacity = hold_waits(sandbox, counts, pairs, workdir, size)
+        time_waits = {source: hold_time_waits(counts, source, workdir, size) for source in TIME_WAIT_SOURCES}
         time_calls = count_calls(sandbox, "notice", pairs, workdir, size)
         transfer_calls = count_calls(sandbox, "transfer", pairs, workdir, size)
 
@@ -58,6 +63,7 @@ def run(size: Size, workdir: Path) -> list[Row]:
         return [Row.failed("waiting_cost", f"the waits did not hold: {problem} (see the child's log)")]
     return [
         *memory_rows(cap, poke.result, counts),
+        time_wait_row({source: run.result for source, run in time_waits.items()}),
         cpu_row(cap, poke.result, counts),
         Row.measured(
             "waiting_cost.worker_slots",
@@ -97,8 +103,8 @@ def worker_slots(pair: list[str], workdir: Path) -> tuple[float, str]:
     from airflow.sdk.exceptions import TaskDeferred
 
     from offboarding.policy import cooling_off_end, notice_end
-    from offboarding.sensors.legal_deadline import WaitForLegalDeadlineOperator
-    from offboarding.sensors.takeover import WaitForCustomerTakeoverOperator
+    from offboarding.sensors.legal_deadline import LegalDeadlineSensor
+    from offboarding.sensors.takeover import WaitForCustomerTakeoverSensor
 
     now = pendulum.now("UTC")
     member, successor = pair
@@ -112,19 +118,19 @@ def worker_slots(pair: list[str], workdir: Path) -> tuple[float, str]:
         "time_scale": 1,
     }
     operators = {
-        "notice": WaitForLegalDeadlineOperator(
+        "notice": LegalDeadlineSensor(
             task_id="wait_for_notice_period_end",
             deadline=notice_end(now.in_timezone("Asia/Shanghai").date(), "general").isoformat(),
             anchor=now.isoformat(),
             label="notice period end",
         ),
-        "cooling_off": WaitForLegalDeadlineOperator(
+        "cooling_off": LegalDeadlineSensor(
             task_id="wait_for_cooling_off_end",
             deadline=cooling_off_end(now).isoformat(),
             anchor=now.isoformat(),
             label="end of the cooling-off",
         ),
-        "transfer": WaitForCustomerTakeoverOperator(task_id="wait_for_customer_takeover"),
+        "transfer": WaitForCustomerTakeoverSensor(task_id="wait_for_customer_takeover"),
     }
     deferred: dict[str, str] = {}
     for kind, operator in operators.items():
@@ -200,6 +206,47 @@ def hold_waits(
     )
 
 
+def hold_time_waits(counts: dict[str, int], source: str, workdir: Path, size: Size) -> ChildRun:
+    """One triggerer process holding only the time waits of ``counts``, as ``source`` makes them."""
+    folder = workdir / f"time-waits-{source}"
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = {"mode": "time_waits", "counts": counts, "source": source, "warmup": size.pick(20, 100)}
+    path = folder / "spec.json"
+    path.write_text(json.dumps(spec))
+    return run_child(
+        python_module("benchmarks.children.triggerer", str(path)),
+        env=child_env(workdir),
+        workdir=folder,
+        timeout=size.pick(300.0, 900.0),
+    )
+
+
+def time_wait_row(results: dict[str, dict[str, Any]]) -> Row:
+    """Triggerer memory of one time wait: the product's against Airflow's DateTimeTrigger, same run."""
+    for source, result in results.items():
+        if result["running"] < result["waits"] or result["events"] or result["failures"]:
+            return Row.failed(
+                "waiting_cost.memory_per_time_wait",
+                f"the {source} time waits did not hold: {result['running']} running, {result['events']} "
+                f"fired, {result['failures']} failed (see the child's log)",
+            )
+    per_wait = {s: (r["rss_after"] - r["rss_before"]) / r["waits"] / KB for s, r in results.items()}
+    ours, airflow = results["sensor"], results["datetime_trigger"]
+    return Row.measured(
+        "waiting_cost.memory_per_time_wait",
+        per_wait["sensor"],
+        "KB",
+        baseline=per_wait["datetime_trigger"],
+        goal=Goal.ratio_at_most(1.5),
+        notes=f"RSS growth per time wait (notice/review/cooling-off, {ours['waits']:,} waits) of a fresh "
+        f"triggerer process holding only them under Airflow's TriggerRunner, after a warm-up of the same "
+        f"waits: the product's (LegalDeadlineSensor defers to {ours['classpath']}). Baseline: the same "
+        f"waits as Airflow's own {airflow['classpath']} (DateTimeSensorAsync's trigger) on the deadline, "
+        f"in a process of its own in the same run ({per_wait['datetime_trigger']:.2f} KB per wait).",
+        why_missed="a time wait costs the triggerer more than Airflow's DateTimeTrigger",
+    )
+
+
 def memory_rows(cap: dict[str, Any], poke: dict[str, Any], counts: dict[str, int]) -> list[Row]:
     total = sum(counts.values())
     time_waits = total - counts["transfer"]
@@ -216,7 +263,7 @@ def memory_rows(cap: dict[str, Any], poke: dict[str, Any], counts: dict[str, int
         f"per transfer wait; the transfer waits also hold {sockets:,} open file descriptors (one HTTP "
         f"keep-alive connection each). Baseline: the private memory (USS) of one poke-mode task process "
         f"(Task SDK + parsed DAG; RSS {poke['rss'] / MB:.0f} MB) per wait, its supervisor process not counted. "
-        f"Review waits are held as LegalDeadlineTrigger to the review due time; in the DAG the review is a "
+        f"Time waits are held as the trigger LegalDeadlineSensor defers to (DateTimeTrigger); review waits to the review due time; in the DAG the review is a "
         f"human step (awaiting_input), which costs the triggerer nothing, so this is an upper bound. Airflow's "
         f"default [triggerer] capacity is 1,000 triggers: one triggerer holds {total:,} only with it raised."
     )
@@ -277,7 +324,7 @@ def cpu_row(cap: dict[str, Any], poke: dict[str, Any], counts: dict[str, int]) -
 
 def count_calls(sandbox: Any, kind: str, pairs: list[list[str]], workdir: Path, size: Size) -> Row:
     from offboarding.policy import get_policy
-    from offboarding.triggers.takeover import poll_interval_seconds
+    from offboarding.steps.takeover import poll_interval_seconds
 
     policy_interval = get_policy().handover.transfer_result_poll_interval
     interval = poll_interval_seconds(policy_interval, REHEARSAL_SCALE)

@@ -3,10 +3,11 @@
 Trigger it from the UI form, the REST API or the CLI; the run id is the case id
 (``dissolve-<unified social credit code>``), so a company is never dissolved by two runs.
 
-``max_active_runs=50``: a run stays active for the whole notice period (20 or 45 days) and more, so the
-default of 16 would queue the 17th company; 50 is far above the companies an ops team dissolves at
-once, and each run's member batches are throttled by itself (4 at a time, sharing WeCom's per-corp
-limit). No wait uses a sensor timeout: the notice wait is deferred until its legal end. The whole case has a
+``max_active_runs`` (``OFFBOARDING_MAX_ACTIVE_COMPANY_CASES``, default 1,000): a run stays active for the
+whole notice period (20 or 45 days) and more, so the default of 16 would queue the 17th company; the
+waits hold no worker or pool slot, so the limit is only a backstop (sizing: docs/deployment.md). Each
+run's member batches are throttled by itself (4 at a time, sharing WeCom's per-corp limit) and run in
+the ``offboarding_wecom_writes`` pool. No wait uses a sensor timeout: the notice wait is deferred until its legal end. The whole case has a
 Deadline Alert (the policy's alerts.company_case_days).
 """
 
@@ -18,6 +19,7 @@ from airflow.sdk import DAG
 from offboarding.alerting import case_deadline_alert
 from offboarding.cases import company_params
 from offboarding.policy import get_policy
+from offboarding.settings import max_active_cases
 from offboarding.workflows import company
 from offboarding.workflows.deregistration import GROUP, account_deregistration
 
@@ -28,7 +30,7 @@ with DAG(
     start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     params=company_params(),
-    max_active_runs=50,
+    max_active_runs=max_active_cases("company"),  # a backstop (1,000): waits hold no slot
     max_active_tasks=32,
     tags=["offboarding", "wecom", "company"],
     deadline=case_deadline_alert(get_policy().alerts.case_deadline("company")),

@@ -12,6 +12,7 @@ from airflow.sdk import DAG
 from offboarding.alerting import case_deadline_alert
 from offboarding.cases import person_params
 from offboarding.policy import get_policy
+from offboarding.settings import max_active_cases
 from offboarding.workflows import person
 from offboarding.workflows.deregistration import account_deregistration
 
@@ -22,7 +23,7 @@ with DAG(
     start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     params=person_params(),
-    max_active_runs=500,  # each case waits weeks (takeover, cooling-off): the default 16 would queue the 17th
+    max_active_runs=max_active_cases("person"),  # a backstop (20,000): waits hold no slot; docs/deployment.md
     max_active_tasks=64,
     tags=["offboarding", "wecom"],
     deadline=case_deadline_alert(get_policy().alerts.case_deadline("person")),

@@ -63,3 +63,44 @@ def sandbox_server() -> Iterator[Any]:
 def sandbox(sandbox_server: Any) -> Any:
     sandbox_server.control.reset(seed="default")
     return sandbox_server
+
+
+@pytest.fixture(autouse=True)
+def case_controls() -> Iterator[Any]:
+    """The case controls the tasks read (``GET /offboarding/api/cases/{id}`` in a deployment), in memory:
+    no hold, no rescind unless the test records one (``case_controls.hold(case_id)``, ...)."""
+    from offboarding_dev.testing.controls import controls_in_memory
+
+    with controls_in_memory() as memory:
+        yield memory
+
+
+@pytest.fixture(autouse=True)
+def member_cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The member's other cases ``check_case`` reads (``GET /offboarding/api/cases/{id}/series`` in a
+    deployment): none, unless a test puts a series under the first case id."""
+    from offboarding.cases.case_ids import split_case_id
+    from offboarding.operators import preflight
+
+    series: dict[str, Any] = {}
+
+    def read(case: Any) -> dict[str, Any]:
+        return series.get(split_case_id(case.case_id)[0], {"cases": [], "next_case_id": case.case_id})
+
+    monkeypatch.setattr(preflight, "member_cases", read)
+    return series
+
+
+@pytest.fixture(scope="session")
+def services() -> None:
+    """PostgreSQL and Redis on loopback (the distributed tests, the capacity benches): skipped with the reason
+    when they are not reachable, failed instead when ``OFFBOARDING_REQUIRE_SERVICES=1`` (``.ci/run`` sets it)."""
+    from offboarding_dev.testing.topology import services_verdict, unreachable_services
+
+    verdict = services_verdict(unreachable_services())
+    if verdict is None:
+        return
+    must_fail, reason = verdict
+    if must_fail:
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)

@@ -4,7 +4,10 @@
 ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` at a scratch SQLite file and sets up the simple auth manager. This
 script creates Airflow's tables, seeds the cases with the cases page's own helper, builds Airflow's API
 app (``create_app()``, the plugin's app mounted at ``/offboarding``), signs in with a real token, checks
-the page holds every case, then times ``GET /offboarding/cases`` (the first page) repeatedly.
+the page holds every case and its summary strip (open cases by phase, stalled, on hold, legal deadlines
+in 7 days, computed over every open case), then times ``GET /offboarding/cases`` (the first page with its
+summary) and ``GET /offboarding/cases?stalled=true`` (the summary's "stalled now" link: the exact list
+of stalled cases among all of them) repeatedly.
 """
 
 from __future__ import annotations
@@ -48,12 +51,19 @@ def main(spec_path: str) -> None:
     cold = time.perf_counter() - started
     if first.status_code != 200 or "Offboarding cases" not in first.text:
         raise SystemExit(f"GET {PAGE} answered {first.status_code}: {first.text[:300]}")
+    if "Open cases by phase" not in first.text:
+        raise SystemExit(f"GET {PAGE} has no summary strip")
     listing = client.get(PAGE_JSON, headers=headers).json()
-    times = []
+    stalled_listing = client.get(PAGE_JSON, headers=headers, params={"stalled": "true"}).json()
+    times, stalled_times = [], []
     for _ in range(int(spec["requests"])):
         started = time.perf_counter()
         response = client.get(PAGE, headers=headers)
         times.append(time.perf_counter() - started)
+        response.raise_for_status()
+        started = time.perf_counter()
+        response = client.get(PAGE, headers=headers, params={"stalled": "true"})
+        stalled_times.append(time.perf_counter() - started)
         response.raise_for_status()
     write_result(
         {
@@ -64,6 +74,9 @@ def main(spec_path: str) -> None:
             "cold_seconds": cold,
             "times": times,
             "html_bytes": len(first.content),
+            "summary": listing.get("summary"),
+            "stalled_total": stalled_listing.get("total"),
+            "stalled_times": stalled_times,
         }
     )
 

@@ -40,7 +40,7 @@ def main(spec_path: str) -> None:
     from airflow.providers.standard.sensors.date_time import DateTimeSensor
 
     from offboarding.hooks.wecom import WeComHook
-    from offboarding.triggers.takeover import read_takeover_status
+    from offboarding.steps.takeover import read_takeover_status
 
     bag = DagBag(dag_folder=spec["dag_file"])
     if not bag.dags:

@@ -13,7 +13,13 @@ Spec ``mode``:
 * ``capacity`` — ``counts`` of notice / review / cooling-off / transfer waits; RSS after the time waits and
   after the transfer waits, then CPU over an idle window and over a window holding the transfer waits'
   next (hourly) poll, which the spec places ``poll_offset`` seconds after they start;
-* ``calls`` — ``count`` waits of one ``kind`` for ``window`` seconds (the parent counts WeCom calls).
+* ``calls`` — ``count`` waits of one ``kind`` for ``window`` seconds (the parent counts WeCom calls);
+* ``time_waits`` — only the time waits of ``counts`` (notice / review / cooling-off), held as ``source``
+  says: ``sensor`` (the trigger the product's ``LegalDeadlineSensor`` defers to) or ``datetime_trigger``
+  (Airflow's own ``DateTimeTrigger`` on the deadline, the baseline); RSS before and after, after a warm-up.
+
+Time waits are held as the trigger the product's sensor defers with: the sensor is run once per kind
+(``execute`` raises ``TaskDeferred`` carrying the trigger) and each wait is a workload of that trigger.
 """
 
 from __future__ import annotations
@@ -78,15 +84,10 @@ class Workloads:
         )
         return RunTrigger(id=n, classpath=classpath, encrypted_kwargs=Trigger.encrypt_kwargs(kwargs), ti=ti)
 
-    def legal(self, kind: str, count: int) -> list[Any]:
-        from offboarding.triggers.legal_deadline import LegalDeadlineTrigger
-
-        now = pendulum.now("UTC")
-        deadline = legal_deadline(kind, now)
-        return [
-            self.make(LegalDeadlineTrigger(deadline, deadline, LABELS[kind]), f"wait_for_{kind}")
-            for _ in range(count)
-        ]
+    def legal(self, kind: str, count: int, source: str = "sensor") -> list[Any]:
+        deadline = legal_deadline(kind, pendulum.now("UTC"))
+        trigger = sensor_trigger(kind, deadline) if source == "sensor" else datetime_trigger(deadline)
+        return [self.make(trigger, f"wait_for_{kind}") for _ in range(count)]
 
     def transfers(self, pairs: list[list[str]], interval: float, anchor: pendulum.DateTime) -> list[Any]:
         from offboarding.triggers.takeover import CustomerTakeoverTrigger
@@ -98,6 +99,29 @@ class Workloads:
             )
             for member, successor in pairs
         ]
+
+
+def sensor_trigger(kind: str, deadline: pendulum.DateTime) -> Any:
+    """The trigger ``LegalDeadlineSensor`` defers to for a wait of ``kind`` until ``deadline``."""
+    from airflow.sdk.exceptions import TaskDeferred
+
+    from offboarding.sensors.legal_deadline import LegalDeadlineSensor
+
+    sensor = LegalDeadlineSensor(
+        task_id=f"wait_for_{kind}", deadline=deadline.isoformat(), label=LABELS[kind]
+    )
+    try:
+        sensor.execute({})  # type: ignore[arg-type]
+    except TaskDeferred as deferred:
+        return deferred.trigger
+    raise RuntimeError(f"LegalDeadlineSensor did not defer for the {kind} wait until {deadline}")
+
+
+def datetime_trigger(deadline: pendulum.DateTime) -> Any:
+    """Airflow's own time wait (``DateTimeSensorAsync``'s trigger) until ``deadline``: the baseline."""
+    from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+
+    return DateTimeTrigger(moment=deadline)
 
 
 class Host:
@@ -227,6 +251,44 @@ async def capacity(spec: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+async def time_waits(spec: dict[str, Any]) -> dict[str, Any]:
+    """RSS growth of holding only the time waits, from ``source``, after a warm-up of the same kind."""
+    counts: dict[str, int] = {k: int(spec["counts"][k]) for k in LABELS}
+    source = str(spec["source"])
+    host = Host()
+    host.start()
+    workloads = Workloads()
+    for kind in LABELS:  # imports, the runner's structures, the log context: paid before measuring
+        await host.add(workloads.legal(kind, int(spec.get("warmup", 20)), source))
+    await asyncio.sleep(1)
+    rss_before = settled_rss()
+    started = time.monotonic()
+    for kind in LABELS:
+        await host.add(workloads.legal(kind, counts[kind], source))
+    await asyncio.sleep(1)  # every run() reaches its first sleep
+    rss_after = settled_rss()
+    result = {
+        "source": source,
+        "waits": sum(counts.values()),
+        "classpath": classpath_of(source),
+        "rss_before": rss_before,
+        "rss_after": rss_after,
+        "start_seconds": time.monotonic() - started,
+        "running": len(host.runner.triggers),
+        "events": host.events,
+        "failures": host.failures,
+    }
+    await host.stop()
+    return result
+
+
+def classpath_of(source: str) -> str:
+    """The class path of the trigger a time wait from ``source`` is held as."""
+    deadline = legal_deadline("notice", pendulum.now("UTC"))
+    trigger = sensor_trigger("notice", deadline) if source == "sensor" else datetime_trigger(deadline)
+    return trigger.serialize()[0]
+
+
 async def calls(spec: dict[str, Any]) -> dict[str, Any]:
     host = Host()
     host.start()
@@ -250,9 +312,10 @@ def main(spec_path: str) -> None:
     with open(spec_path, encoding="utf-8") as handle:
         spec = json.load(handle)
     mode = spec["mode"]
-    if mode not in ("capacity", "calls"):
+    runs = {"capacity": capacity, "calls": calls, "time_waits": time_waits}
+    if mode not in runs:
         raise SystemExit(f"unknown mode {mode!r}")
-    write_result(asyncio.run(capacity(spec) if mode == "capacity" else calls(spec)))
+    write_result(asyncio.run(runs[mode](spec)))
 
 
 if __name__ == "__main__":

@@ -61,6 +61,14 @@ class InvalidConf(AirflowApiError):
     """Airflow refused the run's conf (400), usually a trigger-form field that fails its schema."""
 
 
+class CaseActionRefused(AirflowApiError):
+    """The case action does not apply now (409): ``reason``, ``since`` and ``can_still`` in ``detail``."""
+
+
+class CaseActionInvalid(AirflowApiError):
+    """The case action's body is wrong (422); ``detail["field"]`` names the field."""
+
+
 class HumanStepRefused(AirflowApiError):
     """Airflow refused an answer to a human step (bad option, not a respondent, already answered)."""
 
@@ -133,6 +141,8 @@ class AirflowApi:
         self._password = password
         self._token = token
         self._session = requests.Session()
+        #: HTTP requests sent so far (logins and retries included): what a round of the watchdog costs.
+        self.requests_sent = 0
 
     def __repr__(self) -> str:
         who = self.username if self.username is not None else "<token>"
@@ -157,6 +167,7 @@ class AirflowApi:
                 "token rejected and no username/password to get a new one", status_code=401
             )
         url = f"{self.api_url}/auth/token"
+        self.requests_sent += 1
         try:
             response = self._session.post(
                 url, json={"username": self.username, "password": self._password}, timeout=self.timeout
@@ -208,6 +219,7 @@ class AirflowApi:
         # database); a write is not, so a trigger that did arrive is never sent twice.
         attempts = READ_ATTEMPTS if method == "GET" else 1
         for attempt in range(1, attempts + 1):
+            self.requests_sent += 1
             try:
                 return self._session.request(
                     method,
@@ -458,4 +470,48 @@ class AirflowApi:
         except AirflowApiError as exc:
             if exc.status_code in (400, 403, 409, 422):
                 raise HumanStepRefused(str(exc), status_code=exc.status_code, detail=exc.detail) from None
+            raise
+
+    # ------------------------------------------------------------------ case lifecycle (the plugin's API)
+
+    def list_cases(self, **filters: Any) -> dict[str, Any]:
+        """A page of the cases page as JSON (``GET /offboarding/api/cases``; filters: kind, state,
+        stalled, dag_id, run_id, limit, offset)."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        return self._request("GET", "/offboarding/api/cases", params=params).json()
+
+    def get_case(self, case_id: str) -> dict[str, Any]:
+        """One case's controls: ``state``, ``phase``, ``hold``, ``rescind``, ``last_working_day``,
+        ``corrections``, ``history`` (``GET /offboarding/api/cases/{case_id}``)."""
+        return self._request("GET", f"/offboarding/api/cases/{_segment(case_id)}").json()
+
+    def case_series(self, case_id: str, *, exclude_run_id: str | None = None) -> dict[str, Any]:
+        """Every case of the member of ``case_id``, the open ones and the next case id."""
+        params = {"exclude_run_id": exclude_run_id} if exclude_run_id else None
+        return self._request(
+            "GET", f"/offboarding/api/cases/{_segment(case_id)}/series", params=params
+        ).json()
+
+    def case_action(self, case_id: str, action: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Rescind, reschedule, hold, release or correct a case (``POST .../{case_id}/{action}``, 202).
+
+        Raises ``CaseActionRefused`` (409: not applicable now, with why and since when),
+        ``CaseActionInvalid`` (422: names the field), ``NotFound`` (404) and ``AirflowAuthError`` (401/403).
+        """
+        path = f"/offboarding/api/cases/{_segment(case_id)}/{_segment(action)}"
+        try:
+            return self._request("POST", path, json=dict(body or {}), expected=(202,)).json()
+        except AirflowApiError as exc:
+            if exc.status_code == 409:
+                raise CaseActionRefused(
+                    f"{action} {case_id}: refused: {_detail_text(exc.detail)}",
+                    status_code=409,
+                    detail=exc.detail,
+                ) from None
+            if exc.status_code == 422:
+                raise CaseActionInvalid(
+                    f"{action} {case_id}: bad request: {_detail_text(exc.detail)}",
+                    status_code=422,
+                    detail=exc.detail,
+                ) from None
             raise

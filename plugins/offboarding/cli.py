@@ -14,10 +14,11 @@ from typing import Any
 
 from offboarding import __version__
 from offboarding.bulk.command import add_bulk_trigger_parser
+from offboarding.case_command import add_case_parser
 from offboarding.evidence.verify_command import add_evidence_parser
 
 #: Registrars of the subcommands, in the order ``--help`` lists them.
-SUBCOMMANDS: list[Callable[[Any], None]] = [add_bulk_trigger_parser, add_evidence_parser]
+SUBCOMMANDS: list[Callable[[Any], None]] = [add_bulk_trigger_parser, add_case_parser, add_evidence_parser]
 
 
 def command_line(

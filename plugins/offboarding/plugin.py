@@ -1,5 +1,8 @@
 """The Airflow plugin: the "Offboarding cases" page (a FastAPI app) and its places in the Airflow UI,
-and the trigger forms' custom formats (the credit code's check character) in every Airflow process.
+and the trigger forms' custom formats (the credit code's check character) in every Airflow process;
+a listener that creates the offboarding pools when a scheduler/triggerer/dag-processor starts; a middleware
+that has the scheduler examine a case's run as soon as one of its tasks changed state
+(:mod:`offboarding.scheduling_nudge`).
 
 Every Airflow process loads plugins (task processes too, for macros), but only the api-server
 serves the page: the app is imported on its first request, so a task start does not pay for
@@ -14,7 +17,9 @@ from typing import Any, ClassVar
 
 from airflow.plugins_manager import AirflowPlugin
 
+from offboarding import pools
 from offboarding.cases.formats import register_format_checks
+from offboarding.scheduling_nudge import SchedulingNudge
 
 # The api-server validates a trigger form when the run is created: it must know ``cn-credit-code``
 # so a credit code with a wrong check character is refused there, naming the field.
@@ -47,6 +52,15 @@ class LazyAsgiApp:
 
 class OffboardingPlugin(AirflowPlugin):
     name = "offboarding"
+    # Creates the offboarding pools (if missing) when a scheduler, triggerer or dag-processor starts.
+    listeners: ClassVar[list[Any]] = [pools]
+    # After a task of a case changed state, the scheduler examines its run in its next loop.
+    fastapi_root_middlewares: ClassVar[list[dict[str, Any]]] = [
+        {
+            "middleware": SchedulingNudge,
+            "name": "Offboarding: examine a case's run after its task changed state",
+        }
+    ]
     fastapi_apps: ClassVar[list[dict[str, Any]]] = [
         {
             "app": LazyAsgiApp("offboarding.cases_page.app:app"),

@@ -32,7 +32,7 @@ import yaml
 
 from offboarding.legal_time import calendar as _calendar
 from offboarding.legal_time import deadlines as _deadlines
-from offboarding.legal_time.clock import LOCAL_TZ, end_of_local_day, local_date, require_aware
+from offboarding.legal_time.clock import end_of_local_day, later, local_date, require_aware
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class StepDuration:
             day = deployment_calendar().nth_working_day_after(local_date(begin), self.amount)
             return end_of_local_day(day)
         delta = dt.timedelta(days=self.amount) if self.unit == "days" else dt.timedelta(hours=self.amount)
-        return (begin + delta).in_timezone(LOCAL_TZ)
+        return later(begin, delta)
 
     def describe(self) -> str:
         """``"2 working days"``, ``"30 days"``, ``"24 hours"``."""
@@ -207,6 +207,9 @@ class Approvals:
 
     approvers: tuple[str, ...] = ()
     hr_owners: tuple[str, ...] = ()
+    #: Deployment defaults of the trigger form (an HR export may leave them out; the form overrides them).
+    default_approvers: tuple[str, ...] = ()
+    default_hr_owner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -358,20 +361,26 @@ def _read_policy(document: Mapping[str, Any], sources: tuple[str, ...]) -> Polic
 
 
 def _read_approvals(reader: _Reader) -> Approvals:
-    """The optional ``approvals`` section: lists of Airflow user names (empty: not declared)."""
+    """The optional ``approvals`` section: lists of Airflow user names (empty: not declared) and the
+    trigger form's deployment defaults ``default_approvers`` / ``default_hr_owner``."""
     if reader.document.get("approvals") is None:
         return Approvals()
-    keys = ("approvers", "hr_owners")
+    keys = ("approvers", "hr_owners", "default_approvers", "default_hr_owner")
     section = reader.section("approvals", keys)
     lists: dict[str, tuple[str, ...]] = {}
-    for key in keys:
+    for key in ("approvers", "hr_owners", "default_approvers"):
         value = section.get(key) or []
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise reader.fail(
                 f"policy key approvals.{key} must be a list of Airflow user names, got {value!r}"
             )
         lists[key] = tuple(v.strip() for v in value)
-    return Approvals(**lists)
+    owner = section.get("default_hr_owner")
+    if owner is not None and (not isinstance(owner, str) or not owner.strip() or " " in owner.strip()):
+        raise reader.fail(
+            f"policy key approvals.default_hr_owner must be an Airflow user name, got {owner!r}"
+        )
+    return Approvals(**lists, default_hr_owner=owner.strip() if isinstance(owner, str) else None)
 
 
 def _read_yaml(path: Path, what: str) -> Mapping[str, Any]:

@@ -146,7 +146,7 @@ def test_an_expired_token_is_replaced_by_logging_in_again(airflow: RunningAirflo
         AirflowApi(airflow.api_url, token=expired).get_dag("offboard_employee")
     assert raised.value.status_code == 401  # what Airflow says for an expired token
 
-    api = AirflowApi(airflow.api_url, username="admin", password="admin", token=expired)
+    api = AirflowApi(airflow.api_url, username="admin", password=airflow.passwords["admin"], token=expired)
     assert api.get_dag("offboard_employee")["dag_id"] == "offboard_employee"
     assert api._token not in (None, expired)
 
@@ -158,7 +158,7 @@ def test_a_token_from_another_deployment_is_replaced_too(airflow: RunningAirflow
     with pytest.raises(AirflowAuthError) as raised:
         AirflowApi(airflow.api_url, token=forged).get_dag("offboard_employee")
     assert raised.value.status_code == 403
-    api = AirflowApi(airflow.api_url, username="admin", password="admin", token=forged)
+    api = AirflowApi(airflow.api_url, username="admin", password=airflow.passwords["admin"], token=forged)
     assert api.get_dag("dissolve_company")["dag_id"] == "dissolve_company"
 
 

@@ -43,7 +43,9 @@ def test_standalone_is_healthy_on_its_own_loopback_port(airflow: RunningAirflow)
 
 def test_home_holds_the_passwords_file_and_sqlite_db(airflow: RunningAirflow) -> None:
     passwords = json.loads(Path(airflow.env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]).read_text())
-    assert passwords == {"admin": "admin", "hr_wang": "hr_wang", "auditor": "auditor"}
+    assert passwords == airflow.passwords
+    assert set(passwords) == {"admin", "hr_wang", "auditor"}
+    assert all(password != name for name, password in passwords.items())  # a user name is never masked
     assert Path(airflow.home, "airflow.db").is_file()
     assert airflow.env["AIRFLOW_HOME"] == str(airflow.home)
     assert airflow.env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"

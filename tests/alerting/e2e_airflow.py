@@ -17,7 +17,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from offboarding_dev.testing.airflow import RunningAirflow, free_port, shared_airflow
+from offboarding_dev.testing.airflow import (
+    RunningAirflow,
+    free_port,
+    made_up_passwords,
+    parse_users,
+    shared_airflow,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DAG_ID = "offboard_employee"
@@ -87,7 +93,13 @@ def e2e_airflow() -> tuple[RunningAirflow, Path, Any]:
         port = free_port()
         api_url = f"http://127.0.0.1:{port}"
         robot = {"conn_type": "wecom_webhook", "host": sandbox.base_url, "password": sandbox.webhook_key}
-        api_conn = {"conn_type": "http", "host": api_url, "login": "auditor", "password": "auditor"}
+        passwords = made_up_passwords(parse_users(USERS))
+        api_conn = {
+            "conn_type": "http",
+            "host": api_url,
+            "login": "auditor",
+            "password": passwords["auditor"],
+        }
         env = {
             "OFFBOARDING_DATA_DIR": str(data),
             "OFFBOARDING_TOKEN_CACHE_URL": "memory://",
@@ -100,6 +112,7 @@ def e2e_airflow() -> tuple[RunningAirflow, Path, Any]:
         airflow = shared_airflow(
             dags,
             users=USERS,
+            passwords=passwords,
             port=port,
             extra_env=env,
             dag_ids=[DAG_ID, "offboarding_watchdog"],

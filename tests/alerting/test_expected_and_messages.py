@@ -21,6 +21,7 @@ from offboarding.alerting.steps import HUMAN_STEP, LEGAL_WAIT, CaseInfo, Watched
 from offboarding.alerting.targets import APP_MESSAGE, ROBOT, Recipient, recipients_for
 from offboarding.alerting.timing import AlertTiming
 from offboarding.policy import StepDuration
+from offboarding.timescale import TimeScale
 
 T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 TIMING = AlertTiming(
@@ -172,9 +173,13 @@ def test_case_info_from_a_person_and_a_company_conf() -> None:
         },
     )
     assert (person.case_id, person.kind, person.subject) == ("offboard-lisi", "person", "李四 (LiSi)")
-    assert (person.webhook_conn_id, person.userids, person.time_scale) == ("r", ("a",), 60.0)
+    assert (person.webhook_conn_id, person.userids, person.time_scale) == ("r", ("a",), TimeScale(60))
     company = CaseInfo.from_conf("dissolve_company", "x", {"company_name": "某公司", "credit_code": "bad"})
     assert (company.case_id, company.kind, company.subject) == ("x", "company", "某公司 (bad)")
+    assert company.time_scale.is_real_time
+    # alerts never compress a time_scale no clock can use: it is read as real time
+    for bad in (0.5, float("nan"), float("inf"), "fast", True):
+        assert CaseInfo.from_conf("offboard_employee", "r", {"time_scale": bad}).time_scale == TimeScale(1)
     assert CaseInfo.from_conf("offboard_employee", "run-1", None).subject == "run-1"
 
 

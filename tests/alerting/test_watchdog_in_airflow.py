@@ -52,6 +52,12 @@ def test_one_alert_then_reminders_then_silence_once_answered() -> None:
     assert "`statutory_steps › stop_social_insurance`" in first[0]["content"]
     assert "Owner: hr_wang" in first[0]["content"]
     assert f"/dags/{DAG_ID}/runs/{run_id}/tasks/{STEP}/required_actions" in first[0]["content"]
+    # One line: what is late, since when, who must act; and the case's timeline under [api] base_url.
+    assert "**stop_social_insurance of " in first[0]["content"]
+    assert f"({run_id}) is late since " in first[0]["content"]
+    assert ": hr_wang must answer it in Airflow**" in first[0]["content"]
+    timeline = f"[Case timeline]({airflow.api_url}/offboarding/cases?dag_id={DAG_ID}&run_id={run_id})"
+    assert timeline in first[0]["content"]
 
     reminded = wait_for(
         lambda: [m for m in _messages_about(sandbox, run_id) if "Reminder #" in m["content"]],

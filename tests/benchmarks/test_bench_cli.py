@@ -33,6 +33,8 @@ def test_every_bench_of_the_brief_is_registered_in_order() -> None:
         "company_10k",
         "backup_throughput",
         "cases_page",
+        "capacity",
+        "mass_layoff",
     )
     assert [b.name for b in select(["cases_page", "parse_cost"])] == ["parse_cost", "cases_page"]
 
@@ -69,8 +71,12 @@ def test_quick_run_prints_the_table_and_writes_the_results(
     assert "[bench] parse_cost done in" in printed.err
     report = json.loads(output.read_text("utf-8"))
     assert report["size"] == "quick" and report["machine"]["cores"] >= 1
-    [row] = report["rows"]
-    assert row["name"] == "parse_cost.dags_folder" and row["unit"] == "s"
+    rows = {r["name"]: r for r in report["rows"]}
+    assert {"parse_cost.same_shape_empty_dag", "parse_cost.dags_folder_vs_same_shape"} <= set(rows)
+    same_shape = rows["parse_cost.dags_folder_vs_same_shape"]
+    assert same_shape["baseline"] == pytest.approx(rows["parse_cost.same_shape_empty_dag"]["value"])
+    row = rows["parse_cost.dags_folder"]
+    assert row["unit"] == "s"
     assert row["value"] > 0 and row["baseline"] > 0
     assert row["ratio"] == pytest.approx(row["value"] / row["baseline"])
     assert row["goal"] == "ratio ≤ 1.5" and row["met"] is (row["ratio"] <= 1.5)

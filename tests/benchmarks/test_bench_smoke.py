@@ -33,6 +33,7 @@ def test_waiting_cost_quick(tmp_path: Path) -> None:
     rows = rows_of("waiting_cost", tmp_path)
     assert set(rows) == {
         "waiting_cost.memory_per_wait",
+        "waiting_cost.memory_per_time_wait",
         "waiting_cost.memory_all_waits",
         "waiting_cost.cpu_per_hour",
         "waiting_cost.worker_slots",
@@ -41,6 +42,8 @@ def test_waiting_cost_quick(tmp_path: Path) -> None:
     }
     assert all(isinstance(v, float | int) for v in numbers(rows).values())
     assert rows["waiting_cost.memory_per_wait"].ratio < 0.1  # a trigger is far smaller than a task process
+    time_wait = rows["waiting_cost.memory_per_time_wait"]  # ours against Airflow's DateTimeTrigger, same run
+    assert time_wait.value > 0 and time_wait.baseline > 0
     assert rows["waiting_cost.worker_slots"].value == 0 and rows["waiting_cost.worker_slots"].met is True
     assert rows["waiting_cost.wecom_calls_time_wait"].value == 0
     transfer = rows["waiting_cost.wecom_calls_transfer_wait"]
@@ -80,9 +83,12 @@ def test_backup_throughput_quick(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_cases_page_quick(tmp_path: Path) -> None:
-    [row] = rows_of("cases_page", tmp_path).values()
-    assert row.name == "cases_page.first_page_10k" and 0 < row.value < 5
+    rows = rows_of("cases_page", tmp_path)
+    assert set(rows) == {"cases_page.first_page_10k", "cases_page.stalled_list_10k"}
+    row = rows["cases_page.first_page_10k"]
+    assert 0 < row.value < 5
     assert "50 of 1,000 cases" in row.notes
+    assert 0 < rows["cases_page.stalled_list_10k"].value < 5
 
 
 def test_company_bench_reports_not_available_without_the_batch_operator(

@@ -30,7 +30,7 @@ def write_csv(path: Path, rows: list[list[str]]) -> Path:
 
 
 def login_args(airflow: RunningAirflow) -> list[str]:
-    return ["--api-url", airflow.api_url, "--username", "hr_wang", "--password", "hr_wang"]
+    return ["--api-url", airflow.api_url, "--username", "hr_wang", "--password", airflow.passwords["hr_wang"]]
 
 
 def summary(out: str) -> dict[str, int]:
@@ -174,7 +174,7 @@ def test_credentials_from_the_environment(
     by_password, by_token = uid("env"), uid("tok")
     monkeypatch.setenv("AIRFLOW_API_URL", airflow.api_url)
     monkeypatch.setenv("AIRFLOW_USERNAME", "hr_wang")
-    monkeypatch.setenv("AIRFLOW_PASSWORD", "hr_wang")
+    monkeypatch.setenv("AIRFLOW_PASSWORD", airflow.passwords["hr_wang"])
     row = [by_password, "环境", "lisi", "2026-12-01", "员工", "admin", "hr_wang", "", ""]
     assert main(["bulk-trigger", str(write_csv(tmp_path / "a.csv", [row]))]) == 0
 
@@ -231,7 +231,7 @@ def test_wrong_dag_and_wrong_password_trigger_nothing(
                 "person",
                 *args,
                 "--password",
-                "hr_wang",
+                airflow.passwords["hr_wang"],
             ]
         )
         == 2

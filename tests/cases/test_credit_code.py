@@ -41,6 +41,10 @@ def test_check_character_of_the_brief_example() -> None:
         ("91350100M000100Y4", "must be 18 characters, got 17 ('91350100M000100Y4')"),
         ("91350100M000100Y433", "must be 18 characters, got 19 ('91350100M000100Y433')"),
         ("", "must be 18 characters, got 0 ('')"),
+        (
+            "91350100M000100Y4\n",
+            "character '\\n' at position 18 is not allowed (I, O, S, V, Z are never used)",
+        ),
         ("91350100M000100S43", "character 'S' at position 16 is not allowed (I, O, S, V, Z are never used)"),
         ("91350100m000100Y43", "character 'm' at position 9 is not allowed (use capitals)"),
         ("9135 100M000100Y43", "character ' ' at position 5 is not allowed (I, O, S, V, Z are never used)"),

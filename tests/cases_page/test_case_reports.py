@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi import HTTPException
 
-from offboarding.cases_page.reports import REPORT_HEADERS, report_response
+from offboarding.cases_page.reports import REPORT_HEADERS, pdf_report_response, report_response
 
 CASE = "offboard-lisi"
 
@@ -107,3 +107,38 @@ def test_no_report_yet_says_when_it_comes(archive: Path) -> None:
     with pytest.raises(HTTPException) as caught:
         report_response(CASE, {"backup_target": "archive"})
     assert "written when the case closes" in str(caught.value.detail)
+
+
+def test_the_pdf_report_is_served_from_the_same_root_with_the_same_headers(archive: Path) -> None:
+    path = archive / CASE / "evidence" / "report.pdf"
+    path.parent.mkdir(parents=True)
+    path.write_bytes("%PDF-1.7 report of 李四".encode())
+    response = pdf_report_response(CASE, {"backup_target": "archive"})
+    assert response.status_code == 200
+    assert response.body == "%PDF-1.7 report of 李四".encode()
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-security-policy"] == REPORT_HEADERS["Content-Security-Policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-disposition"] == f'inline; filename="{CASE}-evidence-report.pdf"'
+
+
+def test_the_pdf_report_follows_the_html_report_rules(archive: Path, tmp_path: Path) -> None:
+    with pytest.raises(HTTPException) as caught:
+        pdf_report_response(CASE, {"backup_target": "/etc"})
+    assert (
+        caught.value.status_code == 404 and "is not a storage root of this deployment" in caught.value.detail
+    )
+    with pytest.raises(HTTPException) as caught:
+        pdf_report_response(CASE, {"backup_target": "oss"})
+    assert "s3://corp-offboarding/backups/offboard-lisi/" in caught.value.detail
+    secret = tmp_path / "secret.pdf"
+    secret.write_bytes(b"%PDF secret")
+    (archive / CASE / "evidence").mkdir(parents=True)
+    (archive / CASE / "evidence" / "report.pdf").symlink_to(secret)
+    with pytest.raises(HTTPException) as caught:
+        pdf_report_response(CASE, {"backup_target": "archive"})
+    assert "outside its case folder" in caught.value.detail
+    (archive / CASE / "evidence" / "report.pdf").unlink()
+    with pytest.raises(HTTPException) as caught:
+        pdf_report_response(CASE, {"backup_target": "archive"})
+    assert "offboarding evidence report <case folder> --pdf" in caught.value.detail

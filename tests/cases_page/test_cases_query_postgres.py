@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from offboarding.alerting.timing import AlertTiming
 from offboarding.cases_page.cases import build_page
 from offboarding.cases_page.query import CaseFilters, fetch_page_rows
-from offboarding_dev.synthetic import create_metadata_tables, seed_synthetic_cases
+from offboarding_dev.synthetic import create_metadata_tables, seed_console_showcase, seed_synthetic_cases
 
 pytestmark = pytest.mark.services
 
@@ -25,7 +25,7 @@ NOW = dt.datetime(2026, 6, 1, 4, 0, tzinfo=dt.UTC)
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[Any]:
-    name = f"offboarding_cases_{uuid.uuid4().hex[:8]}"
+    name = f"offboarding_cases_console_{uuid.uuid4().hex[:8]}"
     admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -33,6 +33,7 @@ def postgres() -> Iterator[Any]:
     try:
         create_metadata_tables(engine)
         seed_synthetic_cases(engine, 1000, now=NOW)
+        seed_console_showcase(engine, now=NOW)
         yield engine
     finally:
         engine.dispose()
@@ -65,3 +66,36 @@ def test_one_select_per_page_on_postgres(postgres: Any, filters: CaseFilters) ->
         assert all(c.stalled for c in page.cases)
     if filters.state:
         assert {c.state for c in page.cases} == {filters.state}
+
+
+def test_the_console_on_postgres(postgres: Any) -> None:
+    """Summary, its exact filters, company progress, the held case and a timeline: same answers as SQLite."""
+    from offboarding.cases_page.console import load_console, load_timeline
+    from offboarding.cases_page.query import CASE_DAG_IDS
+
+    timing = AlertTiming.from_policy()
+    with Session(postgres) as session:
+        console = load_console(session, CaseFilters(), list(CASE_DAG_IDS), now=NOW, timing=timing)
+        summary = console.summary
+        assert summary.open_cases == 800 + 2 and summary.on_hold == 1
+        stalled = load_console(session, CaseFilters(stalled=True), list(CASE_DAG_IDS), now=NOW, timing=timing)
+        assert stalled.page.total == summary.stalled
+        company = load_console(
+            session,
+            CaseFilters(dag_id="dissolve_company", run_id="showcase-company"),
+            list(CASE_DAG_IDS),
+            now=NOW,
+            timing=timing,
+        ).page.cases[0]
+        assert company.progress is not None and company.progress["done"] == 4000
+        timeline = load_timeline(
+            session,
+            "offboard_employee",
+            "showcase-person",
+            now=NOW,
+            timing=timing,
+            takeover_delay=dt.timedelta(hours=24),
+        )
+    assert timeline is not None
+    assert [e.kind for e in timeline.events] == ["reschedule", "hold"]
+    assert "cooling-off ends" in [d.title for d in timeline.deadlines]

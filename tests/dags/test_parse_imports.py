@@ -42,6 +42,47 @@ RUNTIME_ONLY = (
     "offboarding.alerting.airflow_source",
     "offboarding.airflow_api",
     "offboarding.backup.retention",
+    "offboarding.hooks.webhook",  # a Deadline Alert names the robot notifier; Airflow imports it at parse
+    "offboarding.wecom.robot_queue",
+    "offboarding.alerting.decide",  # the watchdog's rules: the DAGs need only the alert's settings
+    "offboarding.alerting.steps",
+    "offboarding.cases.typed",  # the form parsed into PersonCase/CompanyCase: when a task runs
+    "offboarding.triggers.legal_deadline",  # kept for waits deferred before the upgrade; not used
+    "offboarding.cases.lifecycle",  # a case's controls (hold, reschedule, corrections): read when a task runs
+    "offboarding.steps.undo",  # undoing an offboarding: only the rescind DAG's tasks need it
+    # what the adapters hand their work to, imported in execute()/run(): the backup store, the ledger,
+    # the steps, WeCom's errors (the operators' modules name them only under TYPE_CHECKING)
+    "offboarding.backup.storage",
+    "offboarding.backup.encryption",
+    "offboarding.backup.entries",
+    "offboarding.backup.manifest",
+    "offboarding.backup.verification",
+    "offboarding.backup.spreadsheet",
+    "offboarding.evidence.ledger",
+    "offboarding.evidence.entry",
+    "offboarding.steps.errors",
+    "offboarding.steps.verified_backup",
+    "offboarding.steps.not_exported",
+    "offboarding.steps.batches",
+    "offboarding.steps.progress",
+    "offboarding.steps.jsonl",
+    "offboarding.steps.takeover",
+    "offboarding.triggers.takeover",
+    "offboarding.wecom",
+    "offboarding.wecom.errors",
+    "offboarding.operators.adapter",
+    "offboarding.operators.approvers",
+    "offboarding.operators.deadlines",
+    "offboarding.operators.controls",
+    "offboarding.operators.backup_names",
+    "offboarding.hooks.connection_rules",
+    "offboarding.alerting.targets",  # who hears an alert: the watchdog's; the DAGs read only the env name
+    "offboarding.cases.case_ids",  # a run's case id: when a task runs
+    "offboarding.cases.problems",  # what is wrong with a form: when it is validated
+    "offboarding.timescale",  # a rehearsal's time scale: read from the form when a task runs
+    "airflow.sdk.definitions.decorators",  # @task and its kin: the branches use branch_task directly
+    "airflow.providers.standard.triggers.temporal",  # the legal wait defers to it when it runs
+    "difflib",  # "did you mean" for an unknown field of the form
     # ours, never needed by a DAG file
     "offboarding_dev.sandbox",
     "offboarding.bulk",

@@ -41,7 +41,7 @@ def test_every_step_that_acts_or_asks_is_retried_per_the_policy(
     policy = get_policy().task_retries
     expected = (policy.retries, policy.first_delay, True)
     # Only the pure legal waits (absolute deadlines, deferred) and the DAG's own joins retry nothing.
-    exempt = {"WaitForLegalDeadlineOperator", "EmptyOperator"}
+    exempt = {"LegalDeadlineSensor", "EmptyOperator"}
     wrong = {
         task.task_id: _retry_settings(task)
         for task in case_dags[dag_id].tasks

@@ -90,7 +90,9 @@ def test_the_sample_cases_pass_the_case_schemas() -> None:
 
 
 def test_the_connections_point_each_case_at_its_own_sandbox(tmp_path: Path) -> None:
-    persons = SimpleNamespace(base_url="http://127.0.0.1:8900", corpid="ww1", secret="s1", agent_id=7)
+    persons = SimpleNamespace(
+        base_url="http://127.0.0.1:8900", corpid="ww1", secret="s1", agent_id=7, webhook_key="robot-key"
+    )
     company = SimpleNamespace(
         base_url="http://127.0.0.1:8901", corpid=COMPANY_CORPID, secret="s2", agent_id=8
     )
@@ -106,8 +108,33 @@ def test_the_connections_point_each_case_at_its_own_sandbox(tmp_path: Path) -> N
     assert "AIRFLOW_CONN_WECOM_COMPANY" not in demo.airflow_env(persons, None, tmp_path)  # type: ignore[arg-type]
 
 
+def test_the_watchdog_alerts_the_persons_sandbox_robot_every_few_seconds(tmp_path: Path) -> None:
+    from offboarding.alerting.schedule import watchdog_interval
+    from offboarding.alerting.steps import CaseInfo
+    from offboarding.cases import validate_person_case
+
+    persons = SimpleNamespace(
+        base_url="http://127.0.0.1:8900", corpid="ww1", secret="s1", agent_id=7, webhook_key="robot-key"
+    )
+    env = demo.airflow_env(persons, None, tmp_path, watchdog_seconds=15)  # type: ignore[arg-type]
+    robot = json.loads(env["AIRFLOW_CONN_WECOM_ROBOT_DEMO"])
+    assert robot == {"conn_type": "wecom_webhook", "host": "http://127.0.0.1:8900", "password": "robot-key"}
+    assert env["OFFBOARDING_ALERT_WEBHOOK_CONN_ID"] == "wecom_robot_demo"
+    assert watchdog_interval(env).total_seconds() == 15
+    # 孙七's case (the stalled sample step's) also names the robot and 张三 for app messages.
+    lisi, sunqi = demo.sample_cases(with_company=False, time_scale=86400)
+    assert "notify" not in lisi.conf
+    assert validate_person_case(dict(sunqi.conf)) == []
+    case = CaseInfo.from_conf(sunqi.dag_id, sunqi.run_id, sunqi.conf)
+    assert case.webhook_conn_id == "wecom_robot_demo" and case.userids == ("zhangsan",)
+    with pytest.raises(SystemExit):
+        demo.build_parser().parse_args(["--watchdog-seconds", "soon"])
+
+
 def test_the_demo_records_evidence_with_a_key_kept_in_its_session(tmp_path: Path) -> None:
-    persons = SimpleNamespace(base_url="http://127.0.0.1:8900", corpid="ww1", secret="s1", agent_id=7)
+    persons = SimpleNamespace(
+        base_url="http://127.0.0.1:8900", corpid="ww1", secret="s1", agent_id=7, webhook_key="robot-key"
+    )
     env = demo.airflow_env(persons, None, tmp_path)  # type: ignore[arg-type]
     key = json.loads(env["AIRFLOW_CONN_OFFBOARDING_EVIDENCE_KEY"])["password"]
     key_file = tmp_path / demo.EVIDENCE_KEY_FILE

@@ -1,11 +1,14 @@
 """``make demo`` for real: sandboxes + ``airflow standalone`` + sample cases, as a subprocess.
 
 The product's main job (the issue): with AUTO_ANSWER the sample cases finish unattended within 10
-minutes, and Ctrl-C stops the responder, Airflow and the sandboxes, leaving no process behind.
+minutes, and Ctrl-C stops the responder, Airflow and the sandboxes, leaving no process behind. While
+the cases run, the watchdog alerts the sandbox's group robot: the stalled sample step gets its alert,
+one reminder, and nothing after the responder answered it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -14,12 +17,16 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
+from offboarding_dev.rehearsal.stall import DEMO_STALL, alert_blocks, count_alerts
 from offboarding_dev.testing.airflow import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow]
@@ -79,6 +86,36 @@ class DemoProcess:
             self.process.wait(10)
 
 
+class InboxWatcher(threading.Thread):
+    """Reads the persons' sandbox inboxes every 2 s while the demo runs (the sandbox stops with it)."""
+
+    def __init__(self, demo: DemoProcess) -> None:
+        super().__init__(daemon=True)
+        self.demo = demo
+        self.stop = threading.Event()
+        self.robot: list[dict[str, Any]] = []
+        self.app: list[dict[str, Any]] = []
+        self.page = ""
+        self.answered_at: float | None = None
+        self.answer_line = f"responder: answered {DEMO_STALL.label()} as "
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            text = self.demo.text()
+            found = re.search(r"WeCom sandbox for the persons at (http://127\.0\.0\.1:\d+)", text)
+            if self.answered_at is None and self.answer_line in text:
+                self.answered_at = time.time()
+            if found:
+                url = found.group(1)
+                try:
+                    self.robot = requests.get(f"{url}/sandbox/webhook/messages", timeout=5).json()["messages"]
+                    self.app = requests.get(f"{url}/sandbox/messages", timeout=5).json()["messages"]
+                    self.page = requests.get(f"{url}/sandbox/inbox", timeout=5).text
+                except (requests.RequestException, ValueError, KeyError):
+                    pass  # starting or stopping
+            self.stop.wait(2)
+
+
 @pytest.fixture
 def demo_process(tmp_path: Path) -> Iterator[list[DemoProcess]]:
     started: list[DemoProcess] = []
@@ -121,16 +158,24 @@ def assert_everything_stopped(demo: DemoProcess) -> None:
     assert [u for u in urls if accepts_connections(u)] == [], "a WeCom sandbox survived the demo"
 
 
+# The test's own budget check (elapsed < ISSUE_BUDGET_SECONDS, the demo's --timeout) must decide, not
+# pytest's default 600 s timeout, which would interrupt it mid-wait without saying where the demo was.
+@pytest.mark.timeout(ISSUE_BUDGET_SECONDS + 300)
 def test_the_sample_cases_finish_unattended_within_the_issue_budget(
     tmp_path: Path, demo_process: list[DemoProcess]
 ) -> None:
     started = time.monotonic()
     demo = DemoProcess(tmp_path, "--auto-answer", "--exit-when-done", "--timeout", str(ISSUE_BUDGET_SECONDS))
     demo_process.append(demo)
+    inbox = InboxWatcher(demo)
+    inbox.start()
     try:
         code = demo.process.wait(ISSUE_BUDGET_SECONDS + 120)
     except subprocess.TimeoutExpired:
         pytest.fail(f"the demo did not exit:\n{demo.tail()}")
+    finally:
+        inbox.stop.set()
+        inbox.join(15)
     elapsed = time.monotonic() - started
     out = demo.text()
     assert code == 0, demo.tail(120)
@@ -155,6 +200,31 @@ def test_the_sample_cases_finish_unattended_within_the_issue_budget(
     for run_id in SAMPLE_RUN_IDS:
         assert (sessions[0] / "data" / "cases" / run_id).is_dir()
     assert_everything_stopped(demo)
+    assert_the_stalled_step_was_alerted_reminded_once_then_left_alone(demo, inbox, sessions[0])
+
+
+def assert_the_stalled_step_was_alerted_reminded_once_then_left_alone(
+    demo: DemoProcess, inbox: InboxWatcher, session: Path
+) -> None:
+    out = demo.text()
+    assert re.search(r"Alerts\s+http://127\.0\.0\.1:\d+/sandbox/inbox", out), "the banner says where to watch"
+    assert f"Stalled on purpose {DEMO_STALL.label()}" in out
+    assert inbox.answered_at is not None, f"the responder never answered {DEMO_STALL.label()}"
+    blocks = alert_blocks(inbox.robot, DEMO_STALL)
+    assert count_alerts(blocks) == (1, 1), [block for _, block in blocks]  # the alert and ONE reminder
+    first, reminder = (block for _, block in blocks)
+    assert "Offboarding step stalled" in first and "Reminder #1" in reminder
+    assert "hr must answer it in Airflow" in first  # who must act, in the one-line headline
+    assert "[Case timeline](http://127.0.0.1:" in first and "run_id=offboard-sunqi" in first
+    # 张三 got the same alerts as app messages (孙七's case names him).
+    to_zhangsan = [m for m in inbox.app if "zhangsan" in m["touser"]]
+    assert count_alerts(alert_blocks(to_zhangsan, DEMO_STALL)) == (1, 1)
+    assert "Offboarding step stalled" in inbox.page and "张三 (zhangsan)" in inbox.page
+    # Nothing after the answer: a watchdog round ran after it and forgot the step.
+    state = json.loads((session / "data" / "alerts" / "state.json").read_text(encoding="utf-8"))
+    last_round = dt.datetime.fromisoformat(state["checked_at"]).timestamp()
+    assert last_round > inbox.answered_at, "no watchdog round after the answer: cannot tell it stayed silent"
+    assert not [key for key in state["steps"] if f"|{DEMO_STALL.run_id}|{DEMO_STALL.task_id}|" in key]
 
 
 def test_ctrl_c_stops_the_responder_airflow_and_the_sandboxes(
@@ -163,7 +233,7 @@ def test_ctrl_c_stops_the_responder_airflow_and_the_sandboxes(
     demo = DemoProcess(tmp_path, "--auto-answer")
     demo_process.append(demo)
     demo.wait_for_output("Ctrl-C stops everything.", timeout=400)
-    demo.wait_for_output("triggered offboard-sunqi", timeout=60)
+    demo.wait_for_output("triggered offboard-", timeout=240)  # Ctrl-C while the cases start and run
     assert processes_of(demo.home), "Airflow should be running now"
     os.killpg(demo.process.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the foreground group
     try:

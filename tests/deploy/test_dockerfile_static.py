@@ -340,3 +340,12 @@ def test_the_sandbox_image_holds_the_sandbox_package_only() -> None:
     assert not any(ins.keyword == "RUN" and "pip" in ins.tokens for ins in instructions), "stdlib only"
     users = [ins.arguments for ins in instructions if ins.keyword == "USER"]
     assert users and users[-1] != "root"
+
+
+def test_the_image_installs_the_pdf_reports_chinese_font_at_the_default_path() -> None:
+    from offboarding.settings import DEFAULT_PDF_FONT
+
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    install = next(i for i in INSTRUCTIONS if i.keyword == "RUN" and "fonts-noto-cjk" in i.arguments)
+    assert "apt-get install" in install.arguments and f"test -f {DEFAULT_PDF_FONT}" in install.arguments
+    assert text.index("fonts-noto-cjk") < text.index("USER airflow")  # installed as root, before pip

@@ -47,9 +47,8 @@ SMALL = "dissolve-91310115MA1K4ABCDD"
 
 @pytest.fixture(scope="module")
 def companies(rehearsal: Any) -> Any:
-    api = rehearsal.api()
-    api.trigger_dag_run(DAG, BIG, company("91350100M000100Y43", "general", "wecom_company_big"))
-    api.trigger_dag_run(DAG, SMALL, company("91310115MA1K4ABCDD", "simplified", "wecom_company_small"))
+    rehearsal.trigger(DAG, BIG, company("91350100M000100Y43", "general", "wecom_company_big"))
+    rehearsal.trigger(DAG, SMALL, company("91310115MA1K4ABCDD", "simplified", "wecom_company_small"))
     return rehearsal
 
 

@@ -256,7 +256,7 @@ def test_report_names_who_triggered_from_the_case_opened_entry(store: BackupStor
         "case.opened",
         actor="ops_li",
         step="preflight.check_case",
-        request={"run_id": CASE, "kind": "person", "userid": "zhangsan", "dry_run": False},
+        request={"run_id": CASE, "kind": "person", "userid": "zhangsan", "name": "张三", "dry_run": False},
     )
     ledger.append("member.disabled", actor="system", step="disable_member")
 
@@ -265,4 +265,5 @@ def test_report_names_who_triggered_from_the_case_opened_entry(store: BackupStor
     assert "- **发起人 Triggered by**: `ops_li`" in case
     assert "- **开始 Started**: 2026-11-24 10:00" in case
     assert "- **对象 Subject**: `zhangsan`" in case
+    assert "- **名称 Name**: 张三" in case
     assert "not recorded" not in case

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from offboarding.timescale import check_time_scale, redact_url, wall_time_for
+from offboarding.timescale import TimeScale, check_time_scale, redact_url, wall_time_for
 
 ANCHOR = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -89,3 +89,41 @@ def test_secrets_in_the_url_are_redacted_from_the_error() -> None:
     assert "corpsecret=***" in message and "access_token=***" in message
     assert "connection wecom_prod points at" in message
     assert redact_url("https://x/send?key=abc&x=1") == "https://x/send?key=***&x=1"
+
+
+# -- TimeScale: the one value every wait, alert and page scales by ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "factor"),
+    [(None, 1.0), ("", 1.0), ("None", 1.0), (" 86400 ", 86400.0), ("2.5", 2.5), (3600, 3600.0)],
+)
+def test_a_time_scale_is_read_from_the_form_or_a_rendered_template(value: object, factor: float) -> None:
+    assert TimeScale.parse(value).factor == factor
+    assert TimeScale.parse(TimeScale.parse(value)) == TimeScale(factor)
+
+
+@pytest.mark.parametrize("value", ["fast", "0.5", 0, float("nan"), float("inf"), True, [2]])
+def test_a_bad_time_scale_is_refused_by_name(value: object) -> None:
+    with pytest.raises(ValueError, match=r"^time_scale must be a number >= 1"):
+        TimeScale.parse(value)
+    assert TimeScale.or_real_time(value).is_real_time  # what only displays or alerts reads it as
+
+
+def test_one_formula_for_instants_durations_and_polls() -> None:
+    scale = TimeScale(86400)
+    deadline = ANCHOR + dt.timedelta(days=45)
+    assert scale.wall_time_for(deadline, ANCHOR) == ANCHOR + dt.timedelta(seconds=45)
+    assert scale.wall_time_for(deadline, None) == deadline  # no anchor: the legal instant itself
+    assert scale.wall_duration(dt.timedelta(days=2)) == dt.timedelta(seconds=2)
+    assert scale.poll_interval(dt.timedelta(hours=1), floor_seconds=5) == 5  # never below the floor
+    assert TimeScale(60).poll_interval(dt.timedelta(hours=1)) == 60
+    assert TimeScale().wall_time_for(deadline, ANCHOR) == deadline
+    assert wall_time_for(deadline, ANCHOR, 86400) == scale.wall_time_for(deadline, ANCHOR)
+
+
+def test_the_sandbox_guard_is_part_of_the_value() -> None:
+    TimeScale(86400).require_sandbox("http://127.0.0.1:8000")
+    TimeScale(1).require_sandbox("https://qyapi.weixin.qq.com")
+    with pytest.raises(ValueError, match=r"^time_scale=86400 compresses legal waits.*connection wecom_x"):
+        TimeScale(86400).require_sandbox("https://qyapi.weixin.qq.com", conn_id="wecom_x")

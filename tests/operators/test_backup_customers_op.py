@@ -11,7 +11,7 @@ from typing import Any
 
 from offboarding.backup.roots import resolve_backup_root
 from offboarding.operators.backup import ExportCustomersAndGroupsOperator
-from offboarding.operators.backup_common import JSONL_CHUNK_BYTES, Tally, jsonl_chunks
+from offboarding.steps.jsonl import JSONL_CHUNK_BYTES, Tally, jsonl_chunks
 from offboarding.wecom import Contacts, WeComClient
 
 TASK_ID = "backup.export_customers_and_groups"

@@ -15,14 +15,10 @@ from offboarding.cases import person_case_id
 from offboarding.evidence.keys import key_from_environment
 from offboarding.evidence.ledger import LEDGER_PATH, EvidenceLedger
 from offboarding.operators.backup import manifest_sha256_on_disk
-from offboarding.operators.deletion import (
-    CUSTOMERS_RESIGNED_PATH,
-    GROUPS_RESIGNED_PATH,
-    DeleteMemberOperator,
-    TransferResignedCustomersOperator,
-)
+from offboarding.operators.deletion import DeleteMemberOperator, TransferResignedCustomersOperator
 from offboarding.operators.handover import HandOverCustomersOperator
 from offboarding.policy import get_policy
+from offboarding.steps.handover_files import CUSTOMERS_RESIGNED_PATH, GROUPS_RESIGNED_PATH
 
 USER_DELETE = "/cgi-bin/user/delete"
 RESIGNED_TRANSFER = "/cgi-bin/externalcontact/resigned/transfer_customer"

@@ -172,6 +172,9 @@ def test_close_case_puts_the_report_location_and_digest_in_xcom_not_the_report(
     assert result["report"] == case_store(params).case_location(case_id(params)) + "evidence/report.md"
     assert result["report_sha256"] == hashlib.sha256(content).hexdigest()
     assert result["ledger_ok"] is True and result["ledger_authenticated"] is True
+    pdf = case_store(params).local_path(case_id(params), "evidence/report.pdf")
+    assert pdf is not None and result["report_pdf"] == str(pdf)
+    assert result["report_pdf_sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
     assert len(json.dumps(result)) < 2000 and "案件证据报告" not in json.dumps(result, ensure_ascii=False)
     text = content.decode("utf-8")
     assert anchor in text  # the anchor it was checked against

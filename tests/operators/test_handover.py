@@ -16,14 +16,12 @@ from offboarding.evidence.keys import key_from_environment
 from offboarding.evidence.ledger import EvidenceLedger
 from offboarding.operators.backup_common import SNAPSHOT_TASK_ID
 from offboarding.operators.handover import (
-    CUSTOMERS_ONJOB_PATH,
-    GROUPS_ONJOB_PATH,
-    TAGS_AND_CHATS_PATH,
     DisableMemberOperator,
     HandOverCustomerGroupsOperator,
     HandOverCustomersOperator,
     LeaveTagsAndGroupChatsOperator,
 )
+from offboarding.steps.handover_files import CUSTOMERS_ONJOB_PATH, GROUPS_ONJOB_PATH, TAGS_AND_CHATS_PATH
 
 TRANSFER = "/cgi-bin/externalcontact/transfer_customer"
 GROUP_TRANSFER = "/cgi-bin/externalcontact/groupchat/onjob_transfer"
@@ -126,15 +124,6 @@ def test_rerunning_the_customer_handover_sends_nothing_twice(
     stored = read_case_json(params, CUSTOMERS_ONJOB_PATH)
     assert stored["items"]["wm_lisi_001"] == {"outcome": "in_transfer", "status": "waiting"}
     assert stored["items"]["wm_lisi_011"]["errcode"] == 40128
-
-
-def test_250_customers_go_in_three_calls(wecom_conn: Any, sample_person_case: Any, make_context: Any) -> None:
-    params = sample_person_case(userid="bigsales", display_name="钱多多")
-    result = HandOverCustomersOperator(task_id="hand_over_customers").execute(make_context(params))
-
-    assert calls(wecom_conn, TRANSFER) == 3
-    assert result["started"] == 250
-    assert wecom_conn.control.state()["pending_transfers"] == 250
 
 
 def test_customers_of_a_deleted_member_are_left_to_the_resigned_transfer(

@@ -28,8 +28,6 @@ from offboarding.backup.verification import verify
 from offboarding.cases import company_case_id
 from offboarding.evidence.keys import key_from_environment
 from offboarding.evidence.ledger import LEDGER_PATH, EvidenceLedger
-from offboarding.operators.company_member_handover import groups_handed_over
-from offboarding.operators.company_member_progress import BatchProgress, progress_path
 from offboarding.operators.company_member_summary import OUTCOMES_CSV_PATH, SummariseMemberOffboardingOperator
 from offboarding.operators.company_members import (
     BATCH_TASK_ID,
@@ -40,14 +38,16 @@ from offboarding.operators.company_members import (
     PlanMemberBatchesOperator,
 )
 from offboarding.operators.deadlines import PUBLICATION_STEP
-from offboarding.operators.handover import china_today
-from offboarding.operators.members import (
+from offboarding.steps.batch_handover import groups_handed_over
+from offboarding.steps.batches import (
     BATCH_SIZE,
     PLAN_PATH,
     WECOM_CALLS_PER_MINUTE_PER_API,
     calls_per_second_share,
     load_plan,
 )
+from offboarding.steps.outcomes import china_today
+from offboarding.steps.progress import BatchProgress, progress_path
 from offboarding.wecom import Contacts, WeComClient
 from offboarding_dev.sandbox.testing import running_sandbox
 
@@ -534,7 +534,7 @@ def test_parallel_batches_share_wecom_rate_limit() -> None:
 def test_batches_keep_the_deployment_limiter_when_it_is_shared(monkeypatch: pytest.MonkeyPatch) -> None:
     from types import SimpleNamespace
 
-    from offboarding.operators.members import share_rate_limit
+    from offboarding.steps.batches import share_rate_limit
     from offboarding.wecom.ratelimit import RedisRateLimiter, default_rate_limiter
 
     clients = {kind: SimpleNamespace(rate_limiter=None) for kind in ("contacts", "customers")}
@@ -652,10 +652,63 @@ def test_what_wecom_refuses_on_job_is_inherited_after_deletion_or_listed(
     # The next day (the calendar day is the one thing that cannot pass here), clearing the batch hands
     # the deferred groups over and touches nothing else.
     tomorrow = china_today() + dt.timedelta(days=1)
-    monkeypatch.setattr("offboarding.operators.company_members.china_today", lambda: tomorrow)
+    monkeypatch.setattr("offboarding.steps.outcomes.china_today", lambda: tomorrow)
     sandbox.control.reset_stats()
     rerun = run.batch(batch)
 
     assert rerun["items_not_handed_over"] == 0
     assert run.progress(batch).record("groupowner")["resigned"]["groups_started"] == 5
     assert stats(sandbox)["write_calls"] == {"/cgi-bin/externalcontact/groupchat/transfer": 1}
+
+
+def approved_first_batch(corp: Any, company: Any, control: Any) -> tuple[CompanyRun, dict[str, Any]]:
+    """A planned, approved company case and its first batch, after ``control()`` (a hold or a rescind)
+    was recorded; the sandbox's counters start from zero."""
+    run = company()
+    batch = run.plan()[0]
+    run.approve()
+    control()
+    corp.control.reset_stats()
+    return run, batch
+
+
+def test_a_held_company_defers_its_batch_before_any_write_and_resumes_after_the_release(
+    corp: Any, company: Any, case_controls: Any
+) -> None:
+    from airflow.sdk.exceptions import TaskDeferred
+
+    from offboarding.triggers.case_controls import CaseReleasedTrigger
+
+    run, batch = approved_first_batch(
+        corp, company, lambda: case_controls.hold(CASE_ID, reason="tax audit 2026-9", by="legal_wang")
+    )
+
+    with pytest.raises(TaskDeferred) as deferred:
+        run.batch(batch)
+    assert isinstance(deferred.value.trigger, CaseReleasedTrigger)
+    assert stats(corp)["write_calls"] == {}
+    assert deletions(corp) == Counter()
+
+    case_controls.release(CASE_ID, by="legal_wang")
+    result = run.batch(batch)
+    assert result["offboarded"] == len(run.members_of(batch)) == BATCH_SIZE
+    assert deletions(corp) == Counter(run.members_of(batch))
+    actions = [e.action for e in run.ledger.entries()]
+    assert actions.index("case.hold") < actions.index("members.deleted")
+
+
+def test_a_company_rescinded_before_its_first_deletion_stops_the_wind_up(
+    corp: Any, company: Any, case_controls: Any
+) -> None:
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    run, batch = approved_first_batch(
+        corp,
+        company,
+        lambda: case_controls.rescind(CASE_ID, reason="the shareholders keep the company", by="ops"),
+    )
+
+    with pytest.raises(AirflowSkipException, match="rescinded"):
+        run.batch(batch)
+    assert stats(corp)["write_calls"] == {}
+    assert corp.control.user(run.members_of(batch)[0])["deleted"] is False

@@ -47,6 +47,7 @@ def test_a_valid_case_opens_and_the_report_names_who_triggered(
     assert opened(params)
     markdown = render_report(case_store(params), person_case_id(params))
     assert "- **发起人 Triggered by**: `ops_li`" in markdown
+    assert f"- **名称 Name**: {params['display_name']}" in markdown  # the person's name, from the form
 
 
 def test_the_trigger_user_naming_themselves_approver_is_refused(

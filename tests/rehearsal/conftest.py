@@ -38,6 +38,12 @@ from offboarding.cases import person_params
 from offboarding.operators.approval import ApproveDeletionOperator
 from offboarding.operators.human_step import EvidenceField, HumanDecisionOperator, HumanStepOperator
 from offboarding_dev.rehearsal.answers import REVIEW_PASSED, REVIEW_REJECTED
+from offboarding.operators import controls
+from offboarding_dev.testing.controls import MemoryControls
+
+# Not a case DAG: the case endpoint knows only offboard_employee/dissolve_company runs, so these steps read
+# their case's controls (no hold, no correction) from memory. What is tested here is the responder.
+controls.controls_reader = MemoryControls
 
 with DAG("rehearsal_steps", schedule=None, params=person_params(), max_active_runs=8, tags=["test"]):
     HumanStepOperator(

@@ -26,14 +26,9 @@ from offboarding.evidence.ledger import EvidenceLedger
 from offboarding.hooks.wecom import WeComHook
 from offboarding.operators.handover import HandOverCustomersOperator
 from offboarding.policy import get_policy
-from offboarding.sensors.takeover import TAKEOVER_RESULTS_PATH, WaitForCustomerTakeoverOperator
-from offboarding.triggers.takeover import (
-    CLASSPATH,
-    MIN_POLL_SECONDS,
-    CustomerTakeoverTrigger,
-    poll_interval_seconds,
-    read_takeover_status,
-)
+from offboarding.sensors.takeover import TAKEOVER_RESULTS_PATH, WaitForCustomerTakeoverSensor
+from offboarding.steps.takeover import MIN_POLL_SECONDS, poll_interval_seconds, read_takeover_status
+from offboarding.triggers.takeover import CLASSPATH, CustomerTakeoverTrigger
 from offboarding_dev.sandbox.testing import RunningSandbox, running_sandbox
 
 SANDBOX_TIME_SCALE = 28800.0  # WeCom's 24 h automatic takeover lasts 3 s
@@ -78,6 +73,8 @@ def person_case(tmp_path: Any, **overrides: Any) -> dict[str, Any]:
         "display_name": "李四",
         "successor_userid": "wangwu",
         "last_working_day": "2026-11-20",  # over: the handover checks it itself
+        "hr_owner": "hr",
+        "approvers": ["approver"],
         "backup_target": "test",
         "wecom_conn_id": "wecom_default",
         "dry_run": False,
@@ -263,7 +260,7 @@ def test_the_wait_defers_then_records_refusals_for_follow_up(
 ) -> None:
     params = person_case(tmp_path)
     hand_over_lisi(params)
-    operator = WaitForCustomerTakeoverOperator(task_id="wait_for_customer_takeover")
+    operator = WaitForCustomerTakeoverSensor(task_id="wait_for_customer_takeover")
 
     with pytest.raises(TaskDeferred) as deferred:
         operator.execute(context_for(params))
@@ -279,7 +276,7 @@ def test_the_wait_defers_then_records_refusals_for_follow_up(
     started = time.monotonic()
     event = asyncio.run(first_event(deferred.value.trigger))
     assert time.monotonic() - started < EVENT_TIMEOUT
-    result = WaitForCustomerTakeoverOperator(task_id="wait_for_customer_takeover").execute_complete(
+    result = WaitForCustomerTakeoverSensor(task_id="wait_for_customer_takeover").execute_complete(
         context_for(params), event
     )
 
@@ -318,9 +315,7 @@ def test_the_wait_defers_then_records_refusals_for_follow_up(
 
 def test_the_wait_ends_at_once_when_nothing_is_waiting(fast_wecom: RunningSandbox, tmp_path: Any) -> None:
     params = person_case(tmp_path, userid="zhengshi", display_name="郑十")
-    result = WaitForCustomerTakeoverOperator(task_id="wait_for_customer_takeover").execute(
-        context_for(params)
-    )
+    result = WaitForCustomerTakeoverSensor(task_id="wait_for_customer_takeover").execute(context_for(params))
     assert result["customers"] == 0
     assert result["waiting"] == 0
 
@@ -328,7 +323,7 @@ def test_the_wait_ends_at_once_when_nothing_is_waiting(fast_wecom: RunningSandbo
 def test_an_error_event_fails_the_task_with_its_message(fast_wecom: RunningSandbox, tmp_path: Any) -> None:
     event = {"status": "error", "message": "WeComDataError: userid not found (60111)", "errcode": 60111}
     with pytest.raises(AirflowFailException, match="userid not found"):
-        WaitForCustomerTakeoverOperator(task_id="wait_for_customer_takeover").execute_complete(
+        WaitForCustomerTakeoverSensor(task_id="wait_for_customer_takeover").execute_complete(
             context_for(person_case(tmp_path)), event
         )
 
@@ -338,13 +333,13 @@ def test_compressed_time_is_refused_unless_wecom_is_a_loopback_sandbox(
 ) -> None:
     use_connection(monkeypatch, fast_sandbox, host="https://qyapi.weixin.qq.com")
     with pytest.raises(AirflowFailException, match="time_scale=86400 compresses legal waits"):
-        WaitForCustomerTakeoverOperator(task_id="wait_for_customer_takeover").execute(
+        WaitForCustomerTakeoverSensor(task_id="wait_for_customer_takeover").execute(
             context_for(person_case(tmp_path))
         )
 
 
 def test_no_execution_timeout_can_cut_the_wait() -> None:
-    operator = WaitForCustomerTakeoverOperator(
+    operator = WaitForCustomerTakeoverSensor(
         task_id="wait_for_customer_takeover", execution_timeout=dt.timedelta(hours=1)
     )
     assert operator.execution_timeout is None

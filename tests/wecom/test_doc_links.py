@@ -32,6 +32,7 @@ PAGES = {
     "tag/list": 90216,
     "tag/get": 90213,
     "tag/deltagusers": 90215,
+    "tag/addtagusers": 90214,
     "appchat/get": 98914,
     "appchat/update": 98913,
     "externalcontact/list": 92113,

@@ -22,10 +22,11 @@ from offboarding_dev.rehearsal.answers import (
     Wait,
     parse_overrides,
 )
-from offboarding_dev.rehearsal.responder import DEFAULT_SETTLE_SECONDS, Responder, StepReport
+from offboarding_dev.rehearsal.responder import DEFAULT_SETTLE_SECONDS, PERSON_STAYS, Responder, StepReport
 
 __all__ = [
     "DEFAULT_SETTLE_SECONDS",
+    "PERSON_STAYS",
     "Answer",
     "AnswerPolicy",
     "CannotAnswer",

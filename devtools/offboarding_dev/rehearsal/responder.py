@@ -16,6 +16,12 @@ step only when both
   heartbeats at the end of a loop that has already processed the executor's events, so the parking
   process's event is behind us even when a loaded machine delays the scheduler by seconds (seen: a
   4.4 s wait was not enough while several Airflows shared two cores). Clocks are assumed in sync.
+
+**The person stays.** An override whose option is :data:`PERSON_STAYS` (``{"offboard-lisi":
+{"approve_deletion": "rescind: the person stays"}}``) makes the responder, when that step of that run is
+ready to be answered, rescind the case instead (``POST /offboarding/api/cases/{case_id}/rescind`` through
+the REST client, as ``rescind_as``, default the reader): the chosen step is the point at which the person
+withdraws. The plugin then skips the pending steps and starts ``offboarding_rescind``.
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ from offboarding_dev.sandbox.control import SandboxControl, SandboxControlError
 log = logging.getLogger(__name__)
 
 DEFAULT_SETTLE_SECONDS = 3.0
+#: The override option that plays "the person stays": rescind the case at that step.
+PERSON_STAYS = "rescind: the person stays"
 AWAITING_INPUT = "awaiting_input"
 
 #: Report statuses that need a person's attention (logged as warnings).
@@ -63,7 +71,7 @@ class StepReport:
     dag_id: str
     run_id: str
     task_id: str
-    status: str  # answered | already_answered | settling | not_parked | waiting | <PROBLEMS>
+    status: str  # answered | already_answered | settling | not_parked | waiting | rescinded | <PROBLEMS>
     # not_rehearsal: the run is not in rehearsal time or its WeCom connection is not the sandbox
     detail: str
     user: str | None = None
@@ -96,7 +104,9 @@ class Responder:
     first user) lists the pending steps. ``sandboxes`` is the sandbox URL (for every WeCom connection)
     or ``{conn_id: url}`` (``"*"``: every other connection), read for the account deregistration.
     ``overrides`` are per run and task (see ``offboarding_dev.rehearsal.answers``). ``dag_ids`` and
-    ``run_ids`` limit which DAGs and runs are answered (default: all).
+    ``run_ids`` limit which DAGs and runs are answered (default: all). ``hold`` may keep a parked step
+    unanswered: it returns why the step still waits, or None to answer it (the demo lets one step stall
+    until the watchdog reminded once: ``offboarding_dev.rehearsal.stall``).
 
     Only rehearsals are answered (``offboarding_dev.rehearsal.guards``): a run whose conf ``time_scale``
     is not > 1, or whose WeCom connection is not verifiably the sandbox, gets no answer (status
@@ -119,6 +129,8 @@ class Responder:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         allow_remote_airflow: bool = False,
+        hold: Callable[[HumanStep], str | None] | None = None,
+        rescind_as: str | None = None,
     ) -> None:
         if not users:
             raise ValueError("users: give at least one Airflow user name and password")
@@ -136,6 +148,9 @@ class Responder:
         reader = reader or ("admin" if "admin" in users else next(iter(users)))
         if reader not in users:
             raise ValueError(f"reader: {reader!r} is not one of the users {sorted(users)}")
+        if rescind_as is not None and rescind_as not in users:
+            raise ValueError(f"rescind_as: {rescind_as!r} is not one of the users {sorted(users)}")
+        self.rescind_as = rescind_as or reader
         if not api_url or not api_url.startswith(("http://", "https://")):
             raise ValueError(f"api_url: must be the http(s) URL of the Airflow api-server, got {api_url!r}")
         check_api_url(api_url, allow_remote_airflow=allow_remote_airflow)
@@ -146,6 +161,7 @@ class Responder:
         self.dag_ids = frozenset(dag_ids) if dag_ids is not None else None
         self.run_ids = frozenset(run_ids) if run_ids is not None else None
         self.timeout = timeout
+        self.hold = hold
         self._users = dict(users)
         self._sandboxes = _sandbox_map(sandboxes)
         self._clock = clock
@@ -271,6 +287,9 @@ class Responder:
                 f"awaiting input for {awaited:.1f}s; waiting for the scheduler to loop once more ({seen})",
                 awaited_seconds=awaited,
             )
+        held = self.hold(step) if self.hold is not None else None
+        if held is not None:
+            return self._report(step, "waiting", held)
         try:
             conf = self._conf(step)
         except AirflowApiError as exc:
@@ -278,6 +297,9 @@ class Responder:
         problem = self._not_a_rehearsal(step, conf)
         if problem is not None:
             return self._report(step, "not_rehearsal", problem)
+        override = self.policy.override_for(step)
+        if override is not None and override.option == PERSON_STAYS:
+            return self._rescind(step)
         account: Mapping[str, Any] | None = None
         if self.policy.needs_account(step):
             account_or_problem = self._account(step, conf)
@@ -290,6 +312,24 @@ class Responder:
         if isinstance(decision, CannotAnswer):
             return self._report(step, "cannot_answer", decision.reason)
         return self._send(step, decision, awaited)
+
+    def _rescind(self, step: HumanStep) -> StepReport:
+        """The person stays: rescind the case at this step instead of answering it."""
+        reason = f"rehearsal: the person stays (withdrew at {step.task_id})"
+        try:
+            answer = self.api(self.rescind_as).case_action(step.run_id, "rescind", {"reason": reason})
+        except AirflowApiError as exc:
+            return self._report(step, "error", f"the rescind of {step.run_id} was not accepted: {exc}")
+        self._done.add(step.key)
+        report = self._report(
+            step,
+            "rescinded",
+            f"the person stays: {step.run_id} rescinded as {self.rescind_as} "
+            f"(undo run {answer.get('rescind_run_id')})",
+            user=self.rescind_as,
+        )
+        self.answered.append(report)
+        return report
 
     def _send(self, step: HumanStep, answer: Answer, awaited: float) -> StepReport:
         """Answer as the first assigned user who may; the next one when a login or the answer is refused."""

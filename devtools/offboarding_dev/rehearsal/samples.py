@@ -50,6 +50,10 @@ DEMO_APPROVERS: tuple[str, ...] = ("approver",)
 """The demo deployment's approver list (Airflow Variable ``offboarding_approvers``)."""
 DEMO_HR_OWNERS: tuple[str, ...] = ("hr",)
 """The demo deployment's HR-owner list (Airflow Variable ``offboarding_hr_owners``)."""
+DEMO_ROBOT_CONN_ID = "wecom_robot_demo"
+"""The ops group's robot in the persons' sandbox: where the watchdog's alerts go (every case)."""
+DEMO_ALERT_USERIDS: tuple[str, ...] = ("zhangsan",)
+"""WeCom members who also get 孙七's case alerts as app messages (the stalled sample step's case)."""
 
 
 @dataclass(frozen=True)
@@ -62,11 +66,12 @@ class SamplePerson:
     successor_userid: str = "wangwu"
     wedrive_space_ids: tuple[str, ...] = ()
     deregister_account: bool = False
+    alert_userids: tuple[str, ...] = ()  # the case's notify.userids: alerts as app messages too
 
 
 SAMPLE_PERSONS: tuple[SamplePerson, ...] = (
     SamplePerson("lisi", "李四", wedrive_space_ids=("space_lisi",), deregister_account=True),
-    SamplePerson("sunqi", "孙七", role="legal_representative"),
+    SamplePerson("sunqi", "孙七", role="legal_representative", alert_userids=DEMO_ALERT_USERIDS),
 )
 
 
@@ -113,6 +118,8 @@ def person_case(
         "wecom_conn_id": PERSONS_CONN_ID,
         "time_scale": time_scale,
     }
+    if person.alert_userids:
+        conf["notify"] = {"webhook_conn_id": DEMO_ROBOT_CONN_ID, "userids": list(person.alert_userids)}
     _check(conf, validate_person_case(conf), f"sample person {person.userid}")
     return SampleCase(
         dag_id=PERSON_DAG_ID,
@@ -162,6 +169,18 @@ def demo_roles(persons: Sequence[SamplePerson] = SAMPLE_PERSONS) -> dict[str, st
     return DEMO_ROLES | {person.userid: "user" for person in persons}
 
 
+class RobotLike(Protocol):
+    """What a robot connection needs to know about a running sandbox (``RunningSandbox`` fits)."""
+
+    base_url: str
+    webhook_key: str
+
+
+def robot_connection(sandbox: RobotLike) -> dict[str, Any]:
+    """The ``wecom_webhook`` connection of the sandbox's group robot (as an ``AIRFLOW_CONN_*`` JSON)."""
+    return {"conn_type": "wecom_webhook", "host": sandbox.base_url, "password": sandbox.webhook_key}
+
+
 def wecom_connection(
     sandbox: SandboxLike,
     *,
@@ -195,6 +214,8 @@ __all__ = [
     "COMPANY_CONN_ID",
     "COMPANY_CORPID",
     "COMPANY_SEED",
+    "DEMO_ALERT_USERIDS",
+    "DEMO_ROBOT_CONN_ID",
     "DEMO_ROLES",
     "PERSONS_CONN_ID",
     "PERSONS_SEED",
@@ -205,6 +226,7 @@ __all__ = [
     "company_case",
     "demo_roles",
     "person_case",
+    "robot_connection",
     "today_in_shanghai",
     "wecom_connection",
 ]

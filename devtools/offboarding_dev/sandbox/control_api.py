@@ -1,5 +1,6 @@
 """The control API under /sandbox/ (not WeCom; no token; never faulted): stats, reset, faults, inspection,
-generated WeDrive files and the account-deregistration simulation."""
+the inbox page (``GET /sandbox/inbox``: robot and app messages as people see them), generated WeDrive
+files and the account-deregistration simulation."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ class ControlApi:
             ("GET", re.compile(rf"/sandbox/users/{user}"), self.user),
             ("GET", re.compile(r"/sandbox/messages"), self.app_messages),
             ("GET", re.compile(r"/sandbox/webhook/messages"), self.robot_messages),
+            ("GET", re.compile(r"/sandbox/inbox"), self.inbox),
             ("POST", re.compile(r"/sandbox/wedrive/files"), self.create_file),
             ("GET", re.compile(rf"/sandbox/accounts/{user}"), self.account),
             ("POST", re.compile(rf"/sandbox/accounts/{user}/script"), self.script_account),
@@ -63,7 +65,8 @@ class ControlApi:
                 allowed.append(method)
                 continue
             try:
-                return Response.json(handler(request, match))
+                answer = handler(request, match)
+                return answer if isinstance(answer, Response) else Response.json(answer)
             except ControlError as error:
                 return Response.json({"error": error.message, **error.extra}, status=error.status)
         if allowed:
@@ -205,6 +208,32 @@ class ControlApi:
 
     def robot_messages(self, request: Request, match: re.Match[str]) -> dict[str, Any]:
         return self._messages(request, self.app.world.robot_messages)
+
+    def inbox(self, request: Request, match: re.Match[str]) -> Response:
+        """The robot and app messages as people see them in WeCom (HTML; see :mod:`.inbox`)."""
+        from offboarding_dev.sandbox.inbox import REFRESH_SECONDS, render_inbox
+
+        try:
+            refresh = int(request.query.get("refresh") or REFRESH_SECONDS)
+        except ValueError:
+            raise ControlError(400, "refresh must be a whole number of seconds") from None
+        if not 1 <= refresh <= 3600:
+            raise ControlError(400, "refresh must be from 1 to 3600 seconds")
+        world = self.app.world
+        with world.lock:
+            robot = [record for _, record in world.robot_messages]
+            app = [record for _, record in world.app_messages]
+            names = {userid: member.name for userid, member in world.members.items()}
+        page = render_inbox(robot, app, names, refresh=refresh)
+        return Response(
+            body=page.encode("utf-8"),
+            content_type="text/html; charset=utf-8",
+            headers={
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'",
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-store",
+            },
+        )
 
     # ----- WeDrive ------------------------------------------------------------------------------------
     def create_file(self, request: Request, match: re.Match[str]) -> dict[str, Any]:

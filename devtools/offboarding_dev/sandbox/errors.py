@@ -21,6 +21,7 @@ ERRMSG: dict[int, str] = {
     40056: "invalid agentid",
     40058: "invalid parameter",
     40068: "invalid tagid",
+    40070: "all list invalid",
     40096: "invalid external userid",
     40097: "the handover user is not resigned",
     40128: "customer transfer too frequently",

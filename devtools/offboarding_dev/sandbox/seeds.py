@@ -11,6 +11,7 @@ Members (userid — who, department):
 * ``admin01`` 管理员 — admin, dept 1 (account deregistration refused while admin).
 * ``lisi`` 李四 — sales manager, dept 3 (leader). 12 customers ``wm_lisi_001`` … ``wm_lisi_012``;
   ``wm_lisi_011`` was already transferred on-job twice in the last 90 days (on-job transfer → 40128);
+  ``wm_lisi_010`` once (a handover to a successor passes, handing it back afterwards → 40128);
   ``wm_lisi_012`` refuses takeover (transfer ends in status 3). 3 customer groups ``wr_lisi_01`` …
   ``wr_lisi_03``. Tags 1, 2 (app-created) and 3 (not app-created → 81011). App chat
   ``chat_sales_weekly`` (owner) and member of ``chat_other_app``. WeDrive space ``space_lisi``.
@@ -183,6 +184,7 @@ def _default(now: float) -> World:
     lisi_customers = _customers(world, "lisi", "wm_lisi_", 12, 3, created)
     world.customers["wm_lisi_011"].onjob_transfer_times = [now - 40 * DAY, now - 10 * DAY]
     world.customers["wm_lisi_012"].refuses_takeover = True
+    world.customers["wm_lisi_010"].onjob_transfer_times = [now - 30 * DAY]
     _customers(world, "wangwu", "wm_wangwu_", 2, 3, created)
     big_customers = _customers(world, "bigsales", "wm_big_", 250, 4, created)
     _customers(world, "fullsales", "wm_full_", 3, 3, created)

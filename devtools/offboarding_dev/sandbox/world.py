@@ -141,6 +141,7 @@ class GroupChat:
     status: int = GROUP_NORMAL
     pending_owner: str | None = None
     inherit_at: float | None = None
+    onjob_transfer_times: list[float] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -260,6 +260,16 @@ def approval_env(
     return env
 
 
+def made_up_passwords(roles: Mapping[str, str]) -> dict[str, str]:
+    """A password per user that is not the user's name.
+
+    The tasks read Airflow through a connection holding one user's password, and Airflow masks every
+    connection password in task logs and errors: a password equal to a user name (``admin``) would turn
+    that name into ``***`` wherever a task names the user.
+    """
+    return {name: f"{name}-{secrets.token_hex(6)}" for name in roles}
+
+
 # ---------------------------------------------------------------------- which files hold DAGs
 
 
@@ -495,8 +505,8 @@ def running_airflow(
 ) -> Iterator[RunningAirflow]:
     """Start ``airflow standalone`` for a test and stop it afterwards.
 
-    ``users`` is SimpleAuthManager's ``name:role,...``; each user's password is its name unless
-    ``passwords`` says otherwise. ``home`` defaults to a temp dir that is removed afterwards (set
+    ``users`` is SimpleAuthManager's ``name:role,...``; each user's password is made up (see
+    :func:`made_up_passwords`) unless ``passwords`` says otherwise. ``home`` defaults to a temp dir that is removed afterwards (set
     ``OFFBOARDING_KEEP_AIRFLOW_HOME=1`` to keep it for debugging). Startup waits for the DAG ids in
     ``dag_ids`` or, without them, for every file in ``dags_folder`` that builds a DAG (see
     ``dag_files``) to be parsed, and fails on import errors unless ``allow_import_errors``. Raises ``AirflowStartError`` with the log tail when startup fails.
@@ -511,7 +521,7 @@ def running_airflow(
         raise ValueError(f"dags_folder: {dags} is not a directory")
     plugins = Path(plugins_folder).resolve()
     roles = parse_users(users)
-    user_passwords = {name: name for name in roles} | dict(passwords or {})
+    user_passwords = made_up_passwords(roles) | dict(passwords or {})
     own_home = home is None
     home_path = Path(tempfile.mkdtemp(prefix="offboarding-airflow-")) if own_home else Path(home).resolve()  # type: ignore[arg-type]
     home_path.mkdir(parents=True, exist_ok=True)
@@ -645,28 +655,23 @@ with DAG("harness_human_step", schedule=None, max_active_runs=8, tags=["stub"]):
 }
 
 #: A plugin file that makes the api-server validate ``format: cn-credit-code`` at run creation.
-CASE_FORMATS_PLUGIN = '''"""Test plugin: registers the case schemas' custom JSON-schema formats in every Airflow process."""
-from airflow.plugins_manager import AirflowPlugin
+CASE_PLUGIN = '''"""Test plugin: the product's plugin (the case schemas' formats in every Airflow process, and the case
+API that bulk-trigger asks for a member's earlier cases), without the repository's plugins folder."""
+from offboarding.plugin import OffboardingPlugin
 
-from offboarding.cases import register_format_checks
-
-register_format_checks()
-
-
-class CaseFormatsPlugin(AirflowPlugin):
-    name = "offboarding_case_formats"
+__all__ = ["OffboardingPlugin"]
 '''
 
-#: Users of the stub Airflow: name → SimpleAuthManager role (password = name).
+#: Users of the stub Airflow: name → SimpleAuthManager role (passwords: ``RunningAirflow.passwords``).
 STUB_USERS = "admin:admin,hr_wang:user,auditor:viewer"
 
 
 def write_stub_dags(root: str | os.PathLike[str]) -> tuple[Path, Path]:
     """Write the stub DAGs (``offboard_employee``, ``dissolve_company``, ``harness_check``,
-    ``harness_human_step``) and a formats-only plugin under ``root``.
+    ``harness_human_step``) and the product's plugin under ``root``.
 
     Returns ``(dags_folder, plugins_folder)``, for tests of the REST client, the harness and the
-    bulk CLI that must not depend on the real DAGs or the real plugin.
+    bulk CLI that must not depend on the real DAGs (the bulk CLI needs the plugin's case API).
     """
     dags = Path(root) / "dags"
     plugins = Path(root) / "plugins"
@@ -674,7 +679,7 @@ def write_stub_dags(root: str | os.PathLike[str]) -> tuple[Path, Path]:
     plugins.mkdir(parents=True, exist_ok=True)
     for name, text in STUB_DAGS.items():
         (dags / name).write_text(text)
-    (plugins / "case_formats_plugin.py").write_text(CASE_FORMATS_PLUGIN)
+    (plugins / "offboarding_plugin.py").write_text(CASE_PLUGIN)
     return dags, plugins
 
 

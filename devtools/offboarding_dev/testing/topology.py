@@ -47,6 +47,7 @@ from offboarding_dev.testing.airflow import (
     build_env,
     dag_files,
     free_port,
+    made_up_passwords,
     parse_users,
 )
 
@@ -192,6 +193,22 @@ def _database_ddl(postgres_url: str, statement: str, name: str) -> None:
         conn.close()
 
 
+@contextlib.contextmanager
+def scratch_database(postgres_url: str = DEFAULT_POSTGRES_URL, prefix: str = "offboarding") -> Iterator[str]:
+    """A new PostgreSQL database ``<prefix>_<id>`` for one deployment, dropped afterwards; yields its name."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    _create_database(postgres_url, name)
+    try:
+        yield name
+    finally:
+        _drop_database(postgres_url, name)
+
+
+def sqlalchemy_url(postgres_url: str, database: str) -> str:
+    """Airflow's ``sql_alchemy_conn`` for ``database`` on the server of ``postgres_url`` (psycopg2)."""
+    return urlunsplit(("postgresql+psycopg2", urlsplit(postgres_url).netloc, f"/{database}", "", ""))
+
+
 def database_exists(postgres_url: str, name: str) -> bool:
     """True when the PostgreSQL server at ``postgres_url`` has a database called ``name``."""
     import psycopg2
@@ -330,6 +347,19 @@ class Topology:
 
     def __repr__(self) -> str:  # never the passwords or the shared secrets in env
         return f"Topology(api_url={self.api_url!r}, database={self.database!r}, workers={self.workers})"
+
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of one SQL statement on the deployment's metadata database (autocommit)."""
+        import psycopg2
+
+        conn = psycopg2.connect(_with_path(self.postgres_url, f"/{self.database}"))
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, tuple(args))
+                return list(cur.fetchall()) if cur.description else []
+        finally:
+            conn.close()
 
     # -- talking to it ---------------------------------------------------------------------------
     def api(self, user: str = "admin") -> AirflowApi:
@@ -641,10 +671,11 @@ def running_topology(
     startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
     approvers: Sequence[str] | None = None,
     hr_owners: Sequence[str] | None = None,
+    database_prefix: str = "offboarding_topology",
 ) -> Iterator[Topology]:
     """Start the Celery topology for a test and tear all of it down afterwards.
 
-    ``users`` is SimpleAuthManager's ``name:role,...``; each password is the user's name unless
+    ``users`` is SimpleAuthManager's ``name:role,...``; each password is made up unless
     ``passwords`` says otherwise. ``workers`` Celery workers run ``worker_concurrency`` tasks each;
     ``preload_modules`` (e.g. the DAGs' workflow modules) are imported by each worker before it
     forks, which saves every task process importing them (about 0.5 s of CPU per task here). ``extra_env`` goes to every component, last (connections, data
@@ -654,6 +685,7 @@ def running_topology(
     The approval settings are those of ``running_airflow`` (see ``approval_env``): the approver and
     HR-owner lists (``approvers``/``hr_owners``, default every user whose role is not ``viewer``) and the
     connection the deletion tasks read Airflow's record of the approval through; ``extra_env`` overrides.
+    ``database_prefix`` names the scratch PostgreSQL database (``<prefix>_<id>``; e.g. a bench's own).
     """
     dags = Path(dags_folder).resolve()
     if not dags.is_dir():
@@ -667,20 +699,18 @@ def running_topology(
     ):
         raise ValueError(f"worker_concurrency: must be a whole number >= 1, got {worker_concurrency!r}")
     roles = parse_users(users)
-    user_passwords = {name: name for name in roles} | dict(passwords or {})
+    user_passwords = made_up_passwords(roles) | dict(passwords or {})
     topology_id = uuid.uuid4().hex
-    database = f"offboarding_topology_{topology_id[:12]}"
     home = Path(tempfile.mkdtemp(prefix="offboarding-topology-"))
     redis_dbs: list[int] = []
-    created_database = False
     topology: Topology | None = None
     started = time.monotonic()
+    database_scope = contextlib.ExitStack()
     try:
         passwords_file = home / "simple_auth_manager_passwords.json"
         passwords_file.write_text(json.dumps({name: user_passwords[name] for name in roles}))
         passwords_file.chmod(0o600)
-        _create_database(postgres_url, database)
-        created_database = True
+        database = database_scope.enter_context(scratch_database(postgres_url, database_prefix))
         redis_dbs.append(_claim_redis_db(redis_url, topology_id, set()))
         redis_dbs.append(_claim_redis_db(redis_url, topology_id, set(redis_dbs)))
         pg = urlsplit(postgres_url)
@@ -703,7 +733,7 @@ def running_topology(
         )
         env = topology_env(
             base=base,
-            sql_alchemy_conn=urlunsplit(("postgresql+psycopg2", pg.netloc, f"/{database}", "", "")),
+            sql_alchemy_conn=sqlalchemy_url(postgres_url, database),
             result_backend=urlunsplit(("db+postgresql", pg.netloc, f"/{database}", "", "")),
             broker_url=_with_path(redis_url, f"/{redis_dbs[0]}"),
             token_cache_url=_with_path(redis_url, f"/{redis_dbs[1]}"),
@@ -745,8 +775,7 @@ def running_topology(
         for number in redis_dbs:
             with contextlib.suppress(Exception):
                 _flush_redis_db(redis_url, number)
-        if created_database:
-            _drop_database(postgres_url, database)
+        database_scope.close()
         if os.environ.get("OFFBOARDING_KEEP_AIRFLOW_HOME") != "1":
             shutil.rmtree(home, ignore_errors=True)
 
@@ -761,7 +790,9 @@ __all__ = [
     "component_hostname",
     "database_exists",
     "running_topology",
+    "scratch_database",
     "services_verdict",
+    "sqlalchemy_url",
     "topology_env",
     "unreachable_services",
 ]

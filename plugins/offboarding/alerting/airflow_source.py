@@ -4,7 +4,8 @@ The connection ``offboarding_airflow_api`` (any conn type, e.g. ``http``) holds 
 (host, e.g. ``http://airflow-apiserver:8080``) and a user allowed to read DAG runs, task instances,
 XComs, logs and human-step details (login/password; the SimpleAuthManager role ``viewer`` is
 enough). Its extra ``ui_url`` sets the address people open in alert links when it differs from the
-host (default: the host).
+host (default: the host). Each alert also links the case on the cases page, under Airflow's own
+``[api] base_url`` (the address people use; the connection's ``ui_url`` or host when it is not set).
 
 Which DAGs: those tagged ``offboarding`` (the case DAGs), or the comma-separated ids in
 ``OFFBOARDING_WATCHDOG_DAG_IDS``.
@@ -16,7 +17,7 @@ import datetime as dt
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from offboarding.airflow_api import AirflowApi, AirflowApiError, NotFound
@@ -31,11 +32,17 @@ from offboarding.alerting.steps import (
     WatchedStep,
 )
 from offboarding.alerting.timing import AlertTiming
+from offboarding.cases_page.links import case_page_url
+
+if TYPE_CHECKING:
+    from offboarding.alerting.decide import Alert
 
 API_CONN_ID = "offboarding_airflow_api"
 DAG_IDS_ENV = "OFFBOARDING_WATCHDOG_DAG_IDS"
 CASE_DAG_TAG = "offboarding"
-LEGAL_WAIT_OPERATORS = frozenset({"WaitForLegalDeadlineOperator"})
+LEGAL_WAIT_OPERATORS = frozenset(
+    {"LegalDeadlineSensor", "WaitForLastWorkingDaySensor", "WaitForLegalDeadlineOperator"}
+)
 _PAGE = 100
 _ERROR_LINES = 6
 
@@ -54,6 +61,14 @@ def task_link(
     return base if map_index < 0 else f"{base}/mapped/{map_index}"
 
 
+def airflow_base_url() -> str | None:
+    """Airflow's ``[api] base_url`` (the address people open), or None when the deployment left it unset."""
+    from airflow.sdk.configuration import conf
+
+    value = (conf.get("api", "base_url", fallback="") or "").strip()
+    return value or None
+
+
 def _instant(text: Any) -> dt.datetime | None:
     if not text:
         return None
@@ -67,9 +82,12 @@ def _instant(text: Any) -> dt.datetime | None:
 class WatchdogApi(AirflowApi):
     """:class:`AirflowApi` plus the listings the watchdog needs."""
 
-    def __init__(self, api_url: str, *, ui_url: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, api_url: str, *, ui_url: str | None = None, cases_base_url: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(api_url, **kwargs)
         self.ui_url = (ui_url or self.api_url).rstrip("/")
+        self.cases_base_url = (cases_base_url or self.ui_url).rstrip("/")
 
     @classmethod
     def from_connection(cls, conn_id: str = API_CONN_ID) -> WatchdogApi:
@@ -95,7 +113,13 @@ class WatchdogApi(AirflowApi):
         if not conn.login or not conn.password:
             raise ValueError(f"connection {conn_id}: login and password are required")
         extra = conn.extra_dejson or {}
-        return cls(host, username=conn.login, password=conn.password, ui_url=extra.get("ui_url"))
+        return cls(
+            host,
+            username=conn.login,
+            password=conn.password,
+            ui_url=extra.get("ui_url"),
+            cases_base_url=airflow_base_url(),
+        )
 
     def case_dag_ids(self) -> list[str]:
         """The DAGs whose runs are cases: ``$OFFBOARDING_WATCHDOG_DAG_IDS`` or those tagged ``offboarding``."""
@@ -103,6 +127,44 @@ class WatchdogApi(AirflowApi):
         if configured:
             return configured
         return sorted({d["dag_id"] for d in self._paged("/api/v2/dags", "dags", {"tags": CASE_DAG_TAG})})
+
+    def notify_correction(self, case_id: str, run_id: str) -> tuple[bool, Any]:
+        """``(True, notify)`` when the case has an accepted ``correct`` of ``notify``, else ``(False, None)``.
+
+        Read from the case endpoint (``GET /offboarding/api/cases/{case_id}``); when that cannot answer
+        for this run (plugin not served, not a case DAG, another run of the id), there is no correction
+        and the form's recipients stand: an alert to them beats no alert.
+        """
+        try:
+            controls = self.get_case(case_id)
+        except (AirflowApiError, ValueError):
+            return False, None
+        if not isinstance(controls, Mapping) or controls.get("run_id") != run_id:
+            return False, None
+        corrections = controls.get("corrections")
+        if isinstance(corrections, Mapping) and "notify" in corrections:
+            return True, corrections["notify"]
+        return False, None
+
+    def open_case_runs(self, dag_ids: list[str]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The queued and running runs of ``dag_ids`` by ``(dag_id, run_id)``, in one paged listing."""
+        runs: dict[tuple[str, str], dict[str, Any]] = {}
+        if not dag_ids:
+            return runs
+        offset = 0
+        while True:
+            body = {
+                "dag_ids": dag_ids,
+                "states": ["queued", "running"],
+                "page_offset": offset,
+                "page_limit": _PAGE,
+            }
+            page = self._request("POST", "/api/v2/dags/~/dagRuns/list", json=body).json()
+            items = list(page.get("dag_runs", []))
+            runs.update(((run["dag_id"], run["dag_run_id"]), run) for run in items)
+            offset += len(items)
+            if not items or offset >= int(page.get("total_entries") or 0):
+                return runs
 
     def watched_task_instances(self, dag_ids: list[str]) -> list[dict[str, Any]]:
         """Task instances of ``dag_ids`` that are waiting or failed (one paged batch listing)."""
@@ -177,6 +239,20 @@ def _owners(detail: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(str(u.get("name") or u.get("id")) for u in users if isinstance(u, Mapping))
 
 
+def with_corrected_recipients(alerts: list[Alert], api: WatchdogApi) -> list[Alert]:
+    """``alerts`` with each case's corrected ``notify`` (one read per alerted case, none for the others)."""
+    corrected: dict[tuple[str, str], CaseInfo] = {}
+    out = []
+    for alert in alerts:
+        step = alert.step
+        key = (step.case.case_id, step.run_id)
+        if key not in corrected:
+            found, notify = api.notify_correction(*key)
+            corrected[key] = step.case.notifying(notify) if found else step.case
+        out.append(replace(alert, step=replace(step, case=corrected[key])))
+    return out
+
+
 def collect_steps(
     api: WatchdogApi,
     timing: AlertTiming,
@@ -185,16 +261,19 @@ def collect_steps(
 ) -> list[WatchedStep]:
     """Every waiting or failed step of the case DAGs, with its expected-by instant and owner.
 
-    ``known_failed`` are keys already alerted as failed: their logs are not fetched again.
+    A human step already answered (no longer among the pending human steps) but not yet resumed is
+    left out: nobody has to act, so no reminder follows the answer. ``known_failed`` are keys already
+    alerted as failed: their logs are not fetched again.
     """
     skip_logs = set(known_failed)
     dag_ids = api.case_dag_ids()
     instances = api.watched_task_instances(dag_ids)
+    runs = api.open_case_runs(dag_ids) if instances else {}
     cases: dict[tuple[str, str], CaseInfo] = {}
     for ti in instances:
         run_key = (ti["dag_id"], ti["dag_run_id"])
         if run_key not in cases:
-            run = api.get_dag_run(*run_key)
+            run = runs.get(run_key) or api.get_dag_run(*run_key)  # a failed run is not listed as open
             cases[run_key] = CaseInfo.from_conf(run_key[0], run_key[1], run.get("conf"))
     owners: dict[tuple[str, str, str, int], tuple[str, ...]] = {}
     if any(ti.get("state") == "awaiting_input" for ti in instances):
@@ -205,6 +284,9 @@ def collect_steps(
             ] = _owners(detail)
     steps = []
     for ti in instances:
+        key = (ti["dag_id"], ti["dag_run_id"], ti["task_id"], int(ti.get("map_index", -1)))
+        if ti.get("state") == "awaiting_input" and key not in owners:
+            continue  # answered: the task waits for the triggerer to resume it, nobody has to act
         step = _step(api, timing, ti, cases[(ti["dag_id"], ti["dag_run_id"])], owners, skip_logs)
         steps.append(step)
     return steps
@@ -238,6 +320,7 @@ def _step(
         case=case,
         started_at=started,
         link=task_link(api.ui_url, dag_id, run_id, task_id, map_index, human=human),
+        case_link=case_page_url(getattr(api, "cases_base_url", api.ui_url), dag_id, run_id),
     )
     if state == FAILED_STATE:
         error = None

@@ -18,7 +18,7 @@ import os
 
 from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
 
-from offboarding.alerting.targets import ALERT_WEBHOOK_ENV
+from offboarding.settings import ALERT_WEBHOOK_ENV
 
 NOTIFIER_PATH = "offboarding.notifiers.robot.WeComRobotNotifier"
 DEFAULT_WEBHOOK_CONN_ID = "wecom_webhook_default"

@@ -25,6 +25,7 @@ from typing import Any
 
 from offboarding.alerting.steps import WatchedStep
 from offboarding.alerting.timing import AlertTiming
+from offboarding.timescale import TimeScale
 
 STALLED = "stalled"
 REMINDER = "reminder"
@@ -114,7 +115,7 @@ def decide(
             new_state[key] = _entry(step, STALLED, now, 0)
             continue
         last = _instant(previous.get("last_alert_at"))
-        interval = timing.reminder_interval / max(step.case.time_scale, 1.0)
+        interval = TimeScale.or_real_time(step.case.time_scale).wall_duration(timing.reminder_interval)
         if last is not None and now - last < interval:
             new_state[key] = dict(previous)
             continue

@@ -1,6 +1,8 @@
 """The words of an alert: which case, which step, whose turn, how long, where to click.
 
-Alerts are WeCom markdown (robot and app messages both render it). Several alerts for the same
+Alerts are WeCom markdown (robot and app messages both render it). Under its title every alert says in
+ONE line what is late, since when, and who must act (:func:`headline`); the details follow, then the
+links: the case's timeline on the cases page and the step in Airflow. Several alerts for the same
 recipients in one watchdog run are packed into as few messages as WeCom's byte limit allows.
 """
 
@@ -11,7 +13,7 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from offboarding.alerting.decide import FAILED, REMINDER, STALLED, Alert
-from offboarding.alerting.steps import HUMAN_STEP, LEGAL_WAIT
+from offboarding.alerting.steps import HUMAN_STEP, LEGAL_WAIT, TASK
 from offboarding.legal_time.clock import format_local
 from offboarding.wecom.content import fit_to_bytes, utf8_size
 
@@ -44,12 +46,48 @@ def _title(alert: Alert) -> str:
     return f'<font color="warning">Reminder #{alert.reminder_number}{escalated}: offboarding step still stalled</font>'
 
 
+WHO_ACTS: dict[str, str] = {
+    HUMAN_STEP: "its assignees must answer it in Airflow",
+    LEGAL_WAIT: "ops must check why the wait did not end (is the triggerer running?)",
+    TASK: "ops must check the task's log",
+}
+"""Who must act when the step names no owner, by the step's kind."""
+
+
+def who_must_act(alert: Alert) -> str:
+    """``hr_wang must answer it in Airflow``, or the role that must act when the step names nobody."""
+    step = alert.step
+    if alert.kind == FAILED:
+        return "ops must fix the cause and clear the task"
+    if step.kind == HUMAN_STEP and step.owners:
+        return f"{', '.join(step.owners)} must answer it in Airflow"
+    return WHO_ACTS.get(step.kind, WHO_ACTS[TASK])
+
+
+def headline(alert: Alert) -> str:
+    """What is late, since when, and who must act, in one line (no line breaks, whatever the inputs)."""
+    step = alert.step
+    what = f"{step.step_id} of {step.case.subject} ({step.case.case_id})"
+    if alert.kind == FAILED:
+        started = (
+            f" (try {step.try_number}, started {format_local(step.started_at)})" if step.started_at else ""
+        )
+        text = f"{what} failed{started}: {who_must_act(alert)}"
+    elif step.expected_by is not None:
+        overdue = f", {describe_duration(alert.overdue)} ago" if alert.overdue is not None else ""
+        text = f"{what} is late since {format_local(step.expected_by)}{overdue}: {who_must_act(alert)}"
+    else:
+        text = f"{what} is late: {who_must_act(alert)}"
+    return " ".join(text.split())
+
+
 def alert_markdown(alert: Alert) -> str:
     """One alert as a WeCom markdown block."""
     step = alert.step
     where = f"{step.phase} › {step.step_id}" if step.phase else step.step_id
     lines = [
         f"**{_title(alert)}**",
+        f"**{headline(alert)}**",
         f"> Case: **{step.case.subject}** (`{step.case.case_id}`, {step.case.kind})",
         f"> Step: `{where}` ({step.kind}, {step.state})",
     ]
@@ -69,8 +107,13 @@ def alert_markdown(alert: Alert) -> str:
         lines.append("> Error: " + error.replace("\n", "\n> "))
         lines.append("> Fix the cause, then clear the task to run it again.")
     action = "Answer it in Airflow" if step.kind == HUMAN_STEP and not step.failed else "Open in Airflow"
+    links = []
+    if step.case_link:
+        links.append(f"[Case timeline]({step.case_link})")
     if step.link:
-        lines.append(f"[{action}]({step.link})")
+        links.append(f"[{action}]({step.link})")
+    if links:
+        lines.append(" · ".join(links))
     return "\n".join(lines)
 
 

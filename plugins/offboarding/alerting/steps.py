@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from offboarding.cases import COMPANY_DAG_ID, company_case_id, person_case_id
+from offboarding.cases import COMPANY_DAG_ID
+from offboarding.cases.case_ids import case_id_shown_for_run
+from offboarding.timescale import REAL_TIME, TimeScale
 
 WAITING_STATES = ("running", "deferred", "awaiting_input", "up_for_retry")
 FAILED_STATE = "failed"
@@ -25,7 +27,7 @@ LEGAL_WAIT = "legal wait"
 TASK = "task"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CaseInfo:
     """The case a step belongs to, read from its DAG run's conf."""
 
@@ -35,38 +37,48 @@ class CaseInfo:
     webhook_conn_id: str | None = None
     userids: tuple[str, ...] = ()
     wecom_conn_id: str = "wecom_default"
-    time_scale: float = 1.0
+    time_scale: TimeScale = REAL_TIME
 
     @classmethod
     def from_conf(cls, dag_id: str, run_id: str, conf: Mapping[str, Any] | None) -> CaseInfo:
-        """What the trigger form said; tolerant of partial confs (the run id stands in for the case id)."""
-        conf = dict(conf or {})
-        company = dag_id == COMPANY_DAG_ID or "credit_code" in conf
-        try:
-            case_id = company_case_id(conf) if company else person_case_id(conf)
-        except ValueError:
-            case_id = run_id
+        """What the trigger form said; tolerant of partial confs (the run id stands in for the case id).
+
+        Only for display and alerting (the cases page builds one for every open case): nothing here
+        decides who may do what.
+        """
+        conf = conf or {}
+        has_code = "credit_code" in conf
+        company = dag_id == COMPANY_DAG_ID or has_code
+        case_id = case_id_shown_for_run(conf, run_id) if company == has_code else run_id
         if company:
             name, code = conf.get("company_name"), conf.get("credit_code")
             subject = f"{name} ({code})" if name and code else str(name or code or run_id)
         else:
             name, userid = conf.get("display_name"), conf.get("userid")
             subject = f"{name} ({userid})" if name and userid else str(name or userid or run_id)
-        notify = conf.get("notify") if isinstance(conf.get("notify"), Mapping) else {}
-        userids = notify.get("userids") or []
-        try:
-            scale = float(conf.get("time_scale") or 1)
-        except (TypeError, ValueError):
-            scale = 1.0
+        webhook_conn_id, userids = _recipients(conf.get("notify"))
         return cls(
             case_id=case_id,
             kind="company" if company else "person",
             subject=subject,
-            webhook_conn_id=notify.get("webhook_conn_id") or None,
-            userids=tuple(str(u) for u in userids if isinstance(u, str) and u),
+            webhook_conn_id=webhook_conn_id,
+            userids=userids,
             wecom_conn_id=str(conf.get("wecom_conn_id") or "wecom_default"),
-            time_scale=scale if scale >= 1 else 1.0,
+            time_scale=TimeScale.or_real_time(conf.get("time_scale")),
         )
+
+    def notifying(self, notify: Any) -> CaseInfo:
+        """This case with its alert recipients from a ``notify`` value (the form's, or its correction)."""
+        webhook_conn_id, userids = _recipients(notify)
+        return replace(self, webhook_conn_id=webhook_conn_id, userids=userids)
+
+
+def _recipients(notify: Any) -> tuple[str | None, tuple[str, ...]]:
+    """(webhook connection id, WeCom userids) of a ``notify`` value; nothing for anything else."""
+    if not isinstance(notify, Mapping):
+        return None, ()
+    userids = notify.get("userids") or []
+    return notify.get("webhook_conn_id") or None, tuple(str(u) for u in userids if isinstance(u, str) and u)
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,7 @@ class WatchedStep:
     expected_by: dt.datetime | None = None  # wall clock; None: cannot tell, never judged stalled
     owners: tuple[str, ...] = ()
     link: str = ""
+    case_link: str = ""  # the case on the cases page (its timeline), from Airflow's [api] base_url
     error: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 

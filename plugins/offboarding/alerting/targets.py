@@ -14,10 +14,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from offboarding.alerting.decide import Alert
+from offboarding.settings import ALERT_WEBHOOK_ENV
 
-ALERT_WEBHOOK_ENV = "OFFBOARDING_ALERT_WEBHOOK_CONN_ID"
+if TYPE_CHECKING:
+    from offboarding.alerting.decide import Alert
+
 ESCALATION_WEBHOOK_ENV = "OFFBOARDING_ESCALATION_WEBHOOK_CONN_ID"
 
 ROBOT = "robot"

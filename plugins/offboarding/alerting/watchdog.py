@@ -96,10 +96,14 @@ def run_watchdog(
     send: Sender = send_with_hooks,
     collect: Callable[..., list[WatchedStep]] | None = None,
 ) -> dict[str, Any]:
-    """One round; returns counts for XCom. Raises :class:`AlertDeliveryError` after saving if sends failed."""
-    from offboarding.alerting.airflow_source import WatchdogApi, collect_steps
+    """One round; returns counts for XCom. Raises :class:`AlertDeliveryError` after saving if sends failed.
+
+    ``collect`` replaces the REST source (tests): then the alerts' recipients are not corrected either.
+    """
+    from offboarding.alerting.airflow_source import WatchdogApi, collect_steps, with_corrected_recipients
 
     timing = timing or AlertTiming.from_policy()
+    corrected = with_corrected_recipients if collect is None else None
     collect = collect or collect_steps
     problems: list[str] = []
     with (state or alert_state()).transaction() as document:
@@ -109,9 +113,10 @@ def run_watchdog(
         steps = collect(client, timing, known_failed=known_failed)
         moment = now or dt.datetime.now(dt.UTC)
         decision = decide(steps, moment, previous, timing)
-        for alert in decision.alerts:
+        alerts = corrected(decision.alerts, client) if corrected is not None else decision.alerts
+        for alert in alerts:
             log.warning("ALERT %s: %s", alert.kind, alert_markdown(alert).replace("\n", " | "))
-        undelivered, problems = deliver(decision.alerts, send)
+        undelivered, problems = deliver(alerts, send)
         document["steps"] = keep_undelivered(decision.state, previous, undelivered)
         document["checked_at"] = moment.isoformat()
     summary = {
@@ -119,6 +124,7 @@ def run_watchdog(
         "stalled_steps": sum(1 for e in document["steps"].values() if e.get("kind") != FAILED),
         "alerts": len(decision.alerts),
         "undelivered": len(undelivered),
+        "api_requests": getattr(client, "requests_sent", None),
     }
     log.info("Watchdog round: %s", summary)
     if problems:

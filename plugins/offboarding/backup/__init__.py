@@ -10,18 +10,28 @@ No Airflow and no WeCom import here: Airflow operators feed this package with by
 
 from __future__ import annotations
 
-from offboarding.backup.encryption import generate_key, key_from_text
-from offboarding.backup.entries import FileEntry
-from offboarding.backup.errors import BackupError, ChecksumMismatchError, DecryptionError
-from offboarding.backup.manifest import (
-    MANIFEST_PATH,
-    BackupManifest,
-    NotExported,
-    load_manifest,
-    write_manifest,
-)
-from offboarding.backup.storage import BackupStore
-from offboarding.backup.verification import ItemCheck, VerificationReport, verify
+from offboarding.lazy_exports import lazy_exports
+
+# Names are loaded on first use: the DAG files read the deployment's storage roots (``.roots``) and
+# some of the errors while they are parsed; storage, encryption and the manifest only when a task runs.
+_EXPORTS = {
+    "generate_key": "offboarding.backup.encryption",
+    "key_from_text": "offboarding.backup.encryption",
+    "FileEntry": "offboarding.backup.entries",
+    "BackupError": "offboarding.backup.errors",
+    "ChecksumMismatchError": "offboarding.backup.errors",
+    "DecryptionError": "offboarding.backup.errors",
+    "MANIFEST_PATH": "offboarding.backup.manifest",
+    "BackupManifest": "offboarding.backup.manifest",
+    "NotExported": "offboarding.backup.manifest",
+    "load_manifest": "offboarding.backup.manifest",
+    "write_manifest": "offboarding.backup.manifest",
+    "BackupStore": "offboarding.backup.storage",
+    "ItemCheck": "offboarding.backup.verification",
+    "VerificationReport": "offboarding.backup.verification",
+    "verify": "offboarding.backup.verification",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "MANIFEST_PATH",

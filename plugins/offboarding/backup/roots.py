@@ -38,8 +38,7 @@ ROOT_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 """What a root's name looks like (also the trigger form's ``backup_target`` pattern, plus empty)."""
 DEFAULT_ROOT_NAME = ""
 """The name of the default root (``$OFFBOARDING_DATA_DIR/cases``): an empty ``backup_target``."""
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$", re.DOTALL)
-_NAME = re.compile(ROOT_NAME_PATTERN)
+_SCHEME = r"^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$"  # compiled when first used (``re`` caches it)
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ class BackupRoot:
     @property
     def scheme(self) -> str:
         """``file`` for a local folder, else the URL's scheme (``s3``, ``gs``…)."""
-        match = _SCHEME.match(self.url)
+        match = re.match(_SCHEME, self.url, re.DOTALL)
         return match.group(1).lower() if match else "file"
 
     @property
@@ -77,7 +76,7 @@ def check_root_url(url: object, *, where: str) -> str:
     url = url.strip()
     if "::" in url:
         raise BackupConfigError(f"{where}: chained storage URLs are not allowed, got {redact_url(url)!r}")
-    match = _SCHEME.match(url)
+    match = re.match(_SCHEME, url, re.DOTALL)
     if match is None or match.group(1).lower() == "file":
         path = match.group(2) if match else url
         if not path.startswith("/"):
@@ -123,7 +122,7 @@ def parse_backup_roots(text: str) -> dict[str, str]:
             pairs.append((name.strip(), url.strip()))
     roots: dict[str, str] = {}
     for name, url in pairs:
-        if not isinstance(name, str) or not _NAME.fullmatch(name):
+        if not isinstance(name, str) or not re.fullmatch(ROOT_NAME_PATTERN, name):
             raise BackupConfigError(
                 f"{env}: root name {name!r} must be 1-32 lower-case letters, digits, '_' or '-' starting "
                 "with a letter"

@@ -24,6 +24,7 @@ from offboarding.cases import (
     validate_person_case,
 )
 from offboarding.cases.approvers import separation_problems
+from offboarding.cases.person import DEPLOYMENT_DEFAULT_FIELDS
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class CaseKind:
 
     name: str
     schema: Mapping[str, Any]
-    validate: Callable[[Any], list[FieldProblem]]
+    validate: Callable[..., list[FieldProblem]]
     case_id: Callable[[Mapping[str, Any]], str]
     label_field: str
 
@@ -130,7 +131,13 @@ def plan_cases(
             f"unknown column(s) {', '.join(repr(u) for u in unknown)}: not a field of the {kind.name} form "
             f"({', '.join(properties)}); rename them or pass --ignore-column"
         )
-    missing = [name for name in kind.schema.get("required", []) if name not in columns.values()]
+    # hr_owner / approvers may come from the deployment's defaults (the trigger form's, applied by
+    # Airflow when the run is created; without one Airflow refuses the run naming the field).
+    missing = [
+        name
+        for name in kind.schema.get("required", [])
+        if name not in columns.values() and name not in DEPLOYMENT_DEFAULT_FIELDS
+    ]
     if missing:
         file_problems.append(f"missing column(s) for required field(s): {', '.join(missing)}")
     if file_problems:
@@ -149,7 +156,9 @@ def plan_cases(
                 note = str(value).strip()
             else:
                 conf[target] = convert_cell(target, value, properties[target])
-        planned = PlannedCase(row=row.number, conf=conf, note=note, problems=kind.validate(conf))
+        planned = PlannedCase(
+            row=row.number, conf=conf, note=note, problems=kind.validate(conf, deployment_defaults=True)
+        )
         if triggered_by:
             planned.problems.extend(
                 p

@@ -11,6 +11,7 @@ _ORDER = (
     Outcome.INVALID,
     Outcome.FAILED,
     Outcome.NOT_ATTEMPTED,
+    Outcome.REFUSED_OPEN_CASE,
 )
 
 
@@ -42,7 +43,11 @@ def render_report(report: BulkReport) -> str:
             lines.extend(f"  row {r.row}: {r.case_id}  {r.label}".rstrip() for r in planned)
             lines.append("")
 
-    trouble = [r for r in report.results if r.outcome in (Outcome.FAILED, Outcome.NOT_ATTEMPTED)]
+    trouble = [
+        r
+        for r in report.results
+        if r.outcome in (Outcome.FAILED, Outcome.NOT_ATTEMPTED, Outcome.REFUSED_OPEN_CASE)
+    ]
     if trouble:
         lines.append("Not triggered:")
         lines.extend(f"  row {r.row}: {r.case_id}: {r.outcome.value}: {r.detail}" for r in trouble)

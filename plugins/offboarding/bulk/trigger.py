@@ -1,5 +1,11 @@
 """Trigger one DAG run per planned case, safely re-runnable: run id = case id, 409 = already triggered.
 
+Re-offboarding: before each trigger the plugin's ``GET /offboarding/api/cases/{id}/series`` says which
+cases the member already has (:func:`offboarding.cases.lifecycle.new_case_for`): a case for the same
+departure (same last working day / procedure) is *already triggered*; an open case refuses the row
+naming it; when every earlier case is closed or rescinded the row gets the next id
+(``offboard-lisi+2``). A deployment without the plugin's API (404) keeps the first id.
+
 Nothing is triggered while any row is invalid unless ``skip_invalid``; a dry run triggers nothing.
 When Airflow cannot be reached or refuses the credentials, the remaining cases are not attempted
 (they would all fail the same way); a re-run picks them up.
@@ -12,9 +18,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TextIO
 
-from offboarding.airflow_api import AirflowApi, AirflowApiError, AirflowAuthError, RunAlreadyExists
+from offboarding.airflow_api import AirflowApi, AirflowApiError, AirflowAuthError, NotFound, RunAlreadyExists
 from offboarding.bulk.plan import BulkPlan, PlannedCase
 from offboarding.bulk.progress import ProgressBar
+from offboarding.cases.lifecycle import NewCase, new_case_for
 
 
 class Outcome(StrEnum):
@@ -26,6 +33,7 @@ class Outcome(StrEnum):
     INVALID = "invalid"
     FAILED = "failed"
     NOT_ATTEMPTED = "not attempted"
+    REFUSED_OPEN_CASE = "refused: open case"
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,8 @@ class BulkReport:
         if self.blocked or self.file_problems:
             return 2
         counts = self.counts()
-        return 1 if counts[Outcome.FAILED] or counts[Outcome.NOT_ATTEMPTED] else 0
+        trouble = counts[Outcome.FAILED] or counts[Outcome.NOT_ATTEMPTED] or counts[Outcome.REFUSED_OPEN_CASE]
+        return 1 if trouble else 0
 
 
 def _invalid_result(plan: BulkPlan, case: PlannedCase, label: str) -> CaseResult:
@@ -70,6 +79,16 @@ def _tally(counts: Counter[Outcome]) -> str:
         f"triggered {counts[Outcome.TRIGGERED]}, already {counts[Outcome.ALREADY_TRIGGERED]}, "
         f"failed {counts[Outcome.FAILED] + counts[Outcome.NOT_ATTEMPTED]}"
     )
+
+
+def _new_case(api: AirflowApi, case: PlannedCase) -> NewCase:
+    """The id this row's case gets (see the module doc); the first id without the plugin's API."""
+    assert case.case_id is not None
+    try:
+        series = api.case_series(case.case_id)
+    except NotFound:
+        return NewCase("new", case.case_id)
+    return new_case_for(series, case.conf)
 
 
 def trigger_plan(
@@ -114,8 +133,19 @@ def trigger_plan(
             result = CaseResult(case.row, case.case_id, Outcome.NOT_ATTEMPTED, stop_reason, label(case))
         else:
             try:
-                api.trigger_dag_run(plan.dag_id, case.case_id, case.conf, note=case.note)
-                result = CaseResult(case.row, case.case_id, Outcome.TRIGGERED, "", label(case))
+                new = _new_case(api, case)
+                if new.outcome == "same":
+                    result = CaseResult(
+                        case.row, new.case_id, Outcome.ALREADY_TRIGGERED, new.message, label(case)
+                    )
+                elif new.outcome == "refused":
+                    result = CaseResult(
+                        case.row, case.case_id, Outcome.REFUSED_OPEN_CASE, new.message, label(case)
+                    )
+                else:
+                    assert new.case_id is not None
+                    api.trigger_dag_run(plan.dag_id, new.case_id, case.conf, note=case.note)
+                    result = CaseResult(case.row, new.case_id, Outcome.TRIGGERED, "", label(case))
             except RunAlreadyExists:
                 result = CaseResult(case.row, case.case_id, Outcome.ALREADY_TRIGGERED, "", label(case))
             except AirflowApiError as exc:

@@ -9,18 +9,15 @@ run) is the DAG run id.
 ``notify`` (both cases) is an object ``{"webhook_conn_id": str | null, "userids": [userid, ...]}``:
 an Airflow connection of a WeCom group robot (conn type ``wecom_webhook``) and/or WeCom userids
 that get an app message; by default both are empty and alerts show in Airflow only.
+
+Tasks read the form parsed once into a frozen ``PersonCase`` / ``CompanyCase``
+(:mod:`offboarding.cases.typed`): the same validation, then typed values under the form's names.
 """
 
 from __future__ import annotations
 
-from offboarding.cases.case_ids import (
-    COMPANY_CASE_PREFIX,
-    DRY_RUN_CASE_PREFIX,
-    PERSON_CASE_PREFIX,
-    company_case_id,
-    is_dry_run_case_id,
-    person_case_id,
-)
+from typing import TYPE_CHECKING
+
 from offboarding.cases.company import (
     COMPANY_CASE_FIELDS,
     COMPANY_CASE_SCHEMA,
@@ -29,7 +26,6 @@ from offboarding.cases.company import (
     CREDIT_CODE_FORMAT,
     validate_company_case,
 )
-from offboarding.cases.credit_code import credit_code_problem, is_valid_credit_code
 from offboarding.cases.formats import register_format_checks
 from offboarding.cases.params import company_params, params_from_schema, person_params
 from offboarding.cases.person import (
@@ -39,7 +35,54 @@ from offboarding.cases.person import (
     PERSON_ROLES,
     validate_person_case,
 )
-from offboarding.cases.problems import FieldProblem
+from offboarding.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:
+    from offboarding.cases.case_ids import (
+        COMPANY_CASE_PREFIX,
+        DRY_RUN_CASE_PREFIX,
+        PERSON_CASE_PREFIX,
+        company_case_id,
+        is_dry_run_case_id,
+        person_case_id,
+    )
+    from offboarding.cases.credit_code import credit_code_problem, is_valid_credit_code
+    from offboarding.cases.problems import FieldProblem
+    from offboarding.cases.typed import (
+        CompanyCase,
+        InvalidCase,
+        Notify,
+        PersonCase,
+        parse_case,
+        parse_company_case,
+        parse_person_case,
+    )
+
+# Imported when first asked for: the DAG files need only the forms' schemas and Params; the case ids,
+# the validation's problems and the typed cases (:mod:`offboarding.cases.typed`) are for a running task.
+_LAZY = {
+    "offboarding.cases.case_ids": (
+        "COMPANY_CASE_PREFIX",
+        "DRY_RUN_CASE_PREFIX",
+        "PERSON_CASE_PREFIX",
+        "company_case_id",
+        "is_dry_run_case_id",
+        "person_case_id",
+    ),
+    "offboarding.cases.credit_code": ("credit_code_problem", "is_valid_credit_code"),
+    "offboarding.cases.problems": ("FieldProblem",),
+    "offboarding.cases.typed": (
+        "CompanyCase",
+        "InvalidCase",
+        "Notify",
+        "PersonCase",
+        "parse_case",
+        "parse_company_case",
+        "parse_person_case",
+    ),
+}
+__getattr__ = lazy_exports(__name__, {name: module for module, names in _LAZY.items() for name in names})
+
 
 __all__ = [
     "COMPANY_CASE_FIELDS",
@@ -54,13 +97,20 @@ __all__ = [
     "PERSON_CASE_SCHEMA",
     "PERSON_DAG_ID",
     "PERSON_ROLES",
+    "CompanyCase",
     "FieldProblem",
+    "InvalidCase",
+    "Notify",
+    "PersonCase",
     "company_case_id",
     "company_params",
     "credit_code_problem",
     "is_dry_run_case_id",
     "is_valid_credit_code",
     "params_from_schema",
+    "parse_case",
+    "parse_company_case",
+    "parse_person_case",
     "person_case_id",
     "person_params",
     "register_format_checks",

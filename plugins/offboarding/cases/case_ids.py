@@ -11,6 +11,14 @@ A dry run (``dry_run: true``) is a different case: ``dryrun-offboard-<userid>`` 
 ``dryrun-dissolve-<credit code>``. It has its own run id and case folder, so rehearsing a case never
 uses up the real case's id (a dry run triggered first would otherwise make the real run a 409 and
 claim its folder).
+
+**Re-offboarding** (a person rehired and leaving again, a company wound up again): the n-th case of
+the same member gets ``<first case id>+<n>`` (``offboard-lisi+2``, ``offboard-lisi+3``); the first
+case keeps ``offboard-lisi``. A userid is spelled with ``+`` only between two dots (``.+.``), so a
+``+`` followed by digits at the end never comes from a userid and the scheme is unambiguous and
+reversible (:func:`split_case_id`); ``+`` is allowed by Airflow's run-id pattern and in case folder
+names. A new case is allowed only when every earlier case of the member is final (closed or
+rescinded; see :mod:`offboarding.cases.lifecycle`).
 """
 
 from __future__ import annotations
@@ -35,6 +43,61 @@ def _dry_run_prefix(conf: Mapping[str, Any]) -> str:
 def is_dry_run_case_id(case_id: str) -> bool:
     """True for the case id of a dry run (``dryrun-...``)."""
     return case_id.startswith(DRY_RUN_CASE_PREFIX)
+
+
+CASE_NUMBER_SEPARATOR = "+"
+_NUMBERED = re.compile(r"^(?P<first>.+)\+(?P<n>[2-9]|[1-9][0-9]{1,5})$")
+
+
+def numbered_case_id(first_case_id: str, number: int) -> str:
+    """The id of the ``number``-th case of a member: the first case's id, then ``+2``, ``+3``..."""
+    if number < 1:
+        raise ValueError(f"number: a case number starts at 1, got {number}")
+    return first_case_id if number == 1 else f"{first_case_id}{CASE_NUMBER_SEPARATOR}{number}"
+
+
+def split_case_id(case_id: str) -> tuple[str, int]:
+    """``(first case id, number)``: ``offboard-lisi+2`` → ``("offboard-lisi", 2)``; no suffix → 1."""
+    match = _NUMBERED.match(case_id)
+    if match is None:
+        return case_id, 1
+    return match["first"], int(match["n"])
+
+
+def is_case_of(run_id: str, first_case_id: str) -> bool:
+    """True when ``run_id`` is one of the numbered cases of the member whose first case is ``first_case_id``."""
+    return split_case_id(run_id)[0] == first_case_id
+
+
+def case_id_for_run(conf: Mapping[str, Any], run_id: str) -> str:
+    """The case id of a run: its run id when that is one of the member's case ids (``offboard-lisi``,
+    ``offboard-lisi+2``), else (a run started from the UI form, ``manual__...``) the first case id.
+
+    Raises ValueError on a bad userid / credit code.
+    """
+    first = company_case_id(conf) if "credit_code" in conf else person_case_id(conf)
+    return run_id if is_case_of(run_id, first) else first
+
+
+def case_id_shown_for_run(conf: Mapping[str, Any], run_id: str) -> str:
+    """:func:`case_id_for_run`, or the run id when the form's userid / credit code is not valid (for
+    display and alerts only: what the pages show and the watchdog names, never an access decision).
+
+    A run whose id is already one of the member's case ids is named by it without checking the form
+    again (Airflow checked it at trigger; a bad value would give the run id anyway).
+    """
+    if "credit_code" in conf:
+        value, prefix = conf.get("credit_code"), COMPANY_CASE_PREFIX
+    else:
+        value, prefix = conf.get("userid"), PERSON_CASE_PREFIX
+    if isinstance(value, str) and value:
+        spelled = value if prefix == COMPANY_CASE_PREFIX else _run_id_safe_userid(value)
+        if is_case_of(run_id, _dry_run_prefix(conf) + prefix + spelled):
+            return run_id
+    try:
+        return case_id_for_run(conf, run_id)
+    except ValueError:
+        return run_id
 
 
 def _run_id_safe_userid(userid: str) -> str:

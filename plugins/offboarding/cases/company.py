@@ -8,13 +8,14 @@ with the exact reason (length, character, check character) instead.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offboarding.cases import fields as f
-from offboarding.cases.approvers import separation_problems
 from offboarding.cases.credit_code import CREDIT_CODE_PATTERN, credit_code_problem
 from offboarding.cases.person import time_scale_problem
-from offboarding.cases.problems import FieldProblem, schema_problems
+
+if TYPE_CHECKING:
+    from offboarding.cases.problems import FieldProblem
 
 COMPANY_DAG_ID = "dissolve_company"
 COMPANY_PROCEDURES = ("general", "simplified")
@@ -109,14 +110,23 @@ COMPANY_CASE_SCHEMA: dict[str, Any] = {
 COMPANY_CASE_FIELDS: tuple[str, ...] = tuple(COMPANY_CASE_SCHEMA["properties"])
 
 
-def validate_company_case(conf: Any, *, allow_unknown: bool = False) -> list[FieldProblem]:
+def validate_company_case(
+    conf: Any, *, allow_unknown: bool = False, deployment_defaults: bool = False
+) -> list[FieldProblem]:
     """Everything wrong with a company case's conf (empty list: valid).
 
-    ``allow_unknown`` accepts fields the schema does not know (for DAGs that add their own params).
+    ``allow_unknown`` accepts fields the schema does not know (for DAGs that add their own params);
+    ``deployment_defaults`` accepts a conf without ``approvers`` (the deployment's default applies).
     """
+    from offboarding.cases.approvers import separation_problems
+    from offboarding.cases.person import without_deployment_defaults
+    from offboarding.cases.problems import FieldProblem, schema_problems
+
     schema = (
         COMPANY_CASE_SCHEMA if not allow_unknown else {**COMPANY_CASE_SCHEMA, "additionalProperties": True}
     )
+    if deployment_defaults:
+        schema = without_deployment_defaults(schema)
     problems = schema_problems(schema, conf, skip_fields=("credit_code",))
     if not isinstance(conf, Mapping):
         return problems

@@ -6,6 +6,8 @@ one is a check character: weights 3^i mod 31 over the first 17, ``31 - sum mod 3
 
 from __future__ import annotations
 
+import re
+
 #: The code's alphabet in value order: the index of a character is its value.
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_LENGTH = 18
@@ -14,6 +16,7 @@ CREDIT_CODE_PATTERN = f"^[{'0-9A-HJ-NP-RTUW-Y'}]{{{CREDIT_CODE_LENGTH}}}$"
 CREDIT_CODE_WEIGHTS = tuple(pow(3, i, 31) for i in range(CREDIT_CODE_LENGTH - 1))
 
 _VALUES = {ch: i for i, ch in enumerate(CREDIT_CODE_ALPHABET)}
+_WELL_FORMED = re.compile(CREDIT_CODE_PATTERN[1:-1])  # used with fullmatch (no "$" before a newline)
 
 
 def credit_code_check_character(first17: str) -> str:
@@ -26,12 +29,18 @@ def credit_code_problem(code: object) -> str | None:
     """What is wrong with a credit code, in words an ops engineer can act on; None when it is valid."""
     if not isinstance(code, str):
         return f"must be a string of {CREDIT_CODE_LENGTH} characters, got {type(code).__name__}"
+    if _WELL_FORMED.fullmatch(code):  # the usual case: only the check character is left to check
+        return _check_character_problem(code)
     if len(code) != CREDIT_CODE_LENGTH:
         return f"must be {CREDIT_CODE_LENGTH} characters, got {len(code)} ({code!r})"
     for position, ch in enumerate(code, start=1):
         if ch not in _VALUES:
             hint = " (use capitals)" if ch.upper() in _VALUES else " (I, O, S, V, Z are never used)"
             return f"character {ch!r} at position {position} is not allowed{hint}"
+    return _check_character_problem(code)
+
+
+def _check_character_problem(code: str) -> str | None:
     expected = credit_code_check_character(code[:-1])
     if code[-1] != expected:
         return f"check character is {code[-1]!r} but the first 17 characters give {expected!r} (typo?)"

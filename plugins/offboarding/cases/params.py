@@ -14,12 +14,15 @@ if TYPE_CHECKING:
     from airflow.sdk import Param
 
 
-def params_from_schema(schema: Mapping[str, Any]) -> dict[str, Param]:
+def params_from_schema(
+    schema: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
+) -> dict[str, Param]:
     """One ``Param`` per property: its ``default`` (if any) becomes the Param's value, the rest its schema.
 
     Fields without a default become required Params (the form must fill them in). ``backup_target``
     becomes a choice among the storage roots this deployment declares (see :func:`backup_target_choices`),
-    so Airflow refuses another name when the run is created.
+    so Airflow refuses another name when the run is created. ``defaults`` (the deployment's, see
+    :func:`deployment_defaults`) fill fields the schema has no default for; the form still overrides them.
     """
     from airflow.sdk import Param
 
@@ -29,6 +32,8 @@ def params_from_schema(schema: Mapping[str, Any]) -> dict[str, Param]:
         spec = copy.deepcopy(dict(field_schema))
         if name == "backup_target":
             spec.update(backup_target_choices())
+        if defaults and name in defaults and "default" not in spec:
+            spec["default"] = copy.deepcopy(defaults[name])
         if "default" in spec:
             params[name] = Param(spec.pop("default"), **spec)
         else:
@@ -38,12 +43,33 @@ def params_from_schema(schema: Mapping[str, Any]) -> dict[str, Param]:
 
 def person_params() -> dict[str, Param]:
     """The ``offboard_employee`` trigger form: ``DAG(params=person_params())``."""
-    return params_from_schema(PERSON_CASE_SCHEMA)
+    return params_from_schema(PERSON_CASE_SCHEMA, deployment_defaults("person"))
 
 
 def company_params() -> dict[str, Param]:
     """The ``dissolve_company`` trigger form: ``DAG(params=company_params())``."""
-    return params_from_schema(COMPANY_CASE_SCHEMA)
+    return params_from_schema(COMPANY_CASE_SCHEMA, deployment_defaults("company"))
+
+
+def deployment_defaults(kind: str) -> dict[str, Any]:
+    """The deployment's defaults of the form (policy ``approvals.default_approvers`` /
+    ``approvals.default_hr_owner``), so an HR export with only the person's columns is accepted.
+
+    Read where the DAG is parsed; a policy that cannot be read adds no default (the case's first task
+    fails naming the policy problem).
+    """
+    from offboarding.policy import PolicyError, get_policy
+
+    try:
+        approvals = get_policy().approvals
+    except PolicyError:
+        return {}
+    found: dict[str, Any] = {}
+    if approvals.default_approvers:
+        found["approvers"] = list(approvals.default_approvers)
+    if kind == "person" and approvals.default_hr_owner:
+        found["hr_owner"] = approvals.default_hr_owner
+    return found
 
 
 def backup_target_choices() -> dict[str, Any]:

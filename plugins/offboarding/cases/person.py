@@ -7,13 +7,13 @@ per-field schema cannot express.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offboarding.cases import fields as f
-from offboarding.cases.approvers import separation_problems
-from offboarding.cases.problems import FieldProblem, schema_problems
+
+if TYPE_CHECKING:
+    from offboarding.cases.problems import FieldProblem
 
 PERSON_DAG_ID = "offboard_employee"
 PERSON_ROLES = ("employee", "legal_representative", "finance_owner")
@@ -111,22 +111,47 @@ PERSON_CASE_SCHEMA: dict[str, Any] = {
 }
 
 PERSON_CASE_FIELDS: tuple[str, ...] = tuple(PERSON_CASE_SCHEMA["properties"])
+#: Fields the deployment may default (policy ``approvals.default_approvers`` / ``default_hr_owner``): an
+#: HR export may leave them out; Airflow fills them from the trigger form's defaults, or refuses the run.
+DEPLOYMENT_DEFAULT_FIELDS = ("hr_owner", "approvers")
+
+
+def without_deployment_defaults(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` where the fields the deployment may default are not required."""
+    return {**schema, "required": [r for r in schema["required"] if r not in DEPLOYMENT_DEFAULT_FIELDS]}
 
 
 def time_scale_problem(conf: Mapping[str, Any]) -> FieldProblem | None:
-    """A time_scale that JSON schema lets through but no clock can use (NaN, infinity)."""
+    """A time_scale that JSON schema lets through (a number, not below 1) but :class:`TimeScale` refuses
+    (NaN, infinity); the schema reports every other bad value."""
+    from offboarding.cases.problems import FieldProblem
+    from offboarding.timescale import TimeScale
+
     scale = conf.get("time_scale")
-    if isinstance(scale, float) and not math.isfinite(scale):
+    if isinstance(scale, bool) or not isinstance(scale, int | float) or scale < 1:
+        return None
+    try:
+        TimeScale(scale)
+    except ValueError:
         return FieldProblem("time_scale", f"must be a finite number, got {scale!r}")
     return None
 
 
-def validate_person_case(conf: Any, *, allow_unknown: bool = False) -> list[FieldProblem]:
+def validate_person_case(
+    conf: Any, *, allow_unknown: bool = False, deployment_defaults: bool = False
+) -> list[FieldProblem]:
     """Everything wrong with a person case's conf (empty list: valid).
 
-    ``allow_unknown`` accepts fields the schema does not know (for DAGs that add their own params).
+    ``allow_unknown`` accepts fields the schema does not know (for DAGs that add their own params);
+    ``deployment_defaults`` accepts a conf without ``hr_owner``/``approvers`` (the deployment's defaults
+    apply when the run is created).
     """
+    from offboarding.cases.approvers import separation_problems
+    from offboarding.cases.problems import FieldProblem, schema_problems
+
     schema = PERSON_CASE_SCHEMA if not allow_unknown else {**PERSON_CASE_SCHEMA, "additionalProperties": True}
+    if deployment_defaults:
+        schema = without_deployment_defaults(schema)
     problems = schema_problems(schema, conf)
     if not isinstance(conf, Mapping):
         return problems

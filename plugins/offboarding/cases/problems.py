@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -59,11 +58,13 @@ def _message(error: ValidationError, properties: Mapping[str, Any]) -> list[Fiel
             for name in missing
         ]
     if kind == "additionalProperties":
+        from difflib import get_close_matches
+
         known = list(error.schema.get("properties", {}))
         extras = [name for name in value if name not in known]
         problems = []
         for name in extras:
-            close = difflib.get_close_matches(str(name), known, n=1)
+            close = get_close_matches(str(name), known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(known)}"
             problems.append(FieldProblem(field_path([*error.absolute_path, name]), "unknown field" + hint))
         return problems

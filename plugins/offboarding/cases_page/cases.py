@@ -107,6 +107,9 @@ class CaseView:
     run_url: str
     report_url: str
     backup_folder: str
+    #: A company's member offboarding in numbers (offboarding.cases_page.company_progress), else None.
+    progress: dict[str, Any] | None = None
+    queued_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -138,33 +141,44 @@ class CasesPage:
         }
 
 
-def _step_view(
-    row: Mapping[str, Any], case: CaseInfo, timing: AlertTiming, now: dt.datetime, ui: str
-) -> StepView:
-    task_id = str(row["task_id"])
+def step_due(
+    row: Mapping[str, Any], case: CaseInfo, timing: AlertTiming
+) -> tuple[str, dt.datetime | None, dt.datetime | None]:
+    """(kind, the instant shown as "waiting until", the wall instant it is due — the watchdog's rule)."""
     state = str(row["ti_state"])
     started = _aware(row["ti_start"])
-    phase, _, step_id = task_id.rpartition(".")
-    base = f"{ui}/dags/{_q(row['dag_id'])}/runs/{_q(row['run_id'])}/tasks/{_q(task_id)}"
-    kind, due, shown = TASK, None, None
+    step_id = str(row["task_id"]).rpartition(".")[2]
     if state == "awaiting_input":
-        kind = HUMAN_STEP
+        # Parsed once: the judgement takes the parsed instant as it takes the XCom's text.
         shown = parse_xcom_instant(row["expected_by"])
-        due = human_step_expected_by(row["expected_by"], started, case.time_scale)
-    elif row["operator"] in LEGAL_WAIT_OPERATORS:
-        kind = LEGAL_WAIT
+        return HUMAN_STEP, shown, human_step_expected_by(shown, started, case.time_scale)
+    if row["operator"] in LEGAL_WAIT_OPERATORS:
         rendered = row["rendered_fields"] if isinstance(row["rendered_fields"], Mapping) else {}
-        shown = parse_xcom_instant(rendered.get("deadline"))
+        deadline = parse_xcom_instant(rendered.get("deadline"))
         due = legal_wait_expected_by(
-            rendered.get("deadline"),
+            deadline,
             anchor=rendered.get("anchor"),
             started_at=started,
             time_scale=case.time_scale,
             grace=timing.legal_wait_grace,
         )
-    elif state in WAITING_STATES:
+        return LEGAL_WAIT, deadline, due
+    if state in WAITING_STATES:
         due = task_expected_by(step_id, started, timing, case.time_scale)
-        shown = due
+        return TASK, due, due
+    return TASK, None, None
+
+
+def step_view(
+    row: Mapping[str, Any], case: CaseInfo, timing: AlertTiming, now: dt.datetime, ui: str
+) -> StepView:
+    """One current step: its kind, until when it waits and whether it is stalled (the watchdog's rule)."""
+    task_id = str(row["task_id"])
+    state = str(row["ti_state"])
+    started = _aware(row["ti_start"])
+    phase, _, step_id = task_id.rpartition(".")
+    base = f"{ui}/dags/{_q(row['dag_id'])}/runs/{_q(row['run_id'])}/tasks/{_q(task_id)}"
+    kind, shown, due = step_due(row, case, timing)
     stalled = state in WAITING_STATES and due is not None and now >= due
     late = now - due if stalled and due is not None else None
     return StepView(
@@ -248,7 +262,7 @@ def _case_view(
                 )
             )
         if row["ti_state"] in CURRENT_STATES:
-            steps.append(_step_view(row, case, timing, now, ui))
+            steps.append(step_view(row, case, timing, now, ui))
     steps.sort(key=lambda s: (not s.stalled, s.state != FAILED_STATE, s.task_id))
     late = [s for s in steps if s.stalled]
     worst = max(late, key=lambda s: s.stalled_for_seconds or 0) if late else None
@@ -274,4 +288,13 @@ def _case_view(
         run_url=f"{ui}/dags/{_q(dag_id)}/runs/{_q(run_id)}",
         report_url=REPORT_ROUTE.format(dag_id=_q(dag_id), run_id=_q(run_id)),
         backup_folder=backup_folder,
+        queued_reason=_queued_reason(str(first["run_state"]), rows),
     )
+
+
+def _queued_reason(run_state: str, rows: Sequence[Mapping[str, Any]]) -> str | None:
+    """Why a case does not move: its run waits for a case slot, or a step for a slot in its pool."""
+    if run_state == "queued":
+        return "queued: max_active_runs (the DAG's limit of cases in flight) reached"
+    pools = sorted({str(r.get("pool")) for r in rows if r["ti_state"] == "scheduled" and r.get("pool")})
+    return f"queued: waiting for a free slot in pool {', '.join(pools)}" if pools else None

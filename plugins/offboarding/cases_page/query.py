@@ -16,7 +16,8 @@ No query per case: a page of 50 cases is one round trip whatever the number of c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,11 +30,15 @@ from offboarding.cases import COMPANY_DAG_ID, PERSON_DAG_ID
 CASE_DAG_IDS = (PERSON_DAG_ID, COMPANY_DAG_ID)
 KINDS = {"person": PERSON_DAG_ID, "company": COMPANY_DAG_ID}
 RUN_STATES = ("queued", "running", "success", "failed")
+OPEN = "open"  # a state filter: queued or running
+OPEN_RUN_STATES = ("queued", "running")
 #: Steps shown as "current" on a case.
 CURRENT_STATES = (*WAITING_STATES, FAILED_STATE, "queued", "scheduled", "restarting", "up_for_reschedule")
-LEGAL_WAIT_OPERATORS = ("WaitForLegalDeadlineOperator",)
+LEGAL_WAIT_OPERATORS = ("LegalDeadlineSensor", "WaitForLastWorkingDaySensor", "WaitForLegalDeadlineOperator")
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
+MAX_DUE_DAYS = 366
+PHASE_PATTERN = re.compile(r"[A-Za-z0-9_]{1,100}")
 
 
 @dataclass(frozen=True)
@@ -47,12 +52,26 @@ class CaseFilters:
     run_id: str | None = None
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    # Filters the summary strip links to, decided over every open case (offboarding.cases_page.overview):
+    phase: str | None = None  # open cases with a current step in this phase (task group)
+    held: bool | None = None  # open cases on hold (the lifecycle's hold action)
+    due_within_days: int | None = None  # open cases with a legal deadline within this many days
+
+    @property
+    def needs_open_cases(self) -> bool:
+        """True when the page's cases are chosen among all open cases first (stalled, phase, held, due)."""
+        return (
+            bool(self.stalled)
+            or bool(self.phase)
+            or self.held is not None
+            or self.due_within_days is not None
+        )
 
     def checked(self) -> CaseFilters:
         if self.kind is not None and self.kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
-        if self.state is not None and self.state not in RUN_STATES:
-            raise ValueError(f"state must be one of {', '.join(RUN_STATES)}, got {self.state!r}")
+        if self.state is not None and self.state not in (*RUN_STATES, OPEN):
+            raise ValueError(f"state must be one of {', '.join((*RUN_STATES, OPEN))}, got {self.state!r}")
         if (
             isinstance(self.limit, bool)
             or not isinstance(self.limit, int)
@@ -61,6 +80,16 @@ class CaseFilters:
             raise ValueError(f"limit must be a whole number from 1 to {MAX_LIMIT}, got {self.limit!r}")
         if isinstance(self.offset, bool) or not isinstance(self.offset, int) or self.offset < 0:
             raise ValueError(f"offset must be a whole number >= 0, got {self.offset!r}")
+        if self.phase is not None and not PHASE_PATTERN.fullmatch(self.phase):
+            raise ValueError(f"phase must be a task group name like statutory_steps, got {self.phase!r}")
+        if self.due_within_days is not None and (
+            isinstance(self.due_within_days, bool)
+            or not isinstance(self.due_within_days, int)
+            or not 1 <= self.due_within_days <= MAX_DUE_DAYS
+        ):
+            raise ValueError(
+                f"due_within_days must be a whole number from 1 to {MAX_DUE_DAYS}, got {self.due_within_days!r}"
+            )
         return self
 
 
@@ -90,8 +119,34 @@ def wanted_dag_ids(filters: CaseFilters, dag_ids: Sequence[str] = CASE_DAG_IDS) 
     return wanted
 
 
-def build_page_query(filters: CaseFilters, dag_ids: Sequence[str] = CASE_DAG_IDS) -> Select[Any]:
-    """The page's single SELECT (see the module docstring); one result row per (case, step)."""
+def xcom_of(xc: Any, run_pk: Any, task: Any, key: str) -> Any:
+    """Join condition: the XCom ``key`` of the task instance ``task`` (its run's primary key ``run_pk``)."""
+    return and_(
+        xc.c.dag_run_id == run_pk,
+        xc.c.task_id == task.c.task_id,
+        xc.c.map_index == task.c.map_index,
+        xc.c.key == key,
+    )
+
+
+def rendered_fields_of(rt: Any, task: Any) -> Any:
+    """Join condition: the rendered fields of ``task`` when it is a legal wait (its deadline)."""
+    return and_(
+        rt.c.dag_id == task.c.dag_id,
+        rt.c.run_id == task.c.run_id,
+        rt.c.task_id == task.c.task_id,
+        rt.c.map_index == task.c.map_index,
+        task.c.operator.in_(LEGAL_WAIT_OPERATORS),
+    )
+
+
+def build_page_query(
+    filters: CaseFilters, dag_ids: Sequence[str] = CASE_DAG_IDS, run_pks: Collection[int] | None = None
+) -> Select[Any]:
+    """The page's single SELECT (see the module docstring); one result row per (case, step).
+
+    ``run_pks``: only these DAG runs (the cases the summary's filters chose among the open cases).
+    """
     filters = filters.checked()
     t = _tables()
     dr, ti, xc, rt, hd = t["dr"], t["ti"], t["xc"], t["rt"], t["hd"]
@@ -110,11 +165,15 @@ def build_page_query(filters: CaseFilters, dag_ids: Sequence[str] = CASE_DAG_IDS
         dr.c.triggering_user_name,
         func.count().over().label("total"),
     ).where(dr.c.dag_id.in_(wanted))
-    if filters.state:
+    if filters.state == OPEN:
+        runs = runs.where(dr.c.state.in_(OPEN_RUN_STATES))
+    elif filters.state:
         runs = runs.where(dr.c.state == filters.state)
     if filters.run_id:
         runs = runs.where(dr.c.run_id == filters.run_id)
-    if filters.stalled:
+    if run_pks is not None:
+        runs = runs.where(dr.c.id.in_(sorted(run_pks)))
+    if filters.stalled and run_pks is None:
         # Not correlated: the waiting task instances are found once, through the state index.
         waiting = select(ti.c.dag_id, ti.c.run_id).where(
             ti.c.dag_id.in_(wanted), ti.c.state.in_(WAITING_STATES)
@@ -137,6 +196,7 @@ def build_page_query(filters: CaseFilters, dag_ids: Sequence[str] = CASE_DAG_IDS
             ti.c.try_number,
             ti.c.start_date.label("ti_start"),
             ti.c.operator,
+            ti.c.pool,
             hd.c.subject,
             hd.c.assignees,
             hd.c.responded_by,
@@ -161,6 +221,7 @@ def build_page_query(filters: CaseFilters, dag_ids: Sequence[str] = CASE_DAG_IDS
             steps.c.try_number,
             steps.c.ti_start,
             steps.c.operator,
+            steps.c.pool,
             steps.c.subject,
             steps.c.assignees,
             steps.c.responded_by,
@@ -171,35 +232,24 @@ def build_page_query(filters: CaseFilters, dag_ids: Sequence[str] = CASE_DAG_IDS
         )
         .select_from(
             page.outerjoin(steps, and_(steps.c.dag_id == page.c.dag_id, steps.c.run_id == page.c.run_id))
-            .outerjoin(
-                xc,
-                and_(
-                    xc.c.dag_run_id == page.c.run_pk,
-                    xc.c.task_id == steps.c.task_id,
-                    xc.c.map_index == steps.c.map_index,
-                    xc.c.key == "expected_by",
-                ),
-            )
-            .outerjoin(
-                rt,
-                and_(
-                    rt.c.dag_id == steps.c.dag_id,
-                    rt.c.run_id == steps.c.run_id,
-                    rt.c.task_id == steps.c.task_id,
-                    rt.c.map_index == steps.c.map_index,
-                    steps.c.operator.in_(LEGAL_WAIT_OPERATORS),
-                ),
-            )
+            .outerjoin(xc, xcom_of(xc, page.c.run_pk, steps, "expected_by"))
+            .outerjoin(rt, rendered_fields_of(rt, steps))
         )
         .order_by(page.c.run_after.desc(), page.c.run_pk.desc(), steps.c.task_id)
     )
 
 
 def fetch_page_rows(
-    session: Session, filters: CaseFilters, dag_ids: Sequence[str] = CASE_DAG_IDS
+    session: Session,
+    filters: CaseFilters,
+    dag_ids: Sequence[str] = CASE_DAG_IDS,
+    run_pks: Collection[int] | None = None,
 ) -> list[Any]:
-    """Run the page's SELECT; one row per (case, step), cases in page order (no query when no DAG is wanted)."""
+    """Run the page's SELECT; one row per (case, step), cases in page order (no query when no DAG is wanted).
+
+    ``run_pks``: only these runs (an empty collection: no case, no query).
+    """
     wanted = wanted_dag_ids(filters.checked(), dag_ids)
-    if not wanted:
+    if not wanted or (run_pks is not None and not run_pks):
         return []
-    return list(session.execute(build_page_query(filters, wanted)).mappings())
+    return list(session.execute(build_page_query(filters, wanted, run_pks)).mappings())

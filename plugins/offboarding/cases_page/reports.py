@@ -11,10 +11,11 @@ active content) and ``X-Content-Type-Options: nosniff``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from fastapi import HTTPException
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 REPORT_HEADERS: dict[str, str] = {
     # sandbox without allow-* tokens: no scripts, no forms, no popups, an opaque origin.
@@ -31,10 +32,37 @@ REPORT_HEADERS: dict[str, str] = {
 
 def report_response(case_id: str, conf: Mapping[str, Any]) -> HTMLResponse:
     """The case's ``evidence/report.html`` with :data:`REPORT_HEADERS`, or HTTPException 404 saying why."""
+    from offboarding.evidence.report import REPORT_HTML_PATH
+
+    path = _report_path(case_id, conf, REPORT_HTML_PATH)
+    if not path.is_file():
+        raise HTTPException(
+            404, f"no evidence report yet for {case_id}: it is written when the case closes ({path})"
+        )
+    return HTMLResponse(path.read_text(encoding="utf-8"), headers=REPORT_HEADERS)
+
+
+def pdf_report_response(case_id: str, conf: Mapping[str, Any]) -> Response:
+    """The case's ``evidence/report.pdf`` (same roots and checks as the HTML), or HTTPException 404 saying why."""
+    from offboarding.evidence.report import REPORT_PDF_PATH
+
+    path = _report_path(case_id, conf, REPORT_PDF_PATH)
+    if not path.is_file():
+        raise HTTPException(
+            404,
+            f"no PDF evidence report for {case_id} ({path}): it is written when the case closes on a "
+            "machine with the report's font; an auditor makes one from the case folder with "
+            "`offboarding evidence report <case folder> --pdf`",
+        )
+    headers = {**REPORT_HEADERS, "Content-Disposition": f'inline; filename="{case_id}-evidence-report.pdf"'}
+    return Response(path.read_bytes(), media_type="application/pdf", headers=headers)
+
+
+def _report_path(case_id: str, conf: Mapping[str, Any], relative: str) -> Path:
+    """Where ``relative`` of the case is in a local root the deployment declares; 404 otherwise."""
     from offboarding.backup.errors import BackupConfigError
     from offboarding.backup.roots import resolve_backup_root
     from offboarding.backup.storage import BackupStore
-    from offboarding.evidence.report import REPORT_HTML_PATH
 
     try:
         root = resolve_backup_root(conf.get("backup_target") or "")
@@ -47,14 +75,12 @@ def report_response(case_id: str, conf: Mapping[str, Any]) -> HTMLResponse:
             "open the report there",
         )
     try:
-        path = BackupStore(root.url).local_path(case_id, REPORT_HTML_PATH)
+        path = BackupStore(root.url).local_path(case_id, relative)
     except ValueError as err:  # a case id that names no case folder, or a symlink out of the case
         raise HTTPException(404, f"the report of {case_id} is not served: {err}") from None
-    if path is None or not path.is_file():
-        raise HTTPException(
-            404, f"no evidence report yet for {case_id}: it is written when the case closes ({path})"
-        )
-    return HTMLResponse(path.read_text(encoding="utf-8"), headers=REPORT_HEADERS)
+    if path is None:
+        raise HTTPException(404, f"the report of {case_id} is not served: its root is not a local folder")
+    return path
 
 
-__all__ = ["REPORT_HEADERS", "report_response"]
+__all__ = ["REPORT_HEADERS", "pdf_report_response", "report_response"]

@@ -6,8 +6,10 @@ under ``<case_id>/evidence/``.
 * :mod:`.keys` — :class:`EvidenceKey`, the deployment's key that authenticates every entry (HMAC-SHA256);
 * :mod:`.ledger` — :class:`EvidenceLedger` (append, entries, verify_chain, has_action, head) and
   :class:`Anchor`, the head kept outside the case folder;
-* :mod:`.verify_command` — ``offboarding evidence verify``, the auditor's check without Airflow;
-* :mod:`.report` — :func:`render_report` writes ``report.md`` and ``report.html``.
+* :mod:`.verify_command` — ``offboarding evidence verify`` and ``report [--pdf]``, the auditor's tools
+  without Airflow;
+* :mod:`.report` — :func:`render_report` writes ``report.md``, ``report.html`` and ``report.pdf``
+  (:mod:`.report_pdf`, with the phases picture of :mod:`.phases_picture`).
 """
 
 from __future__ import annotations

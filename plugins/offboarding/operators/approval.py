@@ -19,13 +19,6 @@ from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from offboarding.cases.approvers import assigned_approvers, may_approve
-from offboarding.operators.approvers import (
-    APPROVED_ACTION,
-    NOT_COUNTED_ACTION,
-    REJECTED_ACTION,
-    check_separation_of_duties,
-)
 from offboarding.operators.base import Case, with_retry_defaults
 from offboarding.operators.human_step import _users, announce_human_step
 
@@ -54,10 +47,16 @@ class ApproveDeletionOperator(ApprovalOperator):
         self.approvers = approvers
 
     def execute(self, context: Context) -> Any:
-        case = Case.from_context(context)
+        from offboarding.cases.approvers import assigned_approvers
+        from offboarding.operators.approvers import check_separation_of_duties
+        from offboarding.operators.controls import with_corrections
+
+        case = with_corrections(Case.from_context(context), ("approvers",), log=self.log)
         check_separation_of_duties(case, f"{self.task_id}: asking for the approval")
         eligible = {a.lower() for a in assigned_approvers(case.conf, case.kind)}
-        self.assigned_users = [u for u in _users(self.approvers) if u["id"].lower() in eligible]
+        approvers = case.conf.get("approvers")
+        named = approvers if approvers != context["params"].get("approvers") else self.approvers
+        self.assigned_users = [u for u in _users(named) if u["id"].lower() in eligible]
         if not self.assigned_users:
             raise ValueError("approvers: the trigger form names no approver who may approve this case")
         announce_human_step(context, self.task_id, self.task_id, self.subject, self.assigned_users)
@@ -69,13 +68,21 @@ class ApproveDeletionOperator(ApprovalOperator):
         return super().execute_complete(context, event)
 
     def _record_answer(self, context: Context, event: dict[str, Any]) -> None:
-        from offboarding.operators.approvers import deployment_roster
+        from offboarding.cases.approvers import may_approve
+        from offboarding.operators.approvers import (
+            APPROVED_ACTION,
+            NOT_COUNTED_ACTION,
+            REJECTED_ACTION,
+            deployment_roster,
+        )
 
         chosen = (event.get("chosen_options") or ["?"])[0]
         responder = event.get("responded_by_user") or {}
         who = responder.get("id") or responder.get("name")
         at = event.get("responded_at")
-        case = Case.from_context(context)
+        from offboarding.operators.controls import with_corrections
+
+        case = with_corrections(Case.from_context(context), ("approvers",))
         result: dict[str, Any] = {
             "chosen": chosen,
             "responded_at": at.isoformat() if hasattr(at, "isoformat") else at,

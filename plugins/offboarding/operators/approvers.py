@@ -35,19 +35,15 @@ import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from offboarding.cases.approvers import (
-    APPROVERS_VARIABLE,
-    HR_OWNERS_VARIABLE,
-    Roster,
-    may_approve,
-    separation_problems,
-)
 from offboarding.operators.base import Case
+
+if TYPE_CHECKING:
+    from offboarding.cases.approvers import Roster
 
 APPROVE = "Approve"
 APPROVED_ACTION = "approval.approved"
@@ -86,6 +82,7 @@ def _variable_list(key: str) -> list[str] | None:
 
 def deployment_roster() -> Roster:
     """The approver and HR-owner lists: Airflow Variables first, then ``approvals`` in the policy."""
+    from offboarding.cases.approvers import APPROVERS_VARIABLE, HR_OWNERS_VARIABLE, Roster
     from offboarding.policy import PolicyError, get_policy
 
     try:
@@ -107,6 +104,8 @@ def deployment_roster() -> Roster:
 
 def check_separation_of_duties(case: Case, what: str = "the case") -> Roster:
     """The roster, once the case breaks no separation-of-duties rule; AirflowFailException otherwise."""
+    from offboarding.cases.approvers import separation_problems
+
     roster = deployment_roster()
     problems = separation_problems(case.conf, case.kind, triggered_by=case.triggered_by, roster=roster)
     if problems:
@@ -172,31 +171,11 @@ class RestApprovalRecords:
         self.conn_id = conn_id
 
     def _client(self) -> Any:
-        from airflow.sdk import BaseHook
+        from offboarding.hooks.airflow_rest import airflow_api
 
-        from offboarding.airflow_api import AirflowApi
-
-        missing = (
-            f"the deletion cannot read Airflow's record of the approval: configure the Airflow Connection "
-            f"{self.conn_id} (host = the api-server URL, e.g. http://airflow-apiserver:8080; login and "
-            "password of a read-only Airflow user, e.g. SimpleAuthManager role viewer)"
+        return airflow_api(
+            self.conn_id, needed_for="the deletion cannot read Airflow's record of the approval"
         )
-        try:
-            conn = BaseHook.get_connection(self.conn_id)
-        except Exception:
-            raise AirflowFailException(missing) from None
-        host = str(conn.host or "")
-        if not host or not conn.login or not conn.password:
-            raise AirflowFailException(missing + " — it lacks the host, the login or the password")
-        url = (
-            host
-            if "://" in host
-            else f"{conn.schema or 'http'}://{host}{f':{conn.port}' if conn.port else ''}"
-        )
-        try:
-            return AirflowApi(url, username=conn.login, password=conn.password, timeout=60)
-        except ValueError as err:
-            raise AirflowFailException(f"connection {self.conn_id}: {err}") from None
 
     def read(self, dag_id: str, run_id: str, task_id: str) -> HumanStepRecord | None:
         from offboarding.airflow_api import AirflowApiError, AirflowAuthError, NotFound
@@ -254,6 +233,10 @@ def check_airflow_approval(
     ``manifest_sha256``: the backup manifest on disk now (a person case); the approval must have been
     given for it. ``backup_verified_at``: Airflow's answer must come after it.
     """
+    from offboarding.cases.approvers import may_approve
+    from offboarding.operators.controls import with_corrections
+
+    case = with_corrections(case, ("approvers",))  # a correction accepted before the approval counts
     task_id = APPROVAL_TASK_IDS[case.kind]
     roster = check_separation_of_duties(case, refused.removesuffix(" is refused: "))
     answer = latest_answer(case)

@@ -41,6 +41,18 @@ manifest matches no entry. A failed verification appends ``"backup.verification_
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from offboarding.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:
+    from offboarding.steps.not_exported import STANDING_NOT_EXPORTED
+    from offboarding.steps.verified_backup import (
+        FAILED_ACTION,
+        VERIFIED_ACTION,
+        manifest_sha256_on_disk,
+        verified_backup_entry,
+    )
 from offboarding.operators.backup_common import (
     BACKUP_TASK_IDS,
     CUSTOMERS_TASK_ID,
@@ -49,15 +61,18 @@ from offboarding.operators.backup_common import (
 )
 from offboarding.operators.backup_customers import ExportCustomersAndGroupsOperator
 from offboarding.operators.backup_profile import SnapshotProfileOperator
-from offboarding.operators.backup_verify import (
-    FAILED_ACTION,
-    STANDING_NOT_EXPORTED,
-    VERIFIED_ACTION,
-    VerifyBackupManifestOperator,
-    manifest_sha256_on_disk,
-    verified_backup_entry,
-)
+from offboarding.operators.backup_verify import VerifyBackupManifestOperator
 from offboarding.operators.backup_wedrive import ExportWeDriveFilesOperator
+
+# What the deletion and approval steps check when they run: imported then, not when a DAG file is parsed.
+_EXPORTS = {
+    "STANDING_NOT_EXPORTED": "offboarding.steps.not_exported",
+    "FAILED_ACTION": "offboarding.steps.verified_backup",
+    "VERIFIED_ACTION": "offboarding.steps.verified_backup",
+    "manifest_sha256_on_disk": "offboarding.steps.verified_backup",
+    "verified_backup_entry": "offboarding.steps.verified_backup",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "BACKUP_TASK_IDS",

@@ -1,7 +1,6 @@
 """``VerifyBackupManifestOperator``: the manifest of the three backup tasks, read back and checked.
 
-Also :func:`verified_backup_entry`, which the deletion step uses to trust a backup: a ledger entry
-``backup.verified`` whose ``key`` is the sha256 of the ``manifest.json`` on disk now.
+The entry it writes, and how the deletion step trusts it: :mod:`offboarding.steps.verified_backup`.
 """
 
 from __future__ import annotations
@@ -9,56 +8,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from offboarding.backup.entries import FileEntry
-from offboarding.backup.errors import BackupError
-from offboarding.backup.manifest import (
-    MANIFEST_PATH,
-    BackupManifest,
-    NotExported,
-    load_manifest,
-    write_manifest,
-)
-from offboarding.backup.storage import BackupStore
-from offboarding.backup.verification import VerificationReport, verify
-from offboarding.evidence.entry import Entry
-from offboarding.evidence.ledger import EvidenceLedger
-from offboarding.operators.backup_common import BACKUP_TASK_IDS, member_userid, record_evidence
+from offboarding.operators.backup_common import BACKUP_TASK_IDS
 from offboarding.operators.base import Case, CaseOperator
 
-VERIFIED_ACTION = "backup.verified"
-FAILED_ACTION = "backup.verification_failed"
-
-STANDING_NOT_EXPORTED: tuple[NotExported, ...] = (
-    NotExported(
-        "chat history (1:1 and group chats)",
-        "chats can only be exported through the message archive (会话内容存档), which must have been enabled "
-        "and pulled continuously before the member left; WeCom has no API for past chats",
-        "会话内容存档 (301052/301053)",
-    ),
-    NotExported(
-        "calendars and schedules the member created",
-        "apps may only read calendars and schedules they created themselves",
-        "90466/90479",
-    ),
-    NotExported(
-        "internal group chats created in the WeCom client",
-        "no API reads or changes group chats people created in the client (only app-created chats); "
-        "members and owner must be changed by hand",
-        "86008",
-    ),
-    NotExported(
-        "Tencent Exmail mailbox (腾讯企业邮)",
-        "if the corp is bound to Exmail, deleting the member deletes the mailbox too: back it up in the "
-        "Exmail admin console before the deletion step",
-        "user/delete",
-    ),
-)
-"""What no backup of a member can export by API, recorded in every manifest."""
+if TYPE_CHECKING:
+    from offboarding.backup.entries import FileEntry
+    from offboarding.backup.manifest import BackupManifest
+    from offboarding.backup.storage import BackupStore
+    from offboarding.backup.verification import VerificationReport
 
 
 class VerifyBackupManifestOperator(CaseOperator):
@@ -74,6 +36,11 @@ class VerifyBackupManifestOperator(CaseOperator):
         self.source_task_ids = tuple(source_task_ids)
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
+        from offboarding.backup.manifest import MANIFEST_PATH, BackupManifest, write_manifest
+        from offboarding.operators.adapter import member_userid, record_evidence
+        from offboarding.steps.not_exported import STANDING_NOT_EXPORTED
+        from offboarding.steps.verified_backup import VERIFIED_ACTION, verified_result
+
         userid = member_userid(case)
         results = self._results(context)
         manifest = BackupManifest.start(
@@ -87,17 +54,7 @@ class VerifyBackupManifestOperator(CaseOperator):
         report = self._read_back(case, manifest)
         if not report.ok:
             self._fail(case, userid, report)
-        result = {
-            "manifest_path": MANIFEST_PATH,
-            "manifest_sha256": report.manifest_sha256,
-            "files": report.files,
-            "bytes": report.bytes,
-            "not_exported": len(report.not_exported),
-            "retention_until": manifest.retention_until.isoformat(),
-            "verified_at": report.verified_at.isoformat(),
-            "encrypted": manifest.encrypted,
-            "summary": report.summary_text(),
-        }
+        result = verified_result(report, manifest)
         record_evidence(
             case,
             self.task_id,
@@ -122,6 +79,9 @@ class VerifyBackupManifestOperator(CaseOperator):
 
     def _read_back(self, case: Case, written: BackupManifest) -> VerificationReport:
         """Read the manifest back from storage, check it is the one written, then check every file."""
+        from offboarding.backup.manifest import MANIFEST_PATH, load_manifest
+        from offboarding.backup.verification import verify
+
         on_disk = hashlib.sha256(case.store.read_bytes(case.case_id, MANIFEST_PATH)).hexdigest()
         loaded = load_manifest(case.store, case.case_id)
         if on_disk != written.sha256 or loaded.sha256 != written.sha256:
@@ -150,17 +110,17 @@ def record_failed_verification(
     case: Case, task_id: str, report: VerificationReport, problems: list[str]
 ) -> None:
     """Ledger entry for a backup that did not verify (never ``backup.verified``)."""
+    from offboarding.backup.manifest import MANIFEST_PATH
+    from offboarding.operators.adapter import record_evidence
+    from offboarding.steps.verified_backup import FAILED_ACTION, failed_verification_result
+
     record_evidence(
         case,
         task_id,
         FAILED_ACTION,
         key=report.manifest_sha256,
         request={"manifest": MANIFEST_PATH},
-        result={
-            "manifest_sha256": report.manifest_sha256,
-            "problems": problems,
-            "summary": report.summary_text(),
-        },
+        result=failed_verification_result(report, problems),
     )
 
 
@@ -181,6 +141,10 @@ def _add_result(
     store: BackupStore, case_id: str, manifest: BackupManifest, task_id: str, result: Mapping[str, Any]
 ) -> None:
     """Add one backup task's files, listed files and not-exported items to the manifest."""
+    from offboarding.backup.entries import FileEntry
+    from offboarding.backup.errors import BackupError
+    from offboarding.backup.manifest import NotExported
+
     try:
         for n, data in enumerate(_list(result, "files", task_id)):
             manifest.add(FileEntry.from_dict(data, field=f"{task_id} files[{n}]"))
@@ -207,6 +171,8 @@ def _list(result: Mapping[str, Any], key: str, task_id: str, *, required: bool =
 
 def _listed_entries(store: BackupStore, case_id: str, listing: Any, task_id: str) -> Iterator[FileEntry]:
     """The entries of a file list (JSON Lines with an ``entry`` per line), after checking its sha256."""
+    from offboarding.backup.entries import FileEntry
+
     if not isinstance(listing, Mapping):
         raise ValueError(f"file_lists holds {type(listing).__name__}, expected an object")
     path, expected = listing.get("path"), listing.get("sha256")
@@ -238,33 +204,3 @@ def _lines(chunks: Iterable[bytes], digest: Any) -> Iterator[bytes]:
         yield from (line for line in complete if line.strip())
     if pending.strip():
         yield pending
-
-
-def manifest_sha256_on_disk(store: BackupStore, case_id: str) -> str | None:
-    """sha256 (hex) of the case's ``manifest.json`` as stored now, or None when there is none."""
-    if not store.exists(case_id, MANIFEST_PATH):
-        return None
-    digest = hashlib.sha256()
-    for chunk in store.read_stored_stream(case_id, MANIFEST_PATH):
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
-def verified_backup_entry(store: BackupStore, ledger: EvidenceLedger, case_id: str) -> Entry | None:
-    """The ledger's ``backup.verified`` entry for the manifest on disk now, or None.
-
-    None when there is no manifest, no such entry, or the manifest changed after it was verified.
-    """
-    sha256 = manifest_sha256_on_disk(store, case_id)
-    if sha256 is None:
-        return None
-    found = None
-    for entry in ledger.entries():
-        result = entry.result if isinstance(entry.result, Mapping) else {}
-        if (
-            entry.action == VERIFIED_ACTION
-            and entry.key == sha256
-            and result.get("manifest_sha256") == sha256
-        ):
-            found = entry
-    return found

@@ -6,23 +6,15 @@ import contextlib
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from offboarding.backup.entries import FileEntry
-from offboarding.backup.errors import BackupError, ChecksumMismatchError
-from offboarding.operators.backup_common import (
-    Tally,
-    jsonl_chunks,
-    member_userid,
-    not_exported,
-    record_evidence,
-)
-from offboarding.operators.backup_names import UniquePaths
 from offboarding.operators.base import Case, CaseOperator
-from offboarding.wecom.errors import WeComDataError, WeComError, WeComTransientError
+
+if TYPE_CHECKING:
+    from offboarding.backup.entries import FileEntry
 
 WEDRIVE_DIR = "wedrive"
 INDEX_PATH = "wedrive/index.jsonl"
@@ -40,7 +32,7 @@ NOT_DOWNLOADABLE = {
 }
 DOWNLOAD_ATTEMPTS = 2
 """A download that broke off or arrived with the wrong md5 is fetched once more with a new ticket."""
-_MD5 = re.compile(r"^[0-9a-fA-F]{32}$")
+_MD5 = r"^[0-9a-fA-F]{32}$"  # compiled when first used (re caches it), not when the DAG is parsed
 
 
 class ExportWeDriveFilesOperator(CaseOperator):
@@ -61,6 +53,10 @@ class ExportWeDriveFilesOperator(CaseOperator):
     """
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
+        from offboarding.operators.adapter import member_userid, record_evidence
+        from offboarding.steps.jsonl import Tally, jsonl_chunks
+        from offboarding.steps.not_exported import not_exported
+
         userid = member_userid(case)
         space_ids = wedrive_space_ids(case.conf)
         export = _SpaceExport(self, case)
@@ -124,6 +120,9 @@ class ExportWeDriveFilesOperator(CaseOperator):
 
     @contextlib.contextmanager
     def _quota_fails_the_task(self, case: Case, userid: str, export: _SpaceExport) -> Iterator[None]:
+        from offboarding.operators.adapter import record_evidence
+        from offboarding.wecom.errors import WeComError
+
         try:
             yield
         except WeComError as err:
@@ -152,6 +151,8 @@ class _SpaceExport:
     """The state of one run of the export: paths handed out, files saved, what was not exported."""
 
     def __init__(self, operator: ExportWeDriveFilesOperator, case: Case) -> None:
+        from offboarding.operators.backup_names import UniquePaths
+
         self.operator = operator
         self.case = case
         self.paths = UniquePaths()
@@ -169,6 +170,9 @@ class _SpaceExport:
 
     def space(self, spaceid: str) -> None:
         """List the whole space first (so a refused space is one record), then save file by file."""
+        from offboarding.steps.not_exported import not_exported
+        from offboarding.wecom.errors import WeComDataError
+
         try:
             items = list(self.wedrive.iter_files(spaceid))
         except WeComDataError as err:
@@ -198,7 +202,7 @@ class _SpaceExport:
     def _save(self, spaceid: str, item: Mapping[str, Any], relpath: str, wedrive_path: str) -> None:
         fileid = str(item["fileid"])
         md5 = str(item.get("md5") or "")
-        md5 = md5.lower() if _MD5.fullmatch(md5) else None
+        md5 = md5.lower() if re.fullmatch(_MD5, md5) else None
         source = f"wedrive:{spaceid}/{fileid}"
         entry = existing_copy(self.case, relpath, md5, source)
         if entry is not None:
@@ -223,6 +227,9 @@ class _SpaceExport:
     def _download(
         self, fileid: str, relpath: str, md5: str | None, source: str, wedrive_path: str
     ) -> FileEntry | None:
+        from offboarding.backup.errors import ChecksumMismatchError
+        from offboarding.wecom.errors import WeComDataError, WeComTransientError
+
         log = self.operator.log
         for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
             try:
@@ -250,6 +257,8 @@ class _SpaceExport:
         return None
 
     def _not_downloadable(self, wedrive_path: str, errcode: int, detail: str) -> None:
+        from offboarding.steps.not_exported import not_exported
+
         reason = NOT_DOWNLOADABLE.get(errcode, "not downloadable")
         self.skipped.append(
             not_exported(f"WeDrive file {wedrive_path}", f"{reason} ({detail})", str(errcode))
@@ -265,6 +274,9 @@ def existing_copy(case: Case, relpath: str, md5: str | None, source: str) -> Fil
 
     Reading the local copy back costs no WeDrive quota; without an md5 to compare, nothing is reused.
     """
+    from offboarding.backup.entries import FileEntry
+    from offboarding.backup.errors import BackupError
+
     store = case.store
     if md5 is None or not store.exists(case.case_id, relpath):
         return None

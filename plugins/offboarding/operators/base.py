@@ -27,19 +27,26 @@ from airflow.sdk import BaseOperator, Context
 from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding import settings
-from offboarding.wecom.errors import WeComConfigError
 
 if TYPE_CHECKING:  # storage and ledger are used when a task runs, not when a DAG file is parsed
     from offboarding.backup.storage import BackupStore
+    from offboarding.cases.typed import CompanyCase, PersonCase
     from offboarding.evidence.keys import EvidenceKey
     from offboarding.evidence.ledger import Anchor, ChainReport, EvidenceLedger
+    from offboarding.hooks.wecom import WeComHook
+    from offboarding.timescale import TimeScale
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Case:
-    """The case a task instance works for, built from the run's params."""
+    """The case a task instance works for, built from the run's params.
+
+    ``form`` is the trigger form parsed once (:mod:`offboarding.cases.typed`): a frozen
+    ``PersonCase`` or ``CompanyCase`` under the form's own names (``case.person.userid``,
+    ``case.company.credit_code``). ``conf`` is the raw form, for the steps not yet reading ``form``.
+    """
 
     case_id: str
     kind: str  # "person" | "company"
@@ -52,9 +59,44 @@ class Case:
     def dry_run(self) -> bool:
         return bool(self.conf.get("dry_run"))
 
+    @cached_property
+    def form(self) -> PersonCase | CompanyCase:
+        """The trigger form, validated and typed (InvalidCase naming every bad field otherwise).
+
+        A task's params are the form plus its own (a human step's evidence fields), so fields the form
+        does not know are left out here; ``check_case`` refuses them in the run's form itself.
+        """
+        from offboarding.cases.typed import parse_company_case, parse_person_case
+
+        parse = parse_company_case if self.kind == "company" else parse_person_case
+        return parse(self.conf, allow_unknown=True)
+
     @property
-    def time_scale(self) -> float:
-        return float(self.conf.get("time_scale") or 1)
+    def person(self) -> PersonCase:
+        """The person form of an ``offboard_employee`` case (TypeError for a company case)."""
+        from offboarding.cases.typed import PersonCase
+
+        form = self.form
+        if not isinstance(form, PersonCase):
+            raise TypeError(f"case {self.case_id} is a company case, not a person case")
+        return form
+
+    @property
+    def company(self) -> CompanyCase:
+        """The company form of a ``dissolve_company`` case (TypeError for a person case)."""
+        from offboarding.cases.typed import CompanyCase
+
+        form = self.form
+        if not isinstance(form, CompanyCase):
+            raise TypeError(f"case {self.case_id} is a person case, not a company case")
+        return form
+
+    @property
+    def time_scale(self) -> TimeScale:
+        """The form's ``time_scale`` (ValueError naming it when it is not a number >= 1)."""
+        from offboarding.timescale import TimeScale
+
+        return TimeScale.parse(self.conf.get("time_scale"))
 
     @property
     def wecom_conn_id(self) -> str:
@@ -102,12 +144,14 @@ class Case:
 
     @classmethod
     def from_context(cls, context: Context) -> Case:
-        from offboarding.cases import company_case_id, person_case_id
+        from offboarding.cases.case_ids import case_id_for_run
 
         conf = dict(context["params"])
         kind = "company" if "credit_code" in conf else "person"
-        case_id = company_case_id(conf) if kind == "company" else person_case_id(conf)
         dag_run = context["dag_run"]
+        case_id = case_id_for_run(conf, dag_run.run_id)
+        if case_id != dag_run.run_id:  # started from the UI form: the id check_case assigned, if any
+            case_id = assigned_case_id(context) or case_id
         return cls(
             case_id=case_id,
             kind=kind,
@@ -116,6 +160,22 @@ class Case:
             triggered_by=getattr(dag_run, "triggering_user_name", None),
             anchor_source=partial(upstream_anchors, context),
         )
+
+
+CHECK_CASE_TASK_ID = "preflight.check_case"
+
+
+def assigned_case_id(context: Context) -> str | None:
+    """The case id ``preflight.check_case`` assigned to a run started from the UI form (its XCom), if any."""
+    ti = context.get("ti")
+    if ti is None or getattr(ti, "task_id", None) == CHECK_CASE_TASK_ID:
+        return None
+    try:
+        checked = ti.xcom_pull(task_ids=CHECK_CASE_TASK_ID)
+    except Exception:  # no XCom backend in a unit test's bare context
+        return None
+    value = checked.get("case_id") if isinstance(checked, Mapping) else None
+    return value if isinstance(value, str) and value else None
 
 
 def require_intact_evidence(case: Case, refused: str, *, step: str | None = None) -> ChainReport:
@@ -265,15 +325,18 @@ def config_errors_fail_the_task() -> Iterator[None]:
     """Turn a WeCom configuration error into a failure without retries, keeping its actionable message.
 
     Retrying cannot fix a wrong secret, a missing trusted IP or a too narrow visible range, a
-    ``backup_target`` the deployment does not declare or a required backup key that is missing: the
+    ``backup_target`` the deployment does not declare, a required backup key that is missing or an invalid
+    trigger form: the
     person running the deployment must change the connection, the settings or the WeCom admin settings
     first (or the case be triggered again).
     """
     from offboarding.backup.errors import BackupConfigError
+    from offboarding.cases.typed import InvalidCase
+    from offboarding.wecom.errors import WeComConfigError
 
     try:
         yield
-    except (WeComConfigError, BackupConfigError) as err:
+    except (WeComConfigError, BackupConfigError, InvalidCase) as err:
         raise AirflowFailException(str(err)) from None
 
 
@@ -302,8 +365,12 @@ class CaseOperator(BaseOperator):
 
     ui_color = "#e8f4ea"
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**with_retry_defaults(kwargs))
+    # No __init__ of its own: Airflow deep-copies the DAG's params once per ``__init__`` in an operator's
+    # class hierarchy when the DAG file is parsed, so every level costs each of the DAG's tasks a copy of
+    # the whole trigger form. The retry defaults go in through the hook Airflow's ``apply_defaults``
+    # calls with the constructor's keyword arguments (as its own decorated operators do).
+    def _hook_apply_defaults(self, *args: Any, **kwargs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        return args, with_retry_defaults(kwargs)
 
     def execute(self, context: Context) -> Any:
         case = Case.from_context(context)
@@ -323,8 +390,15 @@ class CaseOperator(BaseOperator):
     def run(self, case: Case, context: Context) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def resume_after_hold(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        """Resume after the case's legal hold ended: the step runs again from the start
+        (:func:`offboarding.operators.hold.require_not_held` deferred it)."""
+        from offboarding.operators.hold import resume_after_hold
+
+        return resume_after_hold(self, context, event)
+
     @cached_property
-    def hook(self) -> Any:
+    def hook(self) -> WeComHook:
         from offboarding.hooks.wecom import WeComHook
 
         case = self._case

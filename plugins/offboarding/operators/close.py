@@ -10,7 +10,7 @@ from offboarding.operators.base import Case, CaseOperator
 
 
 class CloseCaseOperator(CaseOperator):
-    """Record how the case ended, verify the ledger and render the readable report.
+    """Record how the case ended, verify the ledger and render the readable report (Markdown, HTML, PDF).
 
     The ledger is verified with the deployment's evidence key and against every anchor recorded in
     Airflow's metadata by the upstream tasks; the report states the result and the anchor. Returns
@@ -25,4 +25,6 @@ class CloseCaseOperator(CaseOperator):
         written = write_report(case.store, case.case_id, key=case.ledger_key, anchors=case.recorded_anchors())
         if not written.chain.ok:
             self.log.warning("the evidence ledger is %s", written.chain.summary_text())
+        if written.pdf_problem:
+            self.log.warning("the PDF evidence report was not written: %s", written.pdf_problem)
         return {"case_id": case.case_id, **written.to_dict()}

@@ -27,7 +27,6 @@ import pendulum
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from offboarding import legal_time
 from offboarding.operators.base import Case, CaseOperator
 from offboarding.operators.human_step import HumanDecisionOperator, HumanStepOperator
 
@@ -104,6 +103,8 @@ def _human_answer(context: Context, task_id: str) -> Mapping[str, Any]:
 
 
 def _instant_text(value: Any) -> str | None:
+    from offboarding import legal_time
+
     if isinstance(value, dt.datetime) and value.utcoffset() is not None:
         return pendulum.instance(value).in_timezone("UTC").isoformat()
     if isinstance(value, str) and value.strip():
@@ -127,9 +128,10 @@ class PlanNoticePeriodOperator(CaseOperator):
         self.publication_task_id = publication_task_id
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
+        from offboarding import legal_time
         from offboarding.policy import PolicyError, calendar_note, get_policy, notice_end
 
-        procedure = case.conf.get("procedure")
+        procedure = case.company.procedure
         answer = _human_answer(context, self.publication_task_id)
         evidence = answer["params_input"]
         published_on = evidence.get("published_on")

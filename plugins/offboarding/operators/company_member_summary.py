@@ -11,31 +11,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from offboarding.backup.manifest import MANIFEST_PATH, BackupManifest, load_manifest, write_manifest
-from offboarding.backup.spreadsheet import csv_chunks
-from offboarding.backup.verification import verify
-from offboarding.operators.backup_common import (
-    Tally,
-    jsonl_chunks,
-    record_evidence,
-)
-from offboarding.operators.backup_verify import VERIFIED_ACTION, record_failed_verification
 from offboarding.operators.base import Case, CaseOperator
-from offboarding.operators.company_member_backup import load_part_manifest, part_manifest_entry
-from offboarding.operators.company_member_progress import KEPT, MEMBER_FAILURES, PENDING, BatchProgress
-from offboarding.operators.company_members import (
-    BATCH_TASK_ID,
-    LEADERS_TASK_ID,
-    LEDGER_FAILURES_SHOWN,
-    require_plan,
-    retention_days,
-)
-from offboarding.operators.members import PLAN_PATH, MemberBatch, MemberPlan
+
+if TYPE_CHECKING:
+    from offboarding.steps.batches import MemberBatch, MemberPlan
+    from offboarding.steps.progress import BatchProgress
 
 OUTCOMES_JSONL_PATH = "members/outcomes.jsonl"
 OUTCOMES_CSV_PATH = "members/outcomes.csv"
@@ -66,6 +51,10 @@ class SummariseMemberOffboardingOperator(CaseOperator):
     """
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
+        from offboarding.operators.company_members import LEDGER_FAILURES_SHOWN, require_plan
+        from offboarding.steps.batches import PLAN_PATH
+        from offboarding.steps.progress import KEPT, MEMBER_FAILURES, PENDING
+
         plan = require_plan(case)
         totals: Counter[str] = Counter()
         folders: list[str] = []
@@ -131,6 +120,8 @@ class SummariseMemberOffboardingOperator(CaseOperator):
 
     @staticmethod
     def _progress(case: Case, batch: MemberBatch, members: tuple[str, ...]) -> BatchProgress:
+        from offboarding.steps.progress import BatchProgress
+
         try:
             return BatchProgress.load(case.store, case.case_id, batch.batch_id, members)
         except ValueError as err:
@@ -141,6 +132,9 @@ class SummariseMemberOffboardingOperator(CaseOperator):
             yield from self._progress(case, batch, members).outcome_rows()
 
     def _write_outcomes(self, case: Case, plan: MemberPlan) -> list[Any]:
+        from offboarding.backup.spreadsheet import csv_chunks
+        from offboarding.steps.jsonl import Tally, jsonl_chunks
+
         jsonl = case.store.write_stream(
             case.case_id,
             OUTCOMES_JSONL_PATH,
@@ -157,6 +151,14 @@ class SummariseMemberOffboardingOperator(CaseOperator):
 
     def _verify_backup(self, case: Case, folders: list[str], extra_entries: list[Any]) -> tuple[str, str]:
         """The case manifest over every batch's backup and the outcome files, read back and verified."""
+        from offboarding.backup.manifest import MANIFEST_PATH, BackupManifest, load_manifest, write_manifest
+        from offboarding.backup.verification import verify
+        from offboarding.operators.adapter import record_evidence
+        from offboarding.operators.backup_verify import record_failed_verification
+        from offboarding.operators.company_members import BATCH_TASK_ID, LEADERS_TASK_ID, retention_days
+        from offboarding.steps.member_backup import load_part_manifest, part_manifest_entry
+        from offboarding.steps.verified_backup import VERIFIED_ACTION, verified_result
+
         company = f"{case.conf.get('company_name') or case.case_id} ({case.conf.get('credit_code')})"
         manifest = BackupManifest.start(
             case.case_id,
@@ -188,16 +190,6 @@ class SummariseMemberOffboardingOperator(CaseOperator):
             VERIFIED_ACTION,
             key=report.manifest_sha256,
             request={"manifest": MANIFEST_PATH, "sources": [BATCH_TASK_ID, LEADERS_TASK_ID]},
-            result={
-                "manifest_path": MANIFEST_PATH,
-                "manifest_sha256": report.manifest_sha256,
-                "files": report.files,
-                "bytes": report.bytes,
-                "not_exported": len(report.not_exported),
-                "retention_until": manifest.retention_until.isoformat(),
-                "verified_at": report.verified_at.isoformat(),
-                "encrypted": manifest.encrypted,
-                "summary": report.summary_text(),
-            },
+            result=verified_result(report, manifest),
         )
         return report.manifest_sha256, report.summary_text()

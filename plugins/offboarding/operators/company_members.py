@@ -9,6 +9,11 @@
   ``batch="leaders"`` (``offboard_leaders``) does the leaders' batches after every other batch.
 * ``summarise_member_offboarding``: see :mod:`offboarding.operators.company_member_summary`.
 
+Each task checks its gates, then calls the steps of :mod:`offboarding.steps` (the member plan:
+:mod:`~offboarding.steps.batches`; per-member progress: :mod:`~offboarding.steps.progress`; backup:
+:mod:`~offboarding.steps.member_backup`; handover: :mod:`~offboarding.steps.batch_handover`; deletion:
+:mod:`~offboarding.steps.deleting`) and records the evidence.
+
 Ledger actions: ``members.planned``, ``backup.batch_verified`` (key: the part manifest's sha256),
 ``members.deleted`` (``members.delete_planned`` in a dry run) and ``handover.member_batch`` (key: the
 batch id).
@@ -19,52 +24,17 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from offboarding.cases.fields import WECOM_USERID_PATTERN
-from offboarding.evidence.ledger import LedgerError
-from offboarding.operators.approvers import check_airflow_approval
-from offboarding.operators.backup_common import (
-    record_evidence,
-)
 from offboarding.operators.base import Case, CaseOperator, require_intact_evidence
-from offboarding.operators.company_case import admin_userid
-from offboarding.operators.company_member_backup import (
-    GROUPS_FILE,
-    ReceivedGroups,
-    back_up_members,
-    part_folder,
-    read_holdings,
-)
-from offboarding.operators.company_member_deletion import delete_members
-from offboarding.operators.company_member_handover import (
-    groups_handed_over,
-    hand_over_customers,
-    hand_over_groups,
-    transfer_resigned,
-)
-from offboarding.operators.company_member_progress import (
-    BatchProgress,
-    StepObserver,
-    progress_path,
-)
-from offboarding.operators.deadlines import NOTICE_PERIOD, require_deadline_passed
-from offboarding.operators.handover import china_today
-from offboarding.operators.members import (
-    KEPT_ADMIN,
-    KEPT_SUCCESSOR,
-    PLAN_PATH,
-    MemberBatch,
-    MemberPlan,
-    admins_from_connection,
-    load_plan,
-    make_plan,
-    save_plan,
-    share_rate_limit,
-)
+
+if TYPE_CHECKING:
+    from offboarding.steps.batches import MemberBatch, MemberPlan
+    from offboarding.steps.member_backup import ReceivedGroups
+    from offboarding.steps.progress import BatchProgress, StepObserver
 
 GROUP_ID = "offboard_all_members"
 PLAN_TASK_ID = f"{GROUP_ID}.plan_member_batches"
@@ -80,6 +50,8 @@ ACTIVE_STATUS = 1
 
 def userid_field(case: Case, name: str) -> str:
     """A WeCom userid from the form, or a failure naming the field before anything happens."""
+    from offboarding.cases.fields import WECOM_USERID_PATTERN
+
     value = case.conf.get(name)
     if not isinstance(value, str) or not re.fullmatch(WECOM_USERID_PATTERN, value):
         raise AirflowFailException(f"{name}: must be a WeCom userid (成员UserID), got {value!r}")
@@ -90,6 +62,9 @@ def check_member_deletion_approved(case: Case, context: Context) -> dict[str, An
     """The approval that counts, whatever the DAG's edges say: Airflow's own record of
     ``approve_member_deletion`` in this run, given by an eligible approver other than the legal
     representative and matching the ledger's entry (see :mod:`offboarding.operators.approvers`)."""
+    from offboarding.evidence.ledger import LedgerError
+    from offboarding.operators.approvers import check_airflow_approval
+
     refused = "removing members is refused: "
     try:
         return check_airflow_approval(case, context, refused=refused)
@@ -108,6 +83,8 @@ def retention_days() -> int:
 
 
 def _saved_plan(case: Case) -> MemberPlan | None:
+    from offboarding.steps.batches import load_plan
+
     try:
         return load_plan(case.store, case.case_id)
     except ValueError as err:
@@ -116,6 +93,8 @@ def _saved_plan(case: Case) -> MemberPlan | None:
 
 def require_plan(case: Case) -> MemberPlan:
     """The case's member plan; fails with what to do when there is none."""
+    from offboarding.steps.batches import PLAN_PATH
+
     plan = _saved_plan(case)
     if plan is None:
         raise AirflowFailException(
@@ -128,6 +107,10 @@ def require_plan(case: Case) -> MemberPlan:
 def groups_received(case: Case, plan: MemberPlan, successor: str) -> ReceivedGroups:
     """The customer groups the regular batches handed to ``successor``, each with the groups file of the
     verified backup part of its former owner (read from the batches' progress files)."""
+    from offboarding.steps.batch_handover import groups_handed_over
+    from offboarding.steps.member_backup import GROUPS_FILE, ReceivedGroups, part_folder
+    from offboarding.steps.progress import BatchProgress
+
     backed_up_in: dict[str, str] = {}
     for batch in plan.regular:
         try:
@@ -158,6 +141,15 @@ class PlanMemberBatchesOperator(CaseOperator):
     """
 
     def run(self, case: Case, context: Context) -> list[dict[str, Any]]:
+        from offboarding.operators.company_case import admin_userid
+        from offboarding.steps.batches import (
+            KEPT_ADMIN,
+            KEPT_SUCCESSOR,
+            admins_from_connection,
+            make_plan,
+            save_plan,
+        )
+
         successor = userid_field(case, "successor_userid")
         admin = userid_field(case, "admin_userid") if admin_userid(case.conf) else None
         plan = _saved_plan(case)
@@ -244,12 +236,18 @@ class OffboardMemberBatchOperator(CaseOperator):
         self.after_member_step = after_member_step
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
+        from offboarding.operators.deadlines import NOTICE_PERIOD, require_deadline_passed
+        from offboarding.operators.hold import require_not_held
+
+        require_not_held(self, case, context, what=f"{self.task_id} (deleting members)")  # a legal hold
         # The ledger first: the notice period is computed from its publication answer, and the deadline
         # check records deadline.reached in it; neither may rest on a ledger cut short or rewritten.
         require_intact_evidence(case, "removing members is refused", step=self.task_id)
         require_deadline_passed(
             case, NOTICE_PERIOD, step=self.task_id, what="removing members", context=context
         )
+        from offboarding.steps.batches import MemberBatch
+
         approval = check_member_deletion_approved(case, context)
         successor = userid_field(case, "successor_userid")
         plan = require_plan(case)
@@ -268,6 +266,17 @@ class OffboardMemberBatchOperator(CaseOperator):
     def _offboard(
         self, case: Case, plan: MemberPlan, batch: MemberBatch, successor: str, approval: dict[str, Any]
     ) -> dict[str, Any]:
+        from offboarding.steps.batch_handover import (
+            hand_over_customers,
+            hand_over_groups,
+            transfer_resigned,
+        )
+        from offboarding.steps.batches import share_rate_limit
+        from offboarding.steps.deleting import delete_members
+        from offboarding.steps.member_backup import read_holdings
+        from offboarding.steps.outcomes import china_today
+        from offboarding.steps.progress import BatchProgress
+
         try:
             members = plan.members_of(batch.batch_id)
             progress = BatchProgress.load(
@@ -306,6 +315,9 @@ class OffboardMemberBatchOperator(CaseOperator):
     ) -> None:
         """Back up the members not backed up yet. The leaders' backup lists the groups the other batches
         handed to the successor by reference: those batches' verified backups hold them."""
+        from offboarding.operators.adapter import record_evidence, step_failures_fail_the_task
+        from offboarding.steps.member_backup import back_up_members, part_folder
+
         todo = [u for u in progress.order if progress.record(u).get("backup") not in ("verified", "gone")]
         if not todo:
             return
@@ -313,16 +325,17 @@ class OffboardMemberBatchOperator(CaseOperator):
         part = len(progress.backup_parts) + 1
         folder = part_folder(batch.batch_id, part)
         company = case.conf.get("company_name") or case.case_id
-        backup = back_up_members(
-            self.hook,
-            case.store,
-            case.case_id,
-            folder,
-            todo,
-            subject=f"{company}: members of {batch.label}",
-            retention_days=retention_days(),
-            received=received,
-        )
+        with step_failures_fail_the_task():  # the backup does not read back as written: nobody is deleted
+            backup = back_up_members(
+                self.hook,
+                case.store,
+                case.case_id,
+                folder,
+                todo,
+                subject=f"{company}: members of {batch.label}",
+                retention_days=retention_days(),
+                received=received,
+            )
         progress.backup_parts.append(
             {"part": part, "folder": folder, "manifest_sha256": backup.manifest_sha256, "members": len(todo)}
         )
@@ -368,6 +381,8 @@ class OffboardMemberBatchOperator(CaseOperator):
     def _record_deletion(
         self, case: Case, batch: MemberBatch, deletion: dict[str, Any], approval: dict[str, Any]
     ) -> None:
+        from offboarding.operators.adapter import record_evidence
+
         if not any(
             deletion[k] for k in ("deleted", "already_gone", "failed", "confirmed_after_interruption")
         ):
@@ -399,6 +414,9 @@ class OffboardMemberBatchOperator(CaseOperator):
         calls: Counter[str],
         rate: float,
     ) -> dict[str, Any]:
+        from offboarding.operators.adapter import record_evidence
+        from offboarding.steps.progress import progress_path
+
         counts = progress.counts()
         member_failures = progress.member_failures()
         item_failures = progress.item_failures()

@@ -1,6 +1,6 @@
 """Legal deadlines that the steps depending on them check themselves.
 
-A wait task (:class:`~offboarding.sensors.legal_deadline.WaitForLegalDeadlineOperator`) only holds the
+A wait task (:class:`~offboarding.sensors.legal_deadline.LegalDeadlineSensor`) only holds the
 run until a legal period is over. Anyone allowed to change task states (UI "Mark success", REST
 ``PATCH .../taskInstances/...``) could end that wait early; the law's period would not be any shorter.
 So every step that may only act after a legal deadline calls :func:`require_deadline_passed` first: it
@@ -37,10 +37,8 @@ import pendulum
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from offboarding import legal_time
-from offboarding.evidence.ledger import LedgerError
 from offboarding.operators.base import Case
-from offboarding.timescale import check_time_scale, validate_time_scale, wall_time_for
+from offboarding.timescale import TimeScale
 
 DEADLINE_REACHED = "deadline.reached"
 LAST_WORKING_DAY = "last_working_day"
@@ -89,9 +87,9 @@ class LegalDeadline:
         """The ledger key of its ``deadline.reached`` entry."""
         return f"{self.name}@{self.ends.in_timezone('UTC').isoformat()}"
 
-    def wall_time(self, scale: float) -> pendulum.DateTime:
-        """When a run with ``time_scale`` ``scale`` reaches it (the legal instant itself at scale 1)."""
-        return wall_time_for(self.ends, self.anchor or self.ends, scale)
+    def wall_time(self, scale: TimeScale) -> pendulum.DateTime:
+        """When a run with ``time_scale`` ``scale`` reaches it (the legal instant itself in real time)."""
+        return scale.wall_time_for(self.ends, self.anchor)
 
 
 # -- computing each deadline from the case --------------------------------------------------------------
@@ -120,6 +118,8 @@ def _answer_field(case: Case, step: str, name: str) -> tuple[Any, Any]:
 
 
 def _instant_or_none(value: Any) -> pendulum.DateTime | None:
+    from offboarding import legal_time
+
     try:
         return legal_time.parse_instant(value, "anchor")
     except (TypeError, ValueError):
@@ -127,7 +127,11 @@ def _instant_or_none(value: Any) -> pendulum.DateTime | None:
 
 
 def _last_working_day(case: Case, context: Context | None) -> LegalDeadline:
-    day = case.conf.get("last_working_day")
+    from offboarding import legal_time
+    from offboarding.operators.controls import effective_last_working_day
+
+    case.person  # noqa: B018 - an invalid form: InvalidCase, naming the field, before the controls are read
+    day = effective_last_working_day(case)  # the form's, or the last accepted reschedule
     try:
         ends = legal_time.end_of_local_day(day, "last_working_day")
     except (TypeError, ValueError) as err:
@@ -139,10 +143,12 @@ def _last_working_day(case: Case, context: Context | None) -> LegalDeadline:
 
 
 def _notice_period(case: Case, context: Context | None) -> LegalDeadline:
+    from offboarding import legal_time
+
     published_on, answered_at = _answer_field(case, PUBLICATION_STEP, "published_on")
-    procedure = case.conf.get("procedure")
+    procedure = case.company.procedure
     try:
-        ends = legal_time.notice_end(published_on, str(procedure))
+        ends = legal_time.notice_end(published_on, procedure)
     except (TypeError, ValueError) as err:
         raise DeadlineUnknown(f"published_on {published_on!r} ({PUBLICATION_STEP}): {err}") from None
     basis = {"published_on": str(published_on), "procedure": procedure, "from": PUBLICATION_STEP}
@@ -150,6 +156,8 @@ def _notice_period(case: Case, context: Context | None) -> LegalDeadline:
 
 
 def _cooling_off(case: Case, context: Context | None) -> LegalDeadline:
+    from offboarding import legal_time
+
     submitted_at, _answered_at = _answer_field(case, SUBMISSION_STEP, "submitted_at")
     try:
         submitted = legal_time.parse_instant(submitted_at, "submitted_at")
@@ -168,6 +176,8 @@ _COMPUTE = {
 
 def legal_deadline(case: Case, name: str, context: Context | None = None) -> LegalDeadline:
     """Deadline ``name`` of ``case``, computed from its form and ledger; DeadlineUnknown if it cannot be."""
+    from offboarding.evidence.ledger import LedgerError
+
     if name not in _COMPUTE:
         raise ValueError(f"unknown legal deadline {name!r}; known: {', '.join(_COMPUTE)}")
     try:
@@ -179,14 +189,15 @@ def legal_deadline(case: Case, name: str, context: Context | None = None) -> Leg
 # -- the check and the evidence ------------------------------------------------------------------------
 
 
-def _checked_time_scale(case: Case) -> float:
+def _checked_time_scale(case: Case) -> TimeScale:
     """The case's time scale; compressed time only against the sandbox on loopback (checked again here:
     a ``check_case`` marked success by hand must not let a production case run in rehearsal time)."""
-    scale = validate_time_scale(case.time_scale)
-    if scale != 1:
+    scale = case.form.time_scale
+    if not scale.is_real_time:
         from offboarding.hooks.wecom import WeComHook
 
-        check_time_scale(scale, WeComHook(case.wecom_conn_id).base_url, conn_id=case.wecom_conn_id)
+        conn_id = case.form.wecom_conn_id
+        scale.require_sandbox(WeComHook(conn_id).base_url, conn_id=conn_id)
     return scale
 
 
@@ -206,6 +217,8 @@ def require_deadline_passed(
     2026-11-21 00:00 (Asia/Shanghai); ...``. ``context`` gives the run (the last working day's rehearsal
     anchor). Records ``deadline.reached`` the first time it passes. Makes no WeCom call.
     """
+    from offboarding import legal_time
+
     refused = f"{what} is refused: "
     try:
         scale = _checked_time_scale(case)
@@ -216,8 +229,8 @@ def require_deadline_passed(
     wake = deadline.wall_time(scale)
     if moment < wake:
         rehearsal = (
-            f" (this rehearsal at time_scale {scale:g} reaches it at {legal_time.format_local(wake)})"
-            if scale != 1
+            f" (this rehearsal at time_scale {scale.factor:g} reaches it at {legal_time.format_local(wake)})"
+            if not scale.is_real_time
             else ""
         )
         raise AirflowFailException(
@@ -234,10 +247,12 @@ def record_deadline_reached(
     deadline: LegalDeadline,
     *,
     step: str,
-    scale: float,
+    scale: TimeScale,
     reached_at: dt.datetime | None = None,
 ) -> None:
     """``deadline.reached`` for ``deadline`` in the case's ledger, unless it is already there."""
+    from offboarding import legal_time
+
     if case.ledger.has_action(DEADLINE_REACHED, deadline.key):
         return
     moment = pendulum.instance(reached_at) if reached_at is not None else _now()
@@ -252,6 +267,6 @@ def record_deadline_reached(
             "ends": deadline.ends.isoformat(),
             "ends_local": legal_time.format_local(deadline.ends),
             "reached_at": moment.in_timezone("UTC").isoformat(),
-            "time_scale": scale,
+            "time_scale": scale.factor,
         },
     )

@@ -16,38 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from offboarding.evidence.ledger import LedgerError
-from offboarding.operators.approvers import check_airflow_approval
-from offboarding.operators.backup import VERIFIED_ACTION, manifest_sha256_on_disk, verified_backup_entry
-from offboarding.operators.backup_common import member_userid, record_evidence
 from offboarding.operators.base import Case, CaseOperator, require_intact_evidence
-from offboarding.operators.deadlines import LAST_WORKING_DAY, require_deadline_passed
-from offboarding.operators.handover import (
-    GROUP_DAILY_LIMIT_ERRCODES,
-    GROUP_TRANSFERS_PER_DAY,
-    errcode_counts,
-    handover_pair,
-    load_outcomes,
-    outcomes_of,
-    read_member,
-    save_outcomes,
-    split_by_allowance,
-)
-from offboarding.triggers.takeover import read_takeover_status, status_name
-from offboarding.wecom.errors import WeComCreatorCannotBeDeleted
+
+if TYPE_CHECKING:
+    from offboarding.steps.deleting import Deletion
 
 DELETED_ACTION = "member.deleted"
 DELETE_PLANNED_ACTION = "member.delete_planned"
 """What a dry run records instead of ``member.deleted``: the deletion was only planned."""
-CUSTOMERS_RESIGNED_PATH = "handover/customers_resigned.json"
-GROUPS_RESIGNED_PATH = "handover/customer_groups_resigned.json"
-RESIGNED_GROUPS_STATUS = 1
-"""``groupchat/list`` status_filter: groups whose owner left, awaiting inheritance."""
 
 CREATOR_MESSAGE = (
     "{userid} is the creator of the WeCom enterprise and WeCom refuses to delete the creator (301005). "
@@ -65,6 +46,14 @@ def check_deletion_allowed(case: Case, context: Context) -> dict[str, Any]:
     ledger's ``approval.approved`` entry, given by an eligible approver for this manifest after it was
     verified (see :func:`offboarding.operators.approvers.check_airflow_approval`).
     """
+    from offboarding.evidence.ledger import LedgerError
+    from offboarding.operators.approvers import check_airflow_approval
+    from offboarding.steps.verified_backup import (
+        VERIFIED_ACTION,
+        manifest_sha256_on_disk,
+        verified_backup_entry,
+    )
+
     refused = "deleting {} is refused: ".format(case.conf.get("userid"))
     try:
         chain = case.verified_chain()
@@ -108,7 +97,12 @@ class DeleteMemberOperator(CaseOperator):
     """
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
+        from offboarding.operators.adapter import member_userid, record_evidence
+        from offboarding.operators.deadlines import LAST_WORKING_DAY, require_deadline_passed
+        from offboarding.operators.hold import require_not_held
+
         userid = member_userid(case)
+        require_not_held(self, case, context, what=f"deleting {userid}")  # a legal hold: wait, no slot
         # The ledger is checked against the upstream anchors before this step writes anything to it (the
         # deadline check records deadline.reached): an entry appended to a ledger cut short would hide
         # the cut behind a chain that looks rewritten instead.
@@ -117,17 +111,8 @@ class DeleteMemberOperator(CaseOperator):
             case, LAST_WORKING_DAY, step=self.task_id, what=f"deleting {userid}", context=context
         )
         proof = check_deletion_allowed(case, context)
-        if read_member(self.hook, userid) is None:
-            answer, still_there = "already_gone", False  # that read was the read-back
-        else:
-            answer = self._delete(case, userid, proof)
-            still_there = read_member(self.hook, userid) is not None
-        read_back = {
-            "call": "user/get",
-            "member_found": still_there,
-            "errcode": None if still_there else 60111,
-        }
-        summary = {"member": userid, "wecom_answer": answer, "read_back": read_back}
+        deletion = self._delete(case, userid, proof)
+        summary = {"member": userid, "wecom_answer": deletion.answer, "read_back": deletion.read_back}
         record_evidence(
             case,
             self.task_id,
@@ -136,10 +121,10 @@ class DeleteMemberOperator(CaseOperator):
             request={"member": userid, **proof},
             result=summary,
         )
-        if still_there and not case.dry_run:
+        if deletion.still_there and not case.dry_run:
             raise AirflowFailException(
-                f"WeCom answered {answer!r} for deleting {userid} but user/get still finds the member; check "
-                "the member in the WeCom admin console, then clear this task"
+                f"WeCom answered {deletion.answer!r} for deleting {userid} but user/get still finds the "
+                "member; check the member in the WeCom admin console, then clear this task"
             )
         self.log.info(
             "%s %s (WeCom's answer: %s; read back: %s)",
@@ -147,14 +132,19 @@ class DeleteMemberOperator(CaseOperator):
             "would be deleted from WeCom (dry run: nothing sent)"
             if case.dry_run
             else "is deleted from WeCom",
-            answer,
-            "still found (dry run)" if still_there else "60111 not found",
+            deletion.answer,
+            "still found (dry run)" if deletion.still_there else "60111 not found",
         )
         return summary
 
-    def _delete(self, case: Case, userid: str, proof: Mapping[str, Any]) -> str:
+    def _delete(self, case: Case, userid: str, proof: Mapping[str, Any]) -> Deletion:
+        """The one core call, after every gate passed; the creator (301005) fails with the manual step."""
+        from offboarding.operators.adapter import record_evidence
+        from offboarding.steps.deleting import delete_member
+        from offboarding.wecom.errors import WeComCreatorCannotBeDeleted
+
         try:
-            return self.hook.contacts.delete_user(userid)
+            return delete_member(self.hook, userid)
         except WeComCreatorCannotBeDeleted as err:
             record_evidence(
                 case,
@@ -178,6 +168,9 @@ class TransferResignedCustomersOperator(CaseOperator):
     """
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
+        from offboarding.operators.adapter import handover_pair
+        from offboarding.steps.corp import read_member
+
         member, successor = handover_pair(case)
         member_exists = read_member(self.hook, member) is not None
         customers = self._customers(case, member, successor)
@@ -209,6 +202,8 @@ class TransferResignedCustomersOperator(CaseOperator):
             summary["groups_deferred"],
         )
         if summary["groups_deferred"]:
+            from offboarding.steps.outcomes import GROUP_TRANSFERS_PER_DAY
+
             self.log.warning(
                 "%d groups exceed WeCom's daily allowance of %d: rerun this task tomorrow to send them",
                 summary["groups_deferred"],
@@ -217,84 +212,48 @@ class TransferResignedCustomersOperator(CaseOperator):
         return summary
 
     def _customers(self, case: Case, member: str, successor: str) -> dict[str, Any]:
-        contacts = self.hook.customer_contacts
-        unassigned = list(
-            dict.fromkeys(
-                str(i["external_userid"])
-                for i in contacts.iter_unassigned()
-                if i.get("handover_userid") == member
-            )
-        )
-        known = read_takeover_status(contacts, member, successor).customers
-        previous = load_outcomes(case, CUSTOMERS_RESIGNED_PATH, member, successor)
-        items: dict[str, dict[str, Any]] = {}
-        to_send: list[str] = []
-        for customer in unassigned:
-            if customer in known:
-                items[customer] = {
-                    "outcome": "in_transfer",
-                    "kind": known[customer].kind,
-                    "status": status_name(known[customer].status),
-                }
-            elif previous.get(customer, {}).get("outcome") == "failed":
-                items[customer] = previous[customer]
-            else:
-                to_send.append(customer)
-        if to_send:
-            items.update(outcomes_of(contacts.transfer_customers(member, successor, to_send, resigned=True)))
-        counts = save_outcomes(case, CUSTOMERS_RESIGNED_PATH, member, successor, items)
-        result = {
-            "customers": len(unassigned),
-            "customers_sent": len(to_send),
-            "customers_started": counts.get("started", 0) + counts.get("in_progress", 0),
-            "customers_in_transfer_before": counts.get("in_transfer", 0),
-            "customers_failed": counts.get("failed", 0),
-            "customers_failed_errcodes": errcode_counts(items),
-            "customers_file": CUSTOMERS_RESIGNED_PATH,
-        }
+        from offboarding.operators.adapter import record_evidence
+        from offboarding.steps import resigned_handover
+
+        result = resigned_handover.inherit_customers(self.hook, case.store, case.case_id, member, successor)
         record_evidence(
             case,
             self.task_id,
             "customers.inherited",
             key=member,
-            request={"member": member, "successor": successor, "kind": "resigned", "sent": len(to_send)},
+            request={
+                "member": member,
+                "successor": successor,
+                "kind": "resigned",
+                "sent": result["customers_sent"],
+            },
             result={"successor": successor, **result},
         )
         return result
 
     def _groups(self, case: Case, member: str, successor: str) -> dict[str, Any]:
-        contacts = self.hook.customer_contacts
-        waiting = [
-            g["chat_id"]
-            for g in contacts.iter_group_chats(owner=member, status_filter=RESIGNED_GROUPS_STATUS)
-        ]
-        previous = load_outcomes(case, GROUPS_RESIGNED_PATH, member, successor)
-        failed_before = {c: previous[c] for c in waiting if previous.get(c, {}).get("outcome") == "failed"}
-        send, deferred, day = split_by_allowance(
-            case, member, successor, [c for c in waiting if c not in failed_before]
+        from offboarding.operators.adapter import record_evidence
+        from offboarding.steps import resigned_handover
+
+        result, day = resigned_handover.inherit_customer_groups(
+            self.hook, case.store, case.ledger, case.case_id, member, successor
         )
-        items: dict[str, dict[str, Any]] = dict(failed_before)
-        if send:
-            results = contacts.transfer_group_chats(send, successor, resigned=True)
-            items.update(outcomes_of(results, deferred_errcodes=GROUP_DAILY_LIMIT_ERRCODES))
-        items.update({c: {"outcome": "deferred", "reason": "daily allowance used up"} for c in deferred})
-        counts = save_outcomes(case, GROUPS_RESIGNED_PATH, member, successor, items, day=day.isoformat())
-        started = sum(1 for c in send if items.get(c, {}).get("outcome") in ("started", "in_progress"))
-        result = {
-            "groups": len(waiting),
-            "groups_sent": len(send),
-            "groups_started": started,
-            "groups_failed": counts.get("failed", 0),
-            "groups_deferred": counts.get("deferred", 0),
-            "groups_failed_errcodes": errcode_counts(items),
-            "groups_file": GROUPS_RESIGNED_PATH,
-        }
         record_evidence(
             case,
             self.task_id,
             "customer_groups.inherited",
             key=member,
-            request={"member": member, "successor": successor, "kind": "resigned", "sent": len(send)},
-            result={"successor": successor, "day": day.isoformat(), "started": started, **result},
+            request={
+                "member": member,
+                "successor": successor,
+                "kind": "resigned",
+                "sent": result["groups_sent"],
+            },
+            result={
+                "successor": successor,
+                "day": day.isoformat(),
+                "started": result["groups_started"],
+                **result,
+            },
         )
         return result

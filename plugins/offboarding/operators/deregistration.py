@@ -14,11 +14,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import Context
 
-from offboarding import policy as deployment_policy
 from offboarding.operators.base import Case, CaseOperator
-from offboarding.operators.deadlines import COOLING_OFF, require_deadline_passed
-from offboarding.paths import include_dir
-from offboarding.wecom.errors import WeComDataError
 
 LOCAL = "Asia/Shanghai"
 
@@ -37,14 +33,23 @@ class SendDeregistrationGuideOperator(CaseOperator):
         self.userid = userid
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
+        from offboarding.cases.typed import PersonCase
+        from offboarding.operators.hold import require_not_held
+        from offboarding.paths import include_dir
         from offboarding.policy import get_policy
 
+        require_not_held(self, case, context, what=f"asking {self.userid} to deregister the account")
         policy = get_policy()
+        form = case.form
+        if isinstance(form, PersonCase):  # the person leaving
+            display_name, corp_name, hr_owner = form.display_name, self.hook.corpid, form.hr_owner
+        else:  # the company's admin, last to go
+            display_name, corp_name, hr_owner = self.userid, form.company_name, form.legal_representative
         template = (include_dir() / "templates" / "deregistration_guide.md").read_text(encoding="utf-8")
         text = template.format(
-            display_name=case.conf.get("display_name") or self.userid,
-            corp_name=case.conf.get("company_name") or self.hook.corpid,
-            hr_owner=case.conf.get("hr_owner") or case.conf.get("legal_representative") or "HR",
+            display_name=display_name,
+            corp_name=corp_name,
+            hr_owner=hr_owner,
             review_working_days=policy.account_deregistration.review_working_days,
             cooling_off_days=policy.account_deregistration.cooling_off_days,
         )
@@ -70,6 +75,8 @@ class PlanDeregistrationDeadlinesOperator(CaseOperator):
         self.submitted_at = submitted_at
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
+        from offboarding import policy as deployment_policy
+
         if not self.submitted_at or self.submitted_at == "None":
             raise ValueError("submitted_at: the submission time was not recorded")
         submitted = pendulum.parse(str(self.submitted_at))
@@ -126,6 +133,9 @@ class VerifyAccountGoneOperator(CaseOperator):
         self.userid = userid
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
+        from offboarding.operators.deadlines import COOLING_OFF, require_deadline_passed
+        from offboarding.wecom.errors import WeComDataError
+
         require_deadline_passed(
             case,
             COOLING_OFF,

@@ -10,11 +10,8 @@ left, and items that failed before (kept in the task's results file) are not sen
   ``handover/tags_and_chats.json``.
 * :class:`DisableMemberOperator` — ``enable=0`` (+ the leavers' department), read back.
 
-Results files live in the case's backup folder and hold one record per item::
-
-    {"member": "lisi", "successor": "wangwu", "updated_at": "...", "counts": {"started": 10, ...},
-     "items": {"wm_lisi_001": {"outcome": "started"}, "wm_lisi_011": {"outcome": "failed",
-               "errcode": 40128, "errmsg": "..."}}}
+Each task checks the form and the legal deadline, calls one step of :mod:`offboarding.steps` (results
+files: :mod:`offboarding.steps.handover_files`) and records the outcome in the evidence ledger.
 
 Ledger actions (key = the member's userid): ``customers.handed_over``, ``customer_groups.handed_over``
 (result ``successor``, ``day`` (Asia/Shanghai) and ``started``: what counts toward WeCom's daily group
@@ -23,164 +20,80 @@ allowance), ``memberships.left``, ``member.disabled``.
 
 from __future__ import annotations
 
-import json
-from collections import Counter
-from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-import pendulum
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from offboarding.operators.backup_common import (
-    SNAPSHOT_TASK_ID,
-    is_member_gone,
-    member_userid,
-    record_evidence,
-)
+from offboarding.operators.backup_common import SNAPSHOT_TASK_ID
 from offboarding.operators.base import Case, CaseOperator
-from offboarding.operators.deadlines import LAST_WORKING_DAY, require_deadline_passed
-from offboarding.triggers.takeover import read_takeover_status, status_name
-from offboarding.wecom.errors import WeComDataError, WeComError
-from offboarding.wecom.results import ItemResults
-
-CUSTOMERS_ONJOB_PATH = "handover/customers_onjob.json"
-GROUPS_ONJOB_PATH = "handover/customer_groups_onjob.json"
-TAGS_AND_CHATS_PATH = "handover/tags_and_chats.json"
-
-GROUP_TRANSFERS_PER_DAY = 300
-"""WeCom's rule: at most 300 customer groups a day from one owner to one new owner (on-job and resigned)."""
-GROUP_ALLOWANCE_ACTIONS = ("customer_groups.handed_over", "customer_groups.inherited")
-"""Ledger actions whose ``started`` counts toward the daily group allowance."""
-GROUP_DAILY_LIMIT_ERRCODES = frozenset({90503})
-"""Per-group answers meaning "today's allowance is used up": deferred, not failed. 90503 is the sandbox's
-code; WeCom's real one is UNCONFIRMED (the 300/day rule itself is documented)."""
-
-PER_ITEM_ERRCODES = frozenset({81011, 40068, 40031, 86003, 86008, 86216})
-"""Answers about one tag or app chat (not created by this app, gone, not allowed): surfaced, not fatal."""
-MANUAL_STEP = {
-    81011: "the tag was not created by this app: remove the member in the WeCom admin console",
-    86008: "the chat was created by another app or a person: remove the member in the WeCom client",
-    86003: "no such chat: remove its id from the connection extra app_chat_ids",
-    40068: "no such tag any more: nothing to do",
-}
-
-DISABLED_STATUS = 2
 
 
-# -- shared by the handover and deletion tasks --------------------------------------------------------
+def require_last_working_day(task: CaseOperator, case: Case, context: Context, what: str) -> None:
+    """The gate of every handover task: the member's last working day is over (else the task waits)."""
+    from offboarding.operators.deadlines import LAST_WORKING_DAY, require_deadline_passed
+
+    require_deadline_passed(case, LAST_WORKING_DAY, step=task.task_id, what=what, context=context)
 
 
-def handover_pair(case: Case) -> tuple[str, str]:
-    """(member, successor) from the form, or a clear failure naming the field."""
-    member = member_userid(case)
-    successor = case.conf.get("successor_userid")
-    if not isinstance(successor, str) or not successor.strip():
-        raise AirflowFailException(
-            f"successor_userid: must be the successor's WeCom userid, got {successor!r}"
+# -- customers and customer groups -------------------------------------------------------------------
+
+GONE_NOTE = "member already deleted: nothing to hand over on-job"
+
+
+class _OnJobHandoverOperator(CaseOperator):
+    """The two on-job handover tasks: form, deadline, one step, the ledger entry ``action``."""
+
+    ledger_action: str
+    """The ledger action (key: the member)."""
+    deadline_what: str
+    """What the deadline gate names, with ``{member}``."""
+    when_gone: ClassVar[Mapping[str, int]]
+    """The counts returned when the member is already deleted."""
+    note_when_gone: ClassVar[Mapping[str, Any]]
+    """What the ledger adds when the member is already deleted."""
+
+    def run(self, case: Case, context: Context) -> dict[str, Any]:
+        from offboarding.operators.adapter import handover_pair, record_evidence
+
+        member, successor = handover_pair(case)
+        require_last_working_day(self, case, context, self.deadline_what.format(member=member))
+        request = {"member": member, "successor": successor, "kind": "onjob"}
+        summary = self.hand_over(case, member, successor)
+        if summary is None:
+            summary = {"member": member, "successor": successor, "member_deleted": True, **self.when_gone}
+            self.log.info(
+                "%s no longer exists in WeCom: the resigned transfer after deletion takes over", member
+            )
+            record_evidence(
+                case,
+                self.task_id,
+                self.ledger_action,
+                key=member,
+                request=request,
+                result={**summary, **self.note_when_gone},
+            )
+            return summary
+        record_evidence(
+            case,
+            self.task_id,
+            self.ledger_action,
+            key=member,
+            request={**request, "sent": summary["sent"]},
+            result=summary,
         )
-    if successor == member:
-        raise AirflowFailException(f"successor_userid: must be someone other than the member {member!r}")
-    return member, successor
+        self.report(summary)
+        return summary
+
+    def hand_over(self, case: Case, member: str, successor: str) -> dict[str, Any] | None:  # pragma: no cover
+        raise NotImplementedError
+
+    def report(self, summary: Mapping[str, Any]) -> None:  # pragma: no cover
+        raise NotImplementedError
 
 
-def read_member(hook: Any, userid: str) -> dict[str, Any] | None:
-    """``user/get`` of the member, or None when WeCom no longer knows them (60111/40003)."""
-    try:
-        return hook.contacts.get_user(userid)
-    except WeComDataError as err:
-        if is_member_gone(err):
-            return None
-        raise
-
-
-def china_today() -> date:
-    """Today's date in Asia/Shanghai (WeCom's "day" for daily allowances)."""
-    return pendulum.now("Asia/Shanghai").date()
-
-
-def groups_started_today(case: Case, member: str, successor: str, day: date) -> int:
-    """Customer groups already handed from ``member`` to ``successor`` on ``day``, per the ledger."""
-    started = 0
-    for entry in case.ledger.entries():
-        if entry.action not in GROUP_ALLOWANCE_ACTIONS or entry.key != member:
-            continue
-        result = entry.result if isinstance(entry.result, Mapping) else {}
-        if result.get("successor") == successor and result.get("day") == day.isoformat():
-            started += int(result.get("started") or 0)
-    return started
-
-
-def load_outcomes(case: Case, relpath: str, member: str, successor: str) -> dict[str, dict[str, Any]]:
-    """Per-item outcomes a previous try wrote to ``relpath`` for the same member and successor."""
-    if not case.store.exists(case.case_id, relpath):
-        return {}
-    previous = json.loads(case.store.read_bytes(case.case_id, relpath))
-    if not isinstance(previous, Mapping) or (previous.get("member"), previous.get("successor")) != (
-        member,
-        successor,
-    ):
-        return {}
-    items = previous.get("items")
-    return {str(k): dict(v) for k, v in items.items()} if isinstance(items, Mapping) else {}
-
-
-def save_outcomes(
-    case: Case,
-    relpath: str,
-    member: str,
-    successor: str,
-    items: Mapping[str, Mapping[str, Any]],
-    **extra: Any,
-) -> dict[str, int]:
-    """Write the per-item outcomes file; returns the count per outcome."""
-    counts = dict(Counter(str(v.get("outcome")) for v in items.values()))
-    case.store.write_json(
-        case.case_id,
-        relpath,
-        {
-            "member": member,
-            "successor": successor,
-            "updated_at": datetime.now(UTC).isoformat(),
-            "counts": counts,
-            "items": {k: dict(v) for k, v in items.items()},
-            **extra,
-        },
-        source="handover",
-    )
-    return counts
-
-
-def outcomes_of(results: ItemResults, *, deferred_errcodes: Iterable[int] = ()) -> dict[str, dict[str, Any]]:
-    """Per-item records of a bulk call: ``started``, ``in_progress``, ``deferred`` or ``failed`` (+ errcode)."""
-    deferred = frozenset(deferred_errcodes)
-    items: dict[str, dict[str, Any]] = {i: {"outcome": "started"} for i in results.succeeded}
-    items.update({i: {"outcome": "in_progress"} for i in results.in_progress})
-    for failure in results.failed:
-        outcome = "deferred" if failure.errcode in deferred else "failed"
-        items[failure.item] = {"outcome": outcome, "errcode": failure.errcode, "errmsg": failure.errmsg}
-    return items
-
-
-def errcode_counts(items: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
-    """How many failed items per errcode (``{"40128": 1}``)."""
-    return dict(Counter(str(v.get("errcode")) for v in items.values() if v.get("outcome") == "failed"))
-
-
-def split_by_allowance(
-    case: Case, member: str, successor: str, chat_ids: list[str]
-) -> tuple[list[str], list[str], date]:
-    """(send now, defer to another day, today) under WeCom's daily group allowance."""
-    day = china_today()
-    left = max(GROUP_TRANSFERS_PER_DAY - groups_started_today(case, member, successor, day), 0)
-    return chat_ids[:left], chat_ids[left:], day
-
-
-# -- customers ----------------------------------------------------------------------------------------
-
-
-class HandOverCustomersOperator(CaseOperator):
+class HandOverCustomersOperator(_OnJobHandoverOperator):
     """在职继承: hand every customer the member follows to ``successor_userid`` (on-job transfer).
 
     Reads ``transfer_result`` first: customers already in transfer or transferred to the successor are
@@ -190,97 +103,33 @@ class HandOverCustomersOperator(CaseOperator):
     Member already deleted → nothing to do (recorded). Returns counts and the file path.
     """
 
-    def run(self, case: Case, context: Context) -> dict[str, Any]:
-        member, successor = handover_pair(case)
-        require_deadline_passed(
-            case,
-            LAST_WORKING_DAY,
-            step=self.task_id,
-            what=f"handing over {member}'s customers",
-            context=context,
-        )
-        if read_member(self.hook, member) is None:
-            return self._member_gone(case, member, successor)
-        customers = self.hook.customer_contacts.list_customers(member)
-        known = read_takeover_status(self.hook.customer_contacts, member, successor).customers
-        previous = load_outcomes(case, CUSTOMERS_ONJOB_PATH, member, successor)
-        items: dict[str, dict[str, Any]] = {}
-        to_send: list[str] = []
-        for customer in customers:
-            if customer in known:
-                items[customer] = {
-                    "outcome": "in_transfer",
-                    "status": status_name(known[customer].status),
-                }
-            elif previous.get(customer, {}).get("outcome") == "failed":
-                items[customer] = previous[customer]
-            else:
-                to_send.append(customer)
-        if to_send:
-            results = self.hook.customer_contacts.transfer_customers(
-                member, successor, to_send, resigned=False
-            )
-            items.update(outcomes_of(results))
-        counts = save_outcomes(case, CUSTOMERS_ONJOB_PATH, member, successor, items)
-        summary = {
-            "member": member,
-            "successor": successor,
-            "customers": len(customers),
-            "sent": len(to_send),
-            "started": counts.get("started", 0),
-            "in_progress": counts.get("in_progress", 0),
-            "in_transfer_before": counts.get("in_transfer", 0),
-            "failed": counts.get("failed", 0),
-            "failed_errcodes": errcode_counts(items),
-            "file": CUSTOMERS_ONJOB_PATH,
-        }
-        record_evidence(
-            case,
-            self.task_id,
-            "customers.handed_over",
-            key=member,
-            request={"member": member, "successor": successor, "kind": "onjob", "sent": len(to_send)},
-            result=summary,
-        )
+    ledger_action = "customers.handed_over"
+    deadline_what = "handing over {member}'s customers"
+    when_gone: ClassVar[Mapping[str, int]] = {"customers": 0, "sent": 0}
+    note_when_gone: ClassVar[Mapping[str, Any]] = {"note": GONE_NOTE}
+
+    def hand_over(self, case: Case, member: str, successor: str) -> dict[str, Any] | None:
+        from offboarding.steps import onjob_handover
+
+        return onjob_handover.hand_over_customers(self.hook, case.store, case.case_id, member, successor)
+
+    def report(self, summary: Mapping[str, Any]) -> None:
         self.log.info(
             "Customers of %s → %s: %d in all, %d sent now (%d started, %d already in progress), %d were "
             "already in transfer, %d failed (kept for the resigned transfer after deletion: %s)",
-            member,
-            successor,
-            len(customers),
-            len(to_send),
+            summary["member"],
+            summary["successor"],
+            summary["customers"],
+            summary["sent"],
             summary["started"],
             summary["in_progress"],
             summary["in_transfer_before"],
             summary["failed"],
             summary["failed_errcodes"] or "none",
         )
-        return summary
-
-    def _member_gone(self, case: Case, member: str, successor: str) -> dict[str, Any]:
-        summary = {
-            "member": member,
-            "successor": successor,
-            "member_deleted": True,
-            "customers": 0,
-            "sent": 0,
-        }
-        self.log.info("%s no longer exists in WeCom: the resigned transfer after deletion takes over", member)
-        record_evidence(
-            case,
-            self.task_id,
-            "customers.handed_over",
-            key=member,
-            request={"member": member, "successor": successor, "kind": "onjob"},
-            result={**summary, "note": "member already deleted: nothing to hand over on-job"},
-        )
-        return summary
 
 
-# -- customer groups ----------------------------------------------------------------------------------
-
-
-class HandOverCustomerGroupsOperator(CaseOperator):
+class HandOverCustomerGroupsOperator(_OnJobHandoverOperator):
     """Hand the customer groups the member owns to the successor (``groupchat/onjob_transfer``).
 
     WeCom changes the owner at once, so a rerun finds only the groups still owned by the member; groups
@@ -289,81 +138,40 @@ class HandOverCustomerGroupsOperator(CaseOperator):
     from the ledger), groups are recorded as deferred for a rerun tomorrow or the resigned transfer.
     """
 
-    def run(self, case: Case, context: Context) -> dict[str, Any]:
-        member, successor = handover_pair(case)
-        require_deadline_passed(
-            case,
-            LAST_WORKING_DAY,
-            step=self.task_id,
-            what=f"handing over {member}'s customer groups",
-            context=context,
+    ledger_action = "customer_groups.handed_over"
+    deadline_what = "handing over {member}'s customer groups"
+    when_gone: ClassVar[Mapping[str, int]] = {"owned": 0, "sent": 0}
+    note_when_gone: ClassVar[Mapping[str, Any]] = {"started": 0, "note": GONE_NOTE}
+
+    def hand_over(self, case: Case, member: str, successor: str) -> dict[str, Any] | None:
+        from offboarding.steps import onjob_handover
+
+        return onjob_handover.hand_over_customer_groups(
+            self.hook, case.store, case.ledger, case.case_id, member, successor
         )
-        if read_member(self.hook, member) is None:
-            return self._member_gone(case, member, successor)
-        owned = [g["chat_id"] for g in self.hook.customer_contacts.iter_group_chats(owner=member)]
-        previous = load_outcomes(case, GROUPS_ONJOB_PATH, member, successor)
-        failed_before = {c: previous[c] for c in owned if previous.get(c, {}).get("outcome") == "failed"}
-        candidates = [c for c in owned if c not in failed_before]
-        send, deferred, day = split_by_allowance(case, member, successor, candidates)
-        items: dict[str, dict[str, Any]] = dict(failed_before)
-        if send:
-            results = self.hook.customer_contacts.transfer_group_chats(send, successor, resigned=False)
-            items.update(outcomes_of(results, deferred_errcodes=GROUP_DAILY_LIMIT_ERRCODES))
-        items.update({c: {"outcome": "deferred", "reason": "daily allowance used up"} for c in deferred})
-        counts = save_outcomes(case, GROUPS_ONJOB_PATH, member, successor, items, day=day.isoformat())
-        summary = {
-            "member": member,
-            "successor": successor,
-            "owned": len(owned),
-            "sent": len(send),
-            "started": counts.get("started", 0) + counts.get("in_progress", 0),
-            "failed": counts.get("failed", 0),
-            "deferred": counts.get("deferred", 0),
-            "failed_errcodes": errcode_counts(items),
-            "day": day.isoformat(),
-            "file": GROUPS_ONJOB_PATH,
-        }
-        record_evidence(
-            case,
-            self.task_id,
-            "customer_groups.handed_over",
-            key=member,
-            request={"member": member, "successor": successor, "kind": "onjob", "sent": len(send)},
-            result=summary,
-        )
+
+    def report(self, summary: Mapping[str, Any]) -> None:
         self.log.info(
             "Customer groups of %s → %s: %d owned, %d sent (%d handed over), %d failed, %d deferred",
-            member,
-            successor,
-            len(owned),
-            len(send),
+            summary["member"],
+            summary["successor"],
+            summary["owned"],
+            summary["sent"],
             summary["started"],
             summary["failed"],
             summary["deferred"],
         )
         if summary["deferred"]:
+            from offboarding.steps.outcomes import GROUP_TRANSFERS_PER_DAY
+
             self.log.warning(
                 "%d groups exceed WeCom's daily allowance of %d groups from %s to %s: they are left for a "
                 "rerun of this task tomorrow or for the resigned transfer after deletion",
                 summary["deferred"],
                 GROUP_TRANSFERS_PER_DAY,
-                member,
-                successor,
+                summary["member"],
+                summary["successor"],
             )
-        return summary
-
-    def _member_gone(self, case: Case, member: str, successor: str) -> dict[str, Any]:
-        summary = {"member": member, "successor": successor, "member_deleted": True, "owned": 0, "sent": 0}
-        self.log.info("%s no longer exists in WeCom: the resigned transfer after deletion takes over", member)
-        record_evidence(
-            case,
-            self.task_id,
-            "customer_groups.handed_over",
-            key=member,
-            request={"member": member, "successor": successor, "kind": "onjob"},
-            result={**summary, "started": 0, "note": "member already deleted: nothing to hand over on-job"},
-        )
-        return summary
 
 
 # -- tags and app chats -------------------------------------------------------------------------------
@@ -380,31 +188,28 @@ class LeaveTagsAndGroupChatsOperator(CaseOperator):
     """
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
+        from offboarding.operators.adapter import handover_pair, record_evidence
+
         member, successor = handover_pair(case)
-        require_deadline_passed(
-            case,
-            LAST_WORKING_DAY,
-            step=self.task_id,
-            what=f"removing {member} from tags and group chats",
-            context=context,
-        )
+        require_last_working_day(self, case, context, f"removing {member} from tags and group chats")
+        from offboarding.steps import leaving
+        from offboarding.steps.corp import read_member
+        from offboarding.steps.handover_files import TAGS_AND_CHATS_PATH, load_outcomes, save_outcomes
+
         if read_member(self.hook, member) is None:
             return self._member_gone(case, member)
         snapshot = _snapshot(context)
-        tag_ids = self._candidate_tags(snapshot)
-        chat_ids = list(dict.fromkeys([*(snapshot or {}).get("app_chats", []), *self.hook.app_chat_ids]))
-        previous = load_outcomes(case, TAGS_AND_CHATS_PATH, member, successor)
-        items: dict[str, dict[str, Any]] = {}
-        for tagid in tag_ids:
-            key = f"tag:{tagid}"
-            refused = _refused_before(previous, key)
-            items[key] = refused or _latest(previous, key, self._leave_tag(tagid, member))
-        for chatid in chat_ids:
-            key = f"chat:{chatid}"
-            refused = _refused_before(previous, key)
-            items[key] = refused or _latest(previous, key, self._leave_chat(str(chatid), member, successor))
+        held = leaving.memberships_of(self.hook, snapshot, [member])
+        previous = load_outcomes(case.store, case.case_id, TAGS_AND_CHATS_PATH, member, successor)
+        items = leaving.leave_tags_and_chats(self.hook, successor, held, {member: previous})[member]
         counts = save_outcomes(
-            case, TAGS_AND_CHATS_PATH, member, successor, items, source="snapshot" if snapshot else "wecom"
+            case.store,
+            case.case_id,
+            TAGS_AND_CHATS_PATH,
+            member,
+            successor,
+            items,
+            source="snapshot" if snapshot else "wecom",
         )
         failures = [{"item": k, **v} for k, v in items.items() if v["outcome"] == "failed"]
         summary = {
@@ -426,7 +231,11 @@ class LeaveTagsAndGroupChatsOperator(CaseOperator):
             self.task_id,
             "memberships.left",
             key=member,
-            request={"member": member, "tags": tag_ids, "app_chats": chat_ids},
+            request={
+                "member": member,
+                "tags": list(held[member].tag_ids),
+                "app_chats": list(held[member].chat_ids),
+            },
             result=summary,
         )
         self.log.info(
@@ -442,55 +251,9 @@ class LeaveTagsAndGroupChatsOperator(CaseOperator):
             self.log.warning("%s: %s", failure["item"], failure.get("what_to_do") or failure.get("errmsg"))
         return summary
 
-    def _candidate_tags(self, snapshot: Mapping[str, Any] | None) -> list[int]:
-        if snapshot is not None and "tags" in snapshot:
-            raw = snapshot["tags"] or []
-        else:
-            raw = self.hook.tags.list_tags()
-        ids = [int(t["tagid"]) if isinstance(t, Mapping) else int(t) for t in raw]
-        return list(dict.fromkeys(ids))
-
-    def _leave_tag(self, tagid: int, member: str) -> dict[str, Any]:
-        try:
-            tag = self.hook.tags.get_tag(tagid)
-            if not any(u.get("userid") == member for u in tag.get("userlist") or []):
-                return {"outcome": "not_a_member"}
-            results = self.hook.tags.remove_members(tagid, [member])
-        except WeComError as err:
-            return _item_failure(err)
-        if results.failed:
-            failure = results.failed[0]
-            return {"outcome": "failed", "errcode": failure.errcode, "errmsg": failure.errmsg}
-        return {"outcome": "removed"}
-
-    def _leave_chat(self, chatid: str, member: str, successor: str) -> dict[str, Any]:
-        try:
-            chat = self.hook.app_chats.get(chatid)
-            users = list(chat.get("userlist") or [])
-            if member not in users:
-                return {"outcome": "not_a_member"}
-            if chat.get("owner") != member:
-                self.hook.app_chats.remove_member(chatid, member)
-                return {"outcome": "removed"}
-            if successor in users:
-                self.hook.app_chats.remove_member(chatid, member, new_owner=successor)
-            else:
-                # AppChats.remove_member cannot add the new owner; WeCom needs the owner in the chat.
-                self.hook.app_chats.client.post(
-                    "appchat/update",
-                    {
-                        "chatid": chatid,
-                        "add_user_list": [successor],
-                        "del_user_list": [member],
-                        "owner": successor,
-                    },
-                    item=chatid,
-                )
-        except WeComError as err:
-            return _item_failure(err)
-        return {"outcome": "removed_owner_handed_over", "new_owner": successor}
-
     def _member_gone(self, case: Case, member: str) -> dict[str, Any]:
+        from offboarding.operators.adapter import record_evidence
+
         summary = {"member": member, "member_deleted": True, "tags_left": 0, "chats_left": 0, "failed": []}
         record_evidence(
             case,
@@ -512,32 +275,6 @@ def _snapshot(context: Context) -> Mapping[str, Any] | None:
     return value if isinstance(value, Mapping) else None
 
 
-def _refused_before(previous: Mapping[str, Mapping[str, Any]], key: str) -> dict[str, Any] | None:
-    """The earlier record of a tag or chat WeCom refused to this app (retrying cannot help), else None."""
-    record = previous.get(key)
-    if record and record.get("outcome") == "failed" and record.get("errcode") in MANUAL_STEP:
-        return dict(record)
-    return None
-
-
-def _latest(previous: Mapping[str, Mapping[str, Any]], key: str, now: dict[str, Any]) -> dict[str, Any]:
-    """``now``, unless it only says "not a member" of what an earlier try removed the member from."""
-    earlier = previous.get(key) or {}
-    if now["outcome"] == "not_a_member" and str(earlier.get("outcome", "")).startswith("removed"):
-        return dict(earlier)
-    return now
-
-
-def _item_failure(err: WeComError) -> dict[str, Any]:
-    """A tag or chat this app may not change, as a surfaced failure; other errors are re-raised."""
-    if err.errcode not in PER_ITEM_ERRCODES:
-        raise err
-    record: dict[str, Any] = {"outcome": "failed", "errcode": err.errcode, "errmsg": err.message}
-    if err.errcode in MANUAL_STEP:
-        record["what_to_do"] = MANUAL_STEP[err.errcode]
-    return record
-
-
 # -- disable ------------------------------------------------------------------------------------------
 
 
@@ -550,13 +287,15 @@ class DisableMemberOperator(CaseOperator):
     """
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
+        from offboarding.operators.adapter import member_userid, record_evidence
+
         member = member_userid(case)
-        require_deadline_passed(
-            case, LAST_WORKING_DAY, step=self.task_id, what=f"disabling {member}", context=context
-        )
-        before = read_member(self.hook, member)
-        if before is None:
-            summary = {"member": member, "already_deleted": True, "changed": False}
+        require_last_working_day(self, case, context, f"disabling {member}")
+        from offboarding.steps import disabling
+
+        (disabled,) = disabling.disable_members(self.hook, [member])
+        if disabled.gone:
+            summary: dict[str, Any] = {"member": member, "already_deleted": True, "changed": False}
             record_evidence(
                 case,
                 self.task_id,
@@ -567,28 +306,17 @@ class DisableMemberOperator(CaseOperator):
             )
             self.log.info("%s no longer exists in WeCom: nothing to disable", member)
             return summary
-        changes = self._changes(before)
-        if changes:
-            self.hook.contacts.update_user(member, **changes)
-        after = read_member(self.hook, member) or {}
-        read_back = {"status": after.get("status"), "department": after.get("department")}
-        done = read_back["status"] == DISABLED_STATUS and (
-            "department" not in changes or read_back["department"] == changes["department"]
-        )
-        summary = {"member": member, "changed": bool(changes), "read_back": read_back}
+        read_back = dict(disabled.read_back)
+        summary = {"member": member, "changed": bool(disabled.changes), "read_back": read_back}
         record_evidence(
             case,
             self.task_id,
             "member.disabled",
             key=member,
-            request={
-                "member": member,
-                "changes": changes,
-                "before": {"status": before.get("status"), "department": before.get("department")},
-            },
+            request={"member": member, "changes": dict(disabled.changes), "before": dict(disabled.before)},
             result=summary,
         )
-        if not done and not case.dry_run:
+        if not disabled.done and not case.dry_run:
             raise AirflowFailException(
                 f"{member}: WeCom accepted the update but reads back status {read_back['status']} and "
                 f"departments {read_back['department']}; check the member in the WeCom admin console, then "
@@ -599,15 +327,6 @@ class DisableMemberOperator(CaseOperator):
             member,
             read_back["status"],
             read_back["department"],
-            "" if changes else " — it already was; nothing sent",
+            "" if disabled.changes else " — it already was; nothing sent",
         )
         return summary
-
-    def _changes(self, before: Mapping[str, Any]) -> dict[str, Any]:
-        changes: dict[str, Any] = {}
-        if before.get("status") != DISABLED_STATUS:
-            changes["enable"] = 0
-        leavers = self.hook.leavers_department_id
-        if leavers is not None and list(before.get("department") or []) != [leavers]:
-            changes.update(department=[leavers], main_department=leavers, is_leader_in_dept=[0], order=[0])
-        return changes

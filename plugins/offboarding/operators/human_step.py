@@ -106,7 +106,9 @@ class HumanStepMixin:
                 what=f"asking {self.task_id}",
                 context=context,
             )
-        users = _users(self.assignees)
+        from offboarding.operators.controls import corrected_owner
+
+        users = _users(corrected_owner(context, self.assignees))  # a corrected hr_owner
         if not users:
             raise ValueError(f"{self.task_id}: no owner: the trigger form must name who answers this step")
         self.assigned_users = users

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from offboarding.hooks.connection_rules import check_case_connections
-from offboarding.operators.approvers import check_separation_of_duties
 from offboarding.operators.base import Case, CaseOperator
-from offboarding.wecom.errors import WeComDataError
 
 MEMBER_STATUS = {1: "active", 2: "disabled", 4: "not_activated", 5: "left_enterprise"}
 
@@ -31,28 +30,35 @@ class CheckCaseOperator(CaseOperator):
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         from offboarding.backup.roots import backup_target_problem
-        from offboarding.cases import validate_company_case, validate_person_case
         from offboarding.cases.problems import FieldProblem
-        from offboarding.timescale import check_time_scale
+        from offboarding.cases.typed import InvalidCase, parse_company_case, parse_person_case
+        from offboarding.hooks.connection_rules import check_case_connections
+        from offboarding.operators.approvers import check_separation_of_duties
 
-        validate = validate_company_case if case.kind == "company" else validate_person_case
-        problems = validate(dict(case.conf))
+        # The one validation of the form: every field (none it does not know), then the rules across them.
+        parse = parse_company_case if case.kind == "company" else parse_person_case
+        try:
+            form = parse(case.conf)
+            problems: list[FieldProblem] = []
+        except InvalidCase as err:
+            form, problems = None, err.problems
         # The deployment's roots, checked before anything is written (Case.store checks it again); its
         # message names the roots allowed, so it replaces the schema's.
         unknown = backup_target_problem(case.conf.get("backup_target") or "")
         if unknown:
             problems = [p for p in problems if p.field != "backup_target"]
             problems.append(FieldProblem("backup_target", unknown))
-        if problems:
+        if problems or form is None:
             raise AirflowFailException(
                 "the trigger form is invalid: " + "; ".join(f"{p.field}: {p.message}" for p in problems)
             )
         self._check_run_id(case)
+        case = self._one_open_case(case)
         # Before anything is written: the deployment's lists, no self-approval.
         check_separation_of_duties(case)
-        check_case_connections(case.wecom_conn_id, (case.conf.get("notify") or {}).get("webhook_conn_id"))
+        check_case_connections(form.wecom_conn_id, form.notify.webhook_conn_id)
         try:
-            check_time_scale(case.time_scale, self.hook.base_url)
+            form.time_scale.require_sandbox(self.hook.base_url, conn_id=form.wecom_conn_id)
         except ValueError as err:
             raise AirflowFailException(str(err)) from None
         self._claim(case)
@@ -62,9 +68,10 @@ class CheckCaseOperator(CaseOperator):
             request={
                 "run_id": case.run_id,
                 "kind": case.kind,
-                "subject": case.conf.get("userid") or case.conf.get("company_name"),
-                "dry_run": case.dry_run,
-                "time_scale": case.time_scale,
+                "subject": form.subject,
+                "name": form.display_name if case.kind == "person" else form.company_name,
+                "dry_run": form.dry_run,
+                "time_scale": form.time_scale.factor,
             },
         )
         return {"case_id": case.case_id, "backup_root": case.backup_root}
@@ -83,6 +90,13 @@ class CheckCaseOperator(CaseOperator):
                 f"{case.case_id} (dry runs use {DRY_RUN_CASE_PREFIX}<case id>)"
             )
 
+    def _one_open_case(self, case: Case) -> Case:
+        case_id = open_case_id(case)
+        if case_id != case.case_id:
+            case = dataclasses.replace(case, case_id=case_id)
+            self._case = case
+        return case
+
     @staticmethod
     def _claim(case: Case) -> None:
         """One case, one run: refuse a second run for a case another run already owns."""
@@ -99,11 +113,41 @@ class CheckCaseOperator(CaseOperator):
         )
 
 
+def open_case_id(case: Case) -> str:
+    """Re-offboarding: the case id this run opens — its run id when that is a case id (bulk, CLI, REST),
+    the member's next one for a run from the UI form (``offboard-lisi+2`` after a closed or rescinded
+    case). AirflowFailException naming the open case when the member already has one (a dry run is
+    its own case and is not checked)."""
+    from offboarding.cases.lifecycle import checked_case_id
+
+    if case.dry_run:
+        return case.case_id
+    try:
+        return checked_case_id(case.run_id, case.case_id, case.conf, member_cases(case))
+    except ValueError as err:
+        raise AirflowFailException(str(err)) from None
+
+
+def member_cases(case: Case) -> Mapping[str, Any]:
+    """The member's other cases (``GET /offboarding/api/cases/{id}/series`` without this run), read with
+    the deployment's REST credential (Connection ``offboarding_airflow_api``); tests replace this function."""
+    from offboarding.airflow_api import AirflowApiError
+    from offboarding.hooks.airflow_rest import airflow_api
+
+    with airflow_api(needed_for="check_case cannot see the member's other cases") as api:
+        try:
+            return api.case_series(case.case_id, exclude_run_id=case.run_id)
+        except AirflowApiError as err:  # unreachable, busy, or the plugin not served: a retry may help
+            raise RuntimeError(f"check_case cannot read the member's other cases: {err}") from None
+
+
 class CheckMemberAndSuccessorOperator(CaseOperator):
     """Read the member and the successor from WeCom; record the checklist WeCom cannot answer."""
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
-        userid, successor = case.conf["userid"], case.conf["successor_userid"]
+        from offboarding.wecom.errors import WeComDataError
+
+        userid, successor = case.person.userid, case.person.successor_userid
         try:
             member = self.hook.contacts.get_user(userid)
             state = MEMBER_STATUS.get(int(member.get("status", 1)), "unknown")

@@ -1,65 +1,61 @@
 """Wait, without holding a worker slot, until a legal deadline has passed.
 
 Typical use: a task computes the deadline once (``notice_end``, ``cooling_off_end``, ...) and pushes
-it to XCom; this operator waits for it::
+it to XCom; this sensor waits for it::
 
-    WaitForLegalDeadlineOperator(
+    LegalDeadlineSensor(
         task_id="wait_for_notice_period_end",
         deadline="{{ ti.xcom_pull(task_ids='dissolution_notice.record_notice_publication')['notice_end'] }}",
         anchor="{{ ti.xcom_pull(task_ids='dissolution_notice.record_notice_publication')['published_at'] }}",
         time_scale="{{ params.time_scale }}",
         label="notice period end",
     )
+
+The wait itself is the standard provider's ``DateTimeTrigger`` on the wall-clock wake time (the legal
+deadline, or its compressed instant in a rehearsal): a time wait costs the triggerer what Airflow's own
+``DateTimeSensorAsync`` costs. The legal deadline is not carried by the trigger: on resume the sensor
+renders ``deadline`` again (it is pulled from XCom, which does not change).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pendulum
-from airflow.sdk import BaseOperator, Context
+from airflow.sdk import BaseSensorOperator, Context
 
-from offboarding.legal_time.clock import format_local, parse_instant
-from offboarding.timescale import validate_time_scale, wall_time_for
-from offboarding.triggers.legal_deadline import LegalDeadlineTrigger
+if TYPE_CHECKING:
+    from offboarding.timescale import TimeScale
 
 # Key under which the anchor is kept in the task state store, so a retry keeps the same legal clock.
 ANCHOR_STATE_KEY = "legal_clock_anchor"
 # Keep the stored anchor this long after the deadline (a retry after the deadline still finds it).
 ANCHOR_KEEP_AFTER_DEADLINE = dt.timedelta(days=30)
-
-
-def _parse_time_scale(value: Any) -> float:
-    if value is None or (isinstance(value, str) and value.strip() in ("", "None")):
-        return 1.0
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            raise ValueError(f"time_scale must be a number >= 1, got {value!r}") from None
-    return validate_time_scale(value)
+# The sensor's ``timeout`` is never applied (the task defers once, with no trigger timeout); it is set
+# above any legal period so that nothing reading it (a UI, a linter) sees Airflow's 7-day default.
+NO_TIMEOUT = dt.timedelta(days=3650)
 
 
 def _has_anchor(value: Any) -> bool:
     return value is not None and not (isinstance(value, str) and value.strip() in ("", "None"))
 
 
-class WaitForLegalDeadlineOperator(BaseOperator):
+class LegalDeadlineSensor(BaseSensorOperator):
     """Defer until a legal ``deadline`` has passed; return at once if it already has.
 
-    Not a ``BaseSensorOperator`` on purpose: there is nothing to poke, and a sensor would bring
-    Airflow's ``[sensors] default_timeout`` (7 days), which would fail every 15-, 20- or 45-day wait.
-    The task defers once with ``timeout=None`` (no trigger timeout) and ``execution_timeout`` is
-    forced to None (it counts total runtime across deferrals), so it waits exactly as long as the law
-    says. Overdue-alerting belongs to the steps around it, not to a timeout here.
+    Defers once to ``DateTimeTrigger`` (standard provider) with ``timeout=None`` (no trigger timeout);
+    it never pokes, so ``[sensors] default_timeout`` (7 days, which would fail every 15-, 20- or 45-day
+    wait) does not apply, and ``execution_timeout`` is forced to None (it counts total runtime across
+    deferrals), so it waits exactly as long as the law says. Overdue-alerting belongs to the steps
+    around it, not to a timeout here.
 
     :param deadline: the legal instant (templated): an aware datetime or an ISO string with an offset,
         typically pulled from XCom. Naive values are refused.
     :param anchor: the real instant the legal clock started (templated). Only matters for rehearsals
         (``time_scale`` > 1). Default: when the task first runs; it is kept in the task state store
         so a retry keeps it, but passing it explicitly is better.
-    :param time_scale: rehearsal compression (templated, default 1; see :mod:`offboarding.timescale`).
+    :param time_scale: rehearsal compression (templated, default 1; see :class:`offboarding.timescale.TimeScale`).
         The deadline itself never changes; the run wakes at ``anchor + (deadline - anchor) / time_scale``.
     :param label: what is being waited for, in the ops engineer's words ("notice period end");
         kept as ``waiting_for`` (``BaseOperator.label`` is the task's display label).
@@ -90,6 +86,7 @@ class WaitForLegalDeadlineOperator(BaseOperator):
         ignored_timeout = kwargs.pop("execution_timeout", None)
         if not kwargs.get("doc_md"):
             kwargs["doc_md"] = self._default_doc(label, what_to_do_if_stalled)
+        kwargs["timeout"] = NO_TIMEOUT
         super().__init__(execution_timeout=None, **kwargs)
         if ignored_timeout is not None:
             self.log.warning(
@@ -118,6 +115,8 @@ class WaitForLegalDeadlineOperator(BaseOperator):
 
     def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
         """Render templates, then show the deadline in local time in the rendered fields."""
+        from offboarding.legal_time.clock import format_local, parse_instant
+
         super().render_template_fields(context, jinja_env)
         try:
             self.deadline_local = format_local(parse_instant(self.deadline, "deadline"))
@@ -126,6 +125,8 @@ class WaitForLegalDeadlineOperator(BaseOperator):
 
     def _resolve_anchor(self, context: Context, deadline: pendulum.DateTime) -> pendulum.DateTime:
         """The anchor given, else the one stored by an earlier try, else now (stored for retries)."""
+        from offboarding.legal_time.clock import parse_instant
+
         if _has_anchor(self.anchor):
             return parse_instant(self.anchor, "anchor")
         store = context.get("task_state_store")
@@ -138,46 +139,67 @@ class WaitForLegalDeadlineOperator(BaseOperator):
         return now
 
     def execute(self, context: Context) -> dict[str, str] | None:
+        from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+
+        from offboarding.legal_time.clock import format_local, parse_instant
+        from offboarding.timescale import TimeScale
+
         deadline = parse_instant(self.deadline, "deadline")
-        scale = _parse_time_scale(self.time_scale)
+        scale = TimeScale.parse(self.time_scale)
         if _has_anchor(self.anchor):
             parse_instant(self.anchor, "anchor")  # refuse a bad anchor before anything else happens
         self.deadline_local = format_local(deadline)
-        anchor = self._resolve_anchor(context, deadline) if scale != 1 else deadline
-        wake_at = wall_time_for(deadline, anchor, scale)
+        anchor = None if scale.is_real_time else self._resolve_anchor(context, deadline)
+        wake_at = scale.wall_time_for(deadline, anchor)
         now = pendulum.now("UTC")
         self.log.info(
             "Waiting for %s: legal deadline %s; wakes at %s wall clock (time_scale=%s)",
             self.waiting_for,
             self.deadline_local,
             format_local(wake_at),
-            f"{scale:g}",
+            f"{scale.factor:g}",
         )
         if wake_at <= now:
             self.log.info("The %s has already passed; not waiting", self.waiting_for)
             return self._reached(context, deadline, anchor, scale)
-        self.defer(
-            trigger=LegalDeadlineTrigger(deadline=deadline, wake_at=wake_at, label=self.waiting_for),
-            method_name="execute_complete",
-            timeout=None,
-        )
+        self.defer(trigger=DateTimeTrigger(moment=wake_at), method_name="execute_complete", timeout=None)
         return None  # unreachable: defer() raises TaskDeferred
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, str]:
-        """Resume after the trigger fired: check the event and report when the deadline was reached."""
-        if not event or event.get("status") != "reached":
+    def execute_complete(self, context: Context, event: Any = None) -> dict[str, str]:
+        """Resume after the trigger fired: report when the deadline was reached.
+
+        ``event`` is the wake instant (``DateTimeTrigger``), or, for a wait deferred by an earlier
+        version, ``{"status": "reached", "deadline": ...}`` from ``LegalDeadlineTrigger``.
+        """
+        from offboarding.legal_time.clock import parse_instant
+        from offboarding.timescale import TimeScale
+
+        if isinstance(event, dict):  # a LegalDeadlineTrigger deferred before the upgrade
+            if event.get("status") != "reached":
+                raise RuntimeError(
+                    f"{self.task_id}: the wait for the {self.waiting_for} ended unexpectedly: {event!r}"
+                )
+            deadline = parse_instant(event["deadline"], "event deadline")
+        elif isinstance(event, dt.datetime | str):
+            deadline = parse_instant(self.deadline, "deadline")
+        else:
             raise RuntimeError(
                 f"{self.task_id}: the wait for the {self.waiting_for} ended unexpectedly: {event!r}"
             )
-        deadline = parse_instant(event["deadline"], "event deadline")
-        scale = _parse_time_scale(self.time_scale)
+        scale = TimeScale.parse(self.time_scale)
         anchor = parse_instant(self.anchor, "anchor") if _has_anchor(self.anchor) else None
         return self._reached(context, deadline, anchor, scale)
 
     def _reached(
-        self, context: Context, deadline: pendulum.DateTime, anchor: pendulum.DateTime | None, scale: float
+        self,
+        context: Context,
+        deadline: pendulum.DateTime,
+        anchor: pendulum.DateTime | None,
+        scale: TimeScale,
     ) -> dict[str, str]:
         """The result; with ``deadline_name``, also ``deadline.reached`` in the case's ledger."""
+        from offboarding.legal_time.clock import parse_instant
+
         result = {"deadline": deadline.isoformat(), "reached_at": pendulum.now("UTC").isoformat()}
         if self.deadline_name:
             from offboarding.operators.base import Case

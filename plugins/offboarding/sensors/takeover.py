@@ -1,7 +1,7 @@
 """Wait, without holding a worker slot, until WeCom has settled every customer handed to the successor.
 
 WeCom takes a transferred customer over automatically 24 h after the transfer (status 2 → 1), unless
-the customer refuses (3) or the successor is at the customer limit (4). :class:`WaitForCustomerTakeoverOperator`
+the customer refuses (3) or the successor is at the customer limit (4). :class:`WaitForCustomerTakeoverSensor`
 reads ``transfer_result`` (on-job and resigned, for member → successor) once; if something is still
 waiting it defers to :class:`~offboarding.triggers.takeover.CustomerTakeoverTrigger`, which re-reads every
 ``handover.transfer_result_poll_minutes`` of the duration policy (divided by the case's ``time_scale``
@@ -12,23 +12,16 @@ outcome (and the refused / limit customers for follow-up) in the ledger and retu
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pendulum
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from offboarding.operators.backup_common import record_evidence
 from offboarding.operators.base import Case, CaseOperator
-from offboarding.operators.handover import handover_pair
-from offboarding.triggers.takeover import (
-    LIMIT_REACHED,
-    REFUSED,
-    CustomerTakeoverTrigger,
-    TakeoverStatus,
-    poll_interval_seconds,
-    read_takeover_status,
-)
+
+if TYPE_CHECKING:
+    from offboarding.steps.takeover import TakeoverStatus
 
 TAKEOVER_RESULTS_PATH = "handover/takeover_results.json"
 FOLLOW_UP = {
@@ -39,10 +32,11 @@ FOLLOW_UP = {
 }
 
 
-class WaitForCustomerTakeoverOperator(CaseOperator):
+class WaitForCustomerTakeoverSensor(CaseOperator):
     """Deferred wait on ``transfer_result`` until no customer of member → successor is waiting.
 
-    Not a ``BaseSensorOperator``: a sensor's default timeout (7 days) could cut the wait. The task defers
+    A sensor in Airflow's sense (it waits for a condition, deferred), but not a ``BaseSensorOperator``: a
+    sensor's default timeout (7 days) could cut the wait. The task defers
     with ``timeout=None`` and ``execution_timeout`` is forced to None (it counts across deferrals).
     Returns ``{"member", "successor", "customers", "taken_over", "refused", "limit_reached", "file"}``.
     """
@@ -60,6 +54,10 @@ class WaitForCustomerTakeoverOperator(CaseOperator):
             )
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
+        from offboarding.operators.adapter import handover_pair
+        from offboarding.steps.takeover import read_takeover_status
+        from offboarding.triggers.takeover import CustomerTakeoverTrigger
+
         member, successor = handover_pair(case)
         interval = self._poll_interval(case)
         status = read_takeover_status(self.hook.customer_contacts, member, successor)
@@ -102,16 +100,20 @@ class WaitForCustomerTakeoverOperator(CaseOperator):
 
     def _poll_interval(self, case: Case) -> float:
         from offboarding.policy import PolicyError, get_policy
-        from offboarding.timescale import check_time_scale
+        from offboarding.steps.takeover import poll_interval_seconds
 
         try:
-            check_time_scale(case.time_scale, self.hook.base_url, conn_id=case.wecom_conn_id)
+            scale = case.time_scale
+            scale.require_sandbox(self.hook.base_url, conn_id=case.wecom_conn_id)
             policy_interval = get_policy().handover.transfer_result_poll_interval
         except (PolicyError, ValueError) as err:
             raise AirflowFailException(str(err)) from None
-        return poll_interval_seconds(policy_interval, case.time_scale)
+        return poll_interval_seconds(policy_interval, scale)
 
     def _finish(self, case: Case, status: TakeoverStatus) -> dict[str, Any]:
+        from offboarding.operators.adapter import record_evidence
+        from offboarding.steps.takeover import LIMIT_REACHED, REFUSED
+
         member, successor = status.member, status.successor
         counts = status.counts()
         case.store.write_json(

@@ -1,4 +1,9 @@
-"""The triggerer side of a legal-deadline wait: sleep until an absolute instant, then wake the task.
+"""The triggerer side of legal-deadline waits deferred by earlier versions: kept only for them.
+
+New waits (:class:`~offboarding.sensors.legal_deadline.LegalDeadlineSensor`) defer to the standard
+provider's ``DateTimeTrigger``. A deployment upgraded while waits were deferred still has trigger rows
+with this class path; the triggerer re-creates them from their serialized kwargs, so this class stays
+importable under the same path and fires them as before (the sensor accepts its event).
 
 The trigger carries absolute instants only (the legal deadline and the wall-clock wake time), so a
 trigger re-created after a triggerer restart (from its serialized kwargs) keeps the same deadline

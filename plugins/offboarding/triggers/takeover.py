@@ -1,18 +1,12 @@
-"""The triggerer side of the customer-takeover wait: re-read ``transfer_result`` until every customer is final.
+"""The triggerer side of the customer-takeover wait: re-read the takeover status until every customer is final.
 
-WeCom takes a transferred customer over 24 h after the transfer started (status 2 "waiting" → 1 "taken
-over"), unless the customer refuses (3) or the successor has reached the customer limit (4). Nothing
-tells us when that happened except reading ``externalcontact/transfer_result`` (on-job) and
-``externalcontact/resigned/transfer_result`` (resigned) for the (member, successor) pair again.
-
-:class:`CustomerTakeoverTrigger` does exactly that and nothing else: WeCom reads only, the synchronous
+:class:`CustomerTakeoverTrigger` only waits: it polls :func:`offboarding.steps.takeover.read_takeover_status`
+(the core reader, which owns what the statuses mean) and nothing else: WeCom reads only, the synchronous
 client run in a thread (``asyncio.to_thread``) so the triggerer's event loop never blocks. It carries
 ids, one number and one absolute instant, never a secret: the connection is looked up in the triggerer
 (``BaseHook.aget_connection``). Polls happen at ``anchor + k × poll_interval_seconds``, so a trigger
 re-created after a triggerer restart keeps the same rhythm; it polls once at start, then on that grid.
-
-:func:`read_takeover_status` is the one place that reads and classifies the results; the waiting
-operator (:mod:`offboarding.sensors.takeover`) and the handover operators use it too.
+The WeCom client is made in one place, :func:`_make_hook`.
 """
 
 from __future__ import annotations
@@ -20,142 +14,24 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import math
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pendulum
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from offboarding.legal_time.clock import parse_instant
-from offboarding.wecom.errors import WeComDataError, WeComError, WeComRateLimited, WeComTransientError
+from offboarding.steps.takeover import read_takeover_status
+from offboarding.triggers.arguments import poll_seconds, require_names
+from offboarding.triggers.shared_clients import shared_hook
+from offboarding.wecom.errors import WeComError, WeComRateLimited, WeComTransientError
 
 if TYPE_CHECKING:
     from offboarding.hooks.wecom import WeComHook
-    from offboarding.wecom.customer_contacts import CustomerContacts
 
 CLASSPATH = "offboarding.triggers.takeover.CustomerTakeoverTrigger"
 
-TAKEN_OVER, WAITING, REFUSED, LIMIT_REACHED = 1, 2, 3, 4
-STATUS_NAMES = {
-    TAKEN_OVER: "taken_over",
-    WAITING: "waiting",
-    REFUSED: "refused",
-    LIMIT_REACHED: "limit_reached",
-}
-"""``transfer_result`` status → the word used in files, XCom and the ledger. Only 2 is not final;
-any other value (e.g. 5 "no record", reported by the community) is final and named ``status_<n>``."""
-
-MEMBER_UNKNOWN_ERRCODES = frozenset({60111, 40003})
-"""``transfer_result`` answers meaning WeCom does not know one of the two members."""
-
-MIN_POLL_SECONDS = 0.5
-"""Technical floor: however much a rehearsal compresses time, WeCom is not read more often than this."""
-
 T = TypeVar("T")
-
-
-def status_name(status: int) -> str:
-    """``taken_over``, ``waiting``, ``refused``, ``limit_reached``, or ``status_<n>`` for anything else."""
-    return STATUS_NAMES.get(status, f"status_{status}")
-
-
-@dataclass(frozen=True)
-class CustomerTakeover:
-    """Where one customer's handover stands: which transfer (``onjob``/``resigned``), status, takeover time."""
-
-    external_userid: str
-    kind: str
-    status: int
-    takeover_time: int
-
-    @property
-    def final(self) -> bool:
-        return self.status != WAITING
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "external_userid": self.external_userid,
-            "kind": self.kind,
-            "status": self.status,
-            "status_name": status_name(self.status),
-            "takeover_time": self.takeover_time,
-        }
-
-
-@dataclass(frozen=True)
-class TakeoverStatus:
-    """Every customer handed from ``member`` to ``successor`` (on-job and resigned), as WeCom reports it."""
-
-    member: str
-    successor: str
-    customers: dict[str, CustomerTakeover] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
-
-    @property
-    def waiting(self) -> list[str]:
-        """Customers WeCom has not taken over yet (status 2)."""
-        return [c for c, t in self.customers.items() if not t.final]
-
-    @property
-    def all_final(self) -> bool:
-        """True when no customer is waiting (also when there is none at all)."""
-        return not self.waiting
-
-    def with_status(self, status: int) -> list[str]:
-        """The customers in ``status``."""
-        return [c for c, t in self.customers.items() if t.status == status]
-
-    def counts(self) -> dict[str, int]:
-        """``{"customers": n, "taken_over": n, "waiting": n, "refused": n, "limit_reached": n, ...}``."""
-        tally = Counter(status_name(t.status) for t in self.customers.values())
-        counts = {"customers": len(self.customers)}
-        counts.update({name: tally.get(name, 0) for name in STATUS_NAMES.values()})
-        counts.update({name: n for name, n in tally.items() if name not in counts})
-        return counts
-
-    def latest_takeover_time(self) -> int | None:
-        """The automatic takeover time (epoch seconds) of the last waiting customer, if WeCom gave one."""
-        times = [t.takeover_time for t in self.customers.values() if not t.final and t.takeover_time]
-        return max(times) if times else None
-
-
-def read_takeover_status(customers: CustomerContacts, member: str, successor: str) -> TakeoverStatus:
-    """Read both transfer results for (member, successor) and classify every customer.
-
-    A customer listed by both (handed over on-job, then again after deletion) counts as waiting if either
-    transfer is waiting, else as its resigned (later) transfer says. Whether WeCom still answers the on-job
-    query once the member is deleted is UNCONFIRMED: if it answers "no such member" (60111/40003), the
-    on-job results are left out and a note says so (the resigned query still fails for a wrong successor).
-    """
-    found: dict[str, CustomerTakeover] = {}
-    notes: list[str] = []
-    for kind, resigned in (("onjob", False), ("resigned", True)):
-        try:
-            items = list(customers.iter_transfer_results(member, successor, resigned=resigned))
-        except WeComDataError as err:
-            if resigned or err.errcode not in MEMBER_UNKNOWN_ERRCODES:
-                raise
-            notes.append(f"on-job transfer results unreadable: {err.message}")
-            continue
-        for item in items:
-            external_userid = str(item.get("external_userid") or "")
-            if not external_userid:
-                continue
-            record = CustomerTakeover(
-                external_userid, kind, int(item.get("status") or 0), int(item.get("takeover_time") or 0)
-            )
-            earlier = found.get(external_userid)
-            if earlier is None or earlier.final:
-                found[external_userid] = record
-    return TakeoverStatus(member, successor, found, tuple(notes))
-
-
-def poll_interval_seconds(policy_interval: dt.timedelta, time_scale: float) -> float:
-    """The policy's polling interval compressed by a rehearsal's ``time_scale`` (never below the floor)."""
-    seconds = policy_interval.total_seconds() / time_scale
-    return max(seconds, MIN_POLL_SECONDS)
 
 
 class CustomerTakeoverTrigger(BaseTrigger):
@@ -182,18 +58,10 @@ class CustomerTakeoverTrigger(BaseTrigger):
         anchor: dt.datetime | str,
     ) -> None:
         super().__init__()
-        for name, value in (
-            ("wecom_conn_id", wecom_conn_id),
-            ("handover_userid", handover_userid),
-            ("takeover_userid", takeover_userid),
-        ):
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError(f"{name} must be a non-empty string, got {value!r}")
-        interval = float(poll_interval_seconds)
-        if not math.isfinite(interval) or interval <= 0:
-            raise ValueError(
-                f"poll_interval_seconds must be a positive number, got {poll_interval_seconds!r}"
-            )
+        require_names(
+            wecom_conn_id=wecom_conn_id, handover_userid=handover_userid, takeover_userid=takeover_userid
+        )
+        interval = poll_seconds(poll_interval_seconds)
         self.wecom_conn_id = wecom_conn_id
         self.handover_userid = handover_userid
         self.takeover_userid = takeover_userid
@@ -268,7 +136,7 @@ class CustomerTakeoverTrigger(BaseTrigger):
         from airflow.sdk import BaseHook
 
         conn = await BaseHook.aget_connection(self.wecom_conn_id)
-        return await asyncio.to_thread(_with_connection, conn, _make_hook, self.wecom_conn_id)
+        return await asyncio.to_thread(_with_connection, conn, shared_hook, conn, _make_hook)  # one per corp
 
 
 def _make_hook(conn_id: str) -> WeComHook:

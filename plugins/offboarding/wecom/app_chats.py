@@ -1,4 +1,4 @@
-"""``AppChats`` (应用群聊): read an app-created group chat and remove a member from it.
+"""``AppChats`` (应用群聊): read an app-created group chat, remove a member from it or add one back.
 
 Only chats created by the calling app can be read or changed (86008 otherwise); chats created by
 people in the WeCom client have no API at all. Removing the owner needs a new owner.
@@ -39,4 +39,16 @@ class AppChats:
             if new_owner == userid:
                 raise ValueError("new_owner must be someone other than the member being removed")
             body["owner"] = new_owner
+        self.client.post("appchat/update", body, item=chatid)
+
+    def add_member(self, chatid: str, userid: str, *, make_owner: bool = False) -> None:
+        """Add ``userid`` to the chat (again); ``make_owner`` also makes them its owner.
+
+        WeCom: ``appchat/update``, https://developer.work.weixin.qq.com/document/path/98913
+        """
+        require_id(chatid, "chatid")
+        require_id(userid, "userid")
+        body: dict[str, Any] = {"chatid": chatid, "add_user_list": [userid]}
+        if make_owner:
+            body["owner"] = userid
         self.client.post("appchat/update", body, item=chatid)

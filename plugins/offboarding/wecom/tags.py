@@ -1,4 +1,4 @@
-"""``Tags`` (标签): list tags, read one, and take members out of a tag.
+"""``Tags`` (标签): list tags, read one, take members out of a tag and put them back.
 
 An app may only change tags it created (81011, a configuration error). ``tag/deltagusers`` answers
 errcode 0 and lists the refused userids in ``invalidlist`` ("a|b") and parties in ``invalidparty``; when
@@ -16,6 +16,8 @@ from offboarding.wecom.paging import chunked, unique_strings
 from offboarding.wecom.results import ItemFailure, ItemResults
 
 DELTAGUSERS_MAX = 1000
+ADDTAGUSERS_MAX = 1000
+ADD_ALL_INVALID_ERRCODE = 40070
 ALL_INVALID_ERRCODE = 40031
 INVALID_ITEM_ERRCODE = 40031
 
@@ -71,6 +73,31 @@ class Tags:
             ItemFailure(f"party:{p}", INVALID_ITEM_ERRCODE, "invalid department")
             for p in body.get("invalidparty") or []
         )
+        return results
+
+    def add_members(self, tagid: int, userids: Iterable[str]) -> ItemResults:
+        """Put members into a tag (≤1000 per call); userids WeCom refuses come back as failures.
+
+        Answers errcode 0 with the refused ones in ``invalidlist`` ("a|b"); 40070 when all are invalid.
+
+        WeCom: ``tag/addtagusers``, https://developer.work.weixin.qq.com/document/path/90214
+        """
+        tag = _tagid(tagid)
+        ids = unique_strings(userids, "userids")
+        results = ItemResults()
+        for chunk in chunked(ids, ADDTAGUSERS_MAX):
+            try:
+                body = self.client.post("tag/addtagusers", {"tagid": tag, "userlist": chunk})
+            except WeComDataError as err:
+                if err.errcode != ADD_ALL_INVALID_ERRCODE:
+                    raise
+                results.failed.extend(ItemFailure(u, err.errcode, err.errmsg) for u in chunk)
+                continue
+            invalid = {u for u in str(body.get("invalidlist") or "").split("|") if u}
+            results.succeeded.extend(u for u in chunk if u not in invalid)
+            results.failed.extend(
+                ItemFailure(u, ADD_ALL_INVALID_ERRCODE, "invalid userid") for u in chunk if u in invalid
+            )
         return results
 
 

@@ -13,8 +13,7 @@ unresolved objection. The enterprise is closed last, by hand, once only the kept
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import TaskGroup, TriggerRule
@@ -38,8 +37,10 @@ from offboarding.operators.company_members import (
     OffboardMemberBatchOperator,
     PlanMemberBatchesOperator,
 )
+from offboarding.operators.hold import HeldLegalStepOperator
 from offboarding.operators.human_step import EvidenceField
-from offboarding.sensors.legal_deadline import WaitForLegalDeadlineOperator
+from offboarding.sensors.legal_deadline import LegalDeadlineSensor
+from offboarding.settings import wecom_writes_pool
 from offboarding.workflows import docs
 
 LEGAL_REPRESENTATIVE = "{{ params.legal_representative }}"
@@ -81,14 +82,12 @@ too). Approve only when the legal steps above are done.
 )
 
 
-@dataclass
-class PreflightGroup:
+class PreflightGroup(NamedTuple):
     group: TaskGroup
     eligible: Any  # the task the rest of the case starts from
 
 
-@dataclass
-class MemberOffboarding:
+class MemberOffboarding(NamedTuple):
     group: TaskGroup
     plan: Any  # runs before the approval (the approval shows the plan)
     batches: Any  # the mapped task and the leaders' task: wire the approval upstream of both
@@ -187,7 +186,7 @@ def dissolution_notice() -> TaskGroup:
             doc_md=docs.RECORD_NOTICE,
         )
         plan = PlanNoticePeriodOperator(task_id="plan_notice_period", doc_md=docs.PLAN_NOTICE)
-        wait = WaitForLegalDeadlineOperator(
+        wait = LegalDeadlineSensor(
             task_id="wait_for_notice_period_end",
             deadline=f"{{{{ ti.xcom_pull(task_ids='{NOTICE_PLAN}')['notice_end'] }}}}",
             anchor=f"{{{{ ti.xcom_pull(task_ids='{NOTICE_PLAN}')['recorded_at'] }}}}",
@@ -257,6 +256,7 @@ def offboard_all_members() -> MemberOffboarding:
             max_active_tis_per_dagrun=PARALLEL_BATCHES,
             map_index_template="{{ task.batch.label }}",
             doc_md=docs.OFFBOARD_MEMBER_BATCH,
+            pool=wecom_writes_pool(),
             **with_retry_defaults({}),  # partial() does not run __init__'s defaults
         ).expand(batch=plan.output)
         leaders = OffboardMemberBatchOperator(
@@ -264,6 +264,7 @@ def offboard_all_members() -> MemberOffboarding:
             batch=LEADERS,
             trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
             doc_md=docs.OFFBOARD_LEADERS,
+            pool=wecom_writes_pool(),
         )
         summary = SummariseMemberOffboardingOperator(
             task_id="summarise_member_offboarding", doc_md=docs.SUMMARISE_MEMBERS
@@ -273,7 +274,7 @@ def offboard_all_members() -> MemberOffboarding:
 
 
 def close_wecom_enterprise() -> LegalStepOperator:
-    return LegalStepOperator(
+    return HeldLegalStepOperator(  # waits while the case is on hold
         task_id="close_wecom_enterprise",
         subject="解散企业: dissolve the WeCom enterprise of {{ params.company_name }} in the admin console",
         body=docs.CLOSE_ENTERPRISE_BODY,

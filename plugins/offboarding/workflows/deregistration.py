@@ -14,10 +14,11 @@ deletion); ``record_submission`` waits for whatever must be finished first (dele
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
+from airflow.providers.standard.decorators.branch_python import branch_task  # what @task.branch resolves to
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import TaskGroup, TriggerRule, task
+from airflow.sdk import TaskGroup, TriggerRule
 
 from offboarding.operators.base import with_retry_defaults
 from offboarding.operators.deregistration import (
@@ -27,7 +28,8 @@ from offboarding.operators.deregistration import (
     VerifyAccountGoneOperator,
 )
 from offboarding.operators.human_step import EvidenceField, HumanDecisionOperator, HumanStepOperator
-from offboarding.sensors.legal_deadline import WaitForLegalDeadlineOperator
+from offboarding.sensors.legal_deadline import LegalDeadlineSensor
+from offboarding.settings import wecom_writes_pool
 from offboarding.workflows import docs
 
 GROUP = "account_deregistration"
@@ -36,8 +38,7 @@ REVIEW_PASSED, REVIEW_REJECTED = "Review passed", "Review rejected"
 DEREGISTERED, REVOKED = "Account deregistered", "Revoked: the person logged in"
 
 
-@dataclass
-class DeregistrationGroup:
+class DeregistrationGroup(NamedTuple):
     """The group plus the two tasks other phases wire to."""
 
     group: TaskGroup
@@ -54,7 +55,7 @@ def account_deregistration(*, userid: str, name: str, owner: str, requested: str
     """
     with TaskGroup(GROUP, tooltip="注销账号: guide, submission, review, cooling-off, outcome") as group:
 
-        @task.branch(
+        @branch_task(
             task_id="choose_deregistration", doc_md=docs.CHOOSE_DEREGISTRATION, **with_retry_defaults({})
         )
         def choose_deregistration(requested: str) -> str:
@@ -64,7 +65,10 @@ def account_deregistration(*, userid: str, name: str, owner: str, requested: str
         choose = choose_deregistration(requested)
         not_requested = EmptyOperator(task_id="deregistration_not_requested", doc_md=docs.NOT_REQUESTED)
         guide = SendDeregistrationGuideOperator(
-            task_id="send_deregistration_guide", userid=userid, doc_md=docs.SEND_GUIDE
+            task_id="send_deregistration_guide",
+            userid=userid,
+            doc_md=docs.SEND_GUIDE,
+            pool=wecom_writes_pool(),
         )
         submission = HumanStepOperator(
             task_id="record_submission",
@@ -100,7 +104,7 @@ def account_deregistration(*, userid: str, name: str, owner: str, requested: str
             evidence={"reason": EvidenceField("Rejection reason (驳回原因)", required_for=[REVIEW_REJECTED])},
             doc_md=docs.REVIEW,
         )
-        cooling = WaitForLegalDeadlineOperator(
+        cooling = LegalDeadlineSensor(
             task_id="wait_for_cooling_off_end",
             deadline=f"{{{{ ti.xcom_pull(task_ids='{PLAN}')['cooling_off_end'] }}}}",
             anchor=f"{{{{ ti.xcom_pull(task_ids='{PLAN}')['submitted_at'] }}}}",

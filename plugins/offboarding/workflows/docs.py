@@ -12,9 +12,13 @@ import), checks the connections it names (`wecom_conn_id` must be of type `wecom
 `notify.webhook_conn_id` of type `wecom_webhook`, both over https unless on loopback), checks that
 rehearsal time is only used against the sandbox, and claims the case folder
 `<root>/<case_id>/` (the storage root named by `backup_target`) for this run so a case is never handled by two runs.
+It also refuses a second open case of the same member (naming the open one) and gives a run started
+from the UI form the member's next case id (`offboard-lisi+2` after a closed or rescinded case), asking
+the plugin's `/offboarding/api/cases/<id>/series` with the `offboarding_airflow_api` connection.
 
 *If it fails*: the log names the field that is wrong. Trigger a new run with a corrected form; if the
-case is claimed by another run, follow that run instead.
+case is claimed by another run or another case of the member is open, follow that one instead (or
+rescind it). If it cannot reach the api-server it is retried.
 """
 
 CHECK_MEMBER = """
@@ -29,7 +33,9 @@ range). A bad successor needs a new run with another `successor_userid`.
 
 WAIT_LAST_DAY = """
 **Wait for the last working day** — holds no worker slot: a deferred wait until 24:00 Asia/Shanghai of
-`last_working_day`. Nothing is backed up or removed while the person still works.
+the *effective* last working day (the form's, or the last accepted *reschedule*). A reschedule clears
+this wait as it is recorded: it starts again at once with the new date (its try number goes up by one).
+Nothing is backed up or removed while the person still works.
 
 *If it stalls*: it is waiting by design until the deadline shown in the log and the rendered fields.
 Check that the triggerer is running (`airflow jobs check --job-type TriggererJob`).
@@ -162,6 +168,10 @@ DELETE_MEMBER = """
 creator cannot be deleted (301005): the task stops with what to do (transfer the creator role in the
 admin console, then clear this task). If Tencent Exmail is bound, the mailbox goes too. Not before the
 end of the last working day (checked here again).
+
+*Deferred with "… is on hold …"?* A legal hold on the case: nothing is deleted until it is released (the
+case's *release* action); the task waits without a worker slot and goes on by itself after the release.
+A rescinded case skips this step.
 
 *Refused with "… the last working day ends …"?* The wait before it was marked success by hand: this step
 checks the legal deadline itself (from the case's form and ledger). Clear the wait

@@ -7,8 +7,9 @@ statutory steps block only the account deregistration, not the backup or the han
 
 from __future__ import annotations
 
+from airflow.providers.standard.decorators.branch_python import branch_task  # what @task.branch resolves to
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import TaskGroup, TriggerRule, task
+from airflow.sdk import TaskGroup, TriggerRule
 
 from offboarding.operators.approval import ApproveDeletionOperator
 from offboarding.operators.backup import (
@@ -28,8 +29,9 @@ from offboarding.operators.handover import (
 )
 from offboarding.operators.human_step import EvidenceField, HumanStepOperator
 from offboarding.operators.preflight import CheckCaseOperator, CheckMemberAndSuccessorOperator
-from offboarding.sensors.legal_deadline import WaitForLegalDeadlineOperator
-from offboarding.sensors.takeover import WaitForCustomerTakeoverOperator
+from offboarding.sensors.last_working_day import WaitForLastWorkingDaySensor
+from offboarding.sensors.takeover import WaitForCustomerTakeoverSensor
+from offboarding.settings import wecom_backups_pool, wecom_writes_pool
 from offboarding.workflows import docs
 
 PERSON_OWNER = "{{ params.airflow_user or params.userid }}"
@@ -46,7 +48,7 @@ def preflight() -> TaskGroup:
         member = CheckMemberAndSuccessorOperator(
             task_id="check_member_and_successor", doc_md=docs.CHECK_MEMBER
         )
-        wait = WaitForLegalDeadlineOperator(
+        wait = WaitForLastWorkingDaySensor(  # re-reads a rescheduled day when it wakes
             task_id="wait_for_last_working_day",
             deadline=END_OF_LAST_WORKING_DAY,
             anchor="{{ dag_run.run_after }}",
@@ -61,11 +63,15 @@ def preflight() -> TaskGroup:
 
 def backup() -> TaskGroup:
     with TaskGroup("backup", tooltip="Back up everything reachable, then verify it") as group:
-        snapshot = SnapshotProfileOperator(task_id="snapshot_profile_and_memberships", doc_md=docs.SNAPSHOT)
-        customers = ExportCustomersAndGroupsOperator(
-            task_id="export_customers_and_groups", doc_md=docs.EXPORT_CUSTOMERS
+        snapshot = SnapshotProfileOperator(
+            task_id="snapshot_profile_and_memberships", doc_md=docs.SNAPSHOT, pool=wecom_backups_pool()
         )
-        files = ExportWeDriveFilesOperator(task_id="export_wedrive_files", doc_md=docs.EXPORT_WEDRIVE)
+        customers = ExportCustomersAndGroupsOperator(
+            task_id="export_customers_and_groups", doc_md=docs.EXPORT_CUSTOMERS, pool=wecom_backups_pool()
+        )
+        files = ExportWeDriveFilesOperator(
+            task_id="export_wedrive_files", doc_md=docs.EXPORT_WEDRIVE, pool=wecom_backups_pool()
+        )
         verify = VerifyBackupManifestOperator(task_id="verify_backup_manifest", doc_md=docs.VERIFY_BACKUP)
         [snapshot, customers, files] >> verify
     return group
@@ -77,7 +83,7 @@ def statutory_steps() -> TaskGroup:
         "statutory_steps", tooltip="Social insurance, housing fund, termination record; tax roles"
     ) as group:
 
-        @task.branch(
+        @branch_task(
             task_id="choose_statutory_steps", doc_md=docs.CHOOSE_STATUTORY, **with_retry_defaults({})
         )
         def choose_statutory_steps(**context: object) -> list[str]:
@@ -162,12 +168,18 @@ def statutory_steps() -> TaskGroup:
 
 def handover() -> TaskGroup:
     with TaskGroup("handover", tooltip="Customers, groups, tags, chats to the successor; disable") as group:
-        customers = HandOverCustomersOperator(task_id="hand_over_customers", doc_md=docs.HAND_OVER_CUSTOMERS)
-        groups = HandOverCustomerGroupsOperator(
-            task_id="hand_over_customer_groups", doc_md=docs.HAND_OVER_GROUPS
+        customers = HandOverCustomersOperator(
+            task_id="hand_over_customers", doc_md=docs.HAND_OVER_CUSTOMERS, pool=wecom_writes_pool()
         )
-        leave = LeaveTagsAndGroupChatsOperator(task_id="leave_tags_and_group_chats", doc_md=docs.LEAVE_TAGS)
-        disable = DisableMemberOperator(task_id="disable_member", doc_md=docs.DISABLE_MEMBER)
+        groups = HandOverCustomerGroupsOperator(
+            task_id="hand_over_customer_groups", doc_md=docs.HAND_OVER_GROUPS, pool=wecom_writes_pool()
+        )
+        leave = LeaveTagsAndGroupChatsOperator(
+            task_id="leave_tags_and_group_chats", doc_md=docs.LEAVE_TAGS, pool=wecom_writes_pool()
+        )
+        disable = DisableMemberOperator(
+            task_id="disable_member", doc_md=docs.DISABLE_MEMBER, pool=wecom_writes_pool()
+        )
         [customers, groups, leave] >> disable
     return group
 
@@ -178,11 +190,13 @@ def approve_deletion() -> ApproveDeletionOperator:
 
 def deletion() -> TaskGroup:
     with TaskGroup("deletion", tooltip="Delete the member, inherit the rest, wait for takeover") as group:
-        delete = DeleteMemberOperator(task_id="delete_member", doc_md=docs.DELETE_MEMBER)
-        resigned = TransferResignedCustomersOperator(
-            task_id="transfer_resigned_customers", doc_md=docs.TRANSFER_RESIGNED
+        delete = DeleteMemberOperator(
+            task_id="delete_member", doc_md=docs.DELETE_MEMBER, pool=wecom_writes_pool()
         )
-        takeover = WaitForCustomerTakeoverOperator(
+        resigned = TransferResignedCustomersOperator(
+            task_id="transfer_resigned_customers", doc_md=docs.TRANSFER_RESIGNED, pool=wecom_writes_pool()
+        )
+        takeover = WaitForCustomerTakeoverSensor(
             task_id="wait_for_customer_takeover", doc_md=docs.WAIT_TAKEOVER
         )
         delete >> resigned >> takeover

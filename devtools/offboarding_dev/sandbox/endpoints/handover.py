@@ -204,11 +204,18 @@ def groupchat_transfer(call: Call) -> Answer:
 
 
 def groupchat_onjob_transfer(call: Call) -> Answer:
-    """On-job owners' groups: the new owner takes over at once."""
+    """On-job owners' groups: the new owner takes over at once.
+
+    A group may be transferred on-job at most ``transfers_per_window`` times (2) in ``transfer_window_days``
+    (90) — WeCom's documented rule (path/95703); the errcode for it is not documented, the sandbox answers
+    90503 (transfer limit reached) for that group in ``failed_chat_list``.
+    """
     body = call.body()
     chat_ids = _ids(body, "chat_id_list")
     new_owner = live_member(call, text_field(body, "new_owner", 60111))
     world = call.world
+    window = call.app.clock.wall_seconds(call.app.durations.transfer_window_seconds)
+    limit = call.app.durations.transfers_per_window
     failed: list[dict[str, Any]] = []
     moved: list[str] = []
     for chat_id in dict.fromkeys(chat_ids):
@@ -219,7 +226,10 @@ def groupchat_onjob_transfer(call: Call) -> Answer:
             failed.append(_failed(chat_id, 90504))
         elif world.members[chat.owner].deleted:
             failed.append(_failed(chat_id, 90502))
+        elif sum(1 for t in chat.onjob_transfer_times if t > call.now - window) >= limit:
+            failed.append(_failed(chat_id, 90503))
         else:
+            chat.onjob_transfer_times.append(call.now)
             world.change_group_owner(chat, new_owner.userid)
             moved.append(chat_id)
     write = {"kind": "onjob", "new_owner": new_owner.userid, "chat_id_list": moved} if moved else None

@@ -1,4 +1,9 @@
-"""Tags: tag/list, tag/get, tag/deltagusers (only tags the app created may be changed: 81011)."""
+"""Tags: tag/list, tag/get, tag/addtagusers, tag/deltagusers (only tags the app created may be changed: 81011).
+
+Adding: developer.work.weixin.qq.com/document/path/90214 — userlist and partylist not both empty, at most
+1000 users / 100 parties; ids that are not (live) members or departments come back in ``invalidlist``
+(``|``-joined) / ``invalidparty``; all of them invalid → 40070 "all list invalid".
+"""
 
 from __future__ import annotations
 
@@ -69,8 +74,42 @@ def tag_deltagusers(call: Call) -> Answer:
     return Answer(payload, errmsg="deleted", write=write)
 
 
+def tag_addtagusers(call: Call) -> Answer:
+    body = call.body()
+    tag = _tag(call, body.get("tagid"))
+    userids = str_list(body, "userlist")
+    parties = int_list(body, "partylist") or []
+    if not userids and not parties:
+        raise WeComAnswer(40058, "userlist and partylist are both empty")
+    if len(userids) > MAX_USERS or len(parties) > MAX_PARTIES:
+        raise WeComAnswer(40058, f"at most {MAX_USERS} users and {MAX_PARTIES} parties per call")
+    if not tag.created_by_app:
+        raise WeComAnswer(81011, f"tag {tag.tagid} was not created by this app")
+    world = call.world
+    valid_users = [u for u in dict.fromkeys(userids) if world.live_member(u) is not None]
+    valid_parties = [p for p in dict.fromkeys(parties) if p in world.departments]
+    invalid_users = [u for u in userids if u not in valid_users]
+    invalid_parties = [p for p in parties if p not in valid_parties]
+    if not valid_users and not valid_parties:
+        raise WeComAnswer(40070, exact_errmsg="all list invalid ")
+    added_users = [u for u in valid_users if u not in tag.users]
+    for userid in added_users:
+        tag.users[userid] = None
+        world.members[userid].tags.add(tag.tagid)
+    added_parties = [p for p in valid_parties if p not in tag.parties]
+    tag.parties.extend(added_parties)
+    payload: dict[str, object] = {}
+    if invalid_users:
+        payload["invalidlist"] = "|".join(invalid_users)
+    if invalid_parties:
+        payload["invalidparty"] = invalid_parties
+    write = {"tagid": tag.tagid, "added_users": added_users, "added_parties": added_parties}
+    return Answer(payload, write=write if added_users or added_parties else None)
+
+
 ROUTES = [
     WeComRoute("/cgi-bin/tag/list", "GET", tag_list, TAG_SCOPES),
     WeComRoute("/cgi-bin/tag/get", "GET", tag_get, TAG_SCOPES),
+    WeComRoute("/cgi-bin/tag/addtagusers", "POST", tag_addtagusers, TAG_SCOPES),
     WeComRoute("/cgi-bin/tag/deltagusers", "POST", tag_deltagusers, TAG_SCOPES),
 ]

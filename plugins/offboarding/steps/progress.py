@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from offboarding.backup.storage import BackupStore
-from offboarding.operators.members import batch_dir
+from offboarding.steps.batches import batch_dir
 
 PROGRESS_FORMAT = "offboarding-member-batch-progress/1"
 

@@ -16,7 +16,7 @@ batch:
 The plan is written once per case to ``members/plan.json`` in the backup store; a rerun of the planning
 task returns the same plan, so batch numbers never shift under batches already worked on. Each batch
 keeps its own per-member progress (``members/<batch>/progress.json``, see
-:mod:`offboarding.operators.company_member_progress`).
+:mod:`offboarding.steps.progress`).
 
 WeCom allows 10,000 calls per minute per corp to each API; batches of one case run in parallel (the
 mapped task's ``max_active_tis_per_dagrun``), each in its own process with its own client-side limiter,
@@ -30,11 +30,14 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offboarding.backup.storage import BackupStore
 from offboarding.wecom.contacts import BATCH_DELETE_MAX
 from offboarding.wecom.ratelimit import RateLimiter, configured_concurrency, default_rate_limiter
+
+if TYPE_CHECKING:
+    from offboarding.steps.corp import WeComCorp
 
 BATCH_SIZE = BATCH_DELETE_MAX
 """Members per batch: what one ``user/batchdelete`` call takes."""
@@ -47,7 +50,7 @@ WECOM_CALLS_PER_MINUTE_PER_API = 10_000
 RATE_LIMIT_HEADROOM = 0.9
 """Share of WeCom's limit the product uses, leaving room for the admin console and other apps."""
 WECOM_CLIENT_KINDS = ("contacts", "customers")
-"""The hook's clients a batch uses (member writes; customer handover)."""
+"""The corp's clients a batch uses (member writes; customer handover)."""
 
 KEPT_SUCCESSOR = "successor: holds the handed-over customers and groups until the enterprise is dissolved"
 KEPT_ADMIN = "admin: dissolves the enterprise in the admin console, then deregisters their own account"
@@ -267,8 +270,8 @@ def calls_per_second_share(parallel: int) -> float:
     return WECOM_CALLS_PER_MINUTE_PER_API * RATE_LIMIT_HEADROOM / 60.0 / max(1, parallel)
 
 
-def share_rate_limit(hook: Any, parallel: int) -> float:
-    """Give the hook's clients one limiter at this process' share of the limit; returns calls/second.
+def share_rate_limit(corp: WeComCorp, parallel: int) -> float:
+    """Give the corp's clients one limiter at this process' share of the limit; returns calls/second.
 
     The limit is per corp and API, whatever the secret: both clients share the limiter. When the
     deployment's limiter is shared in Redis, it already counts every batch: the clients keep it.
@@ -276,11 +279,11 @@ def share_rate_limit(hook: Any, parallel: int) -> float:
     shared = default_rate_limiter()
     if getattr(shared, "shared", False):
         for kind in WECOM_CLIENT_KINDS:
-            hook.client(kind).rate_limiter = shared
+            corp.client(kind).rate_limiter = shared
         return float(getattr(shared, "calls_per_second", calls_per_second_share(1)))
     # Not shared: this process' share among the batches and the deployment's other callers.
     rate = calls_per_second_share(max(parallel, configured_concurrency()))
     limiter = RateLimiter(calls_per_second=rate)
     for kind in WECOM_CLIENT_KINDS:
-        hook.client(kind).rate_limiter = limiter
+        corp.client(kind).rate_limiter = limiter
     return rate

@@ -1,4 +1,4 @@
-"""WaitForLegalDeadlineOperator: defers on the right wake time, returns at once when past, refuses bad input."""
+"""LegalDeadlineSensor: defers to DateTimeTrigger on the right wake time, returns at once when past, refuses bad input."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import Any
 
 import pendulum
 import pytest
+from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 from airflow.sdk import DAG, BaseSensorOperator
 from airflow.sdk.exceptions import TaskDeferred
 
-from offboarding.sensors.legal_deadline import ANCHOR_STATE_KEY, WaitForLegalDeadlineOperator
-from offboarding.triggers.legal_deadline import LegalDeadlineTrigger
+from offboarding.sensors.legal_deadline import ANCHOR_STATE_KEY, LegalDeadlineSensor
 
 
 class InMemoryTaskStateStore:
@@ -31,7 +31,7 @@ class InMemoryTaskStateStore:
         self.retention[key] = retention
 
 
-def _deferred(operator: WaitForLegalDeadlineOperator, context: dict[str, Any] | None = None) -> TaskDeferred:
+def _deferred(operator: LegalDeadlineSensor, context: dict[str, Any] | None = None) -> TaskDeferred:
     with pytest.raises(TaskDeferred) as caught:
         operator.execute(context or {})  # type: ignore[arg-type]
     return caught.value
@@ -39,14 +39,16 @@ def _deferred(operator: WaitForLegalDeadlineOperator, context: dict[str, Any] | 
 
 def test_real_time_defers_until_the_deadline_itself() -> None:
     deadline = pendulum.now("Asia/Shanghai").add(days=10).start_of("day")
-    operator = WaitForLegalDeadlineOperator(
+    operator = LegalDeadlineSensor(
         task_id="wait_for_cooling_off_end", deadline=deadline.isoformat(), label="cooling-off end"
     )
     deferred = _deferred(operator)
-    assert isinstance(deferred.trigger, LegalDeadlineTrigger)
-    assert deferred.trigger.deadline == deadline
-    assert deferred.trigger.wake_at == deadline
-    assert deferred.trigger.label == "cooling-off end"
+    assert isinstance(deferred.trigger, DateTimeTrigger)  # the standard provider's: Airflow's cost per wait
+    assert deferred.trigger.moment == deadline
+    assert deferred.trigger.serialize() == (
+        "airflow.providers.standard.triggers.temporal.DateTimeTrigger",
+        {"moment": deadline.in_timezone("UTC"), "end_from_trigger": False},
+    )
     assert deferred.method_name == "execute_complete"
     assert deferred.timeout is None
 
@@ -54,22 +56,22 @@ def test_real_time_defers_until_the_deadline_itself() -> None:
 def test_a_rehearsal_at_86400_wakes_after_as_many_seconds_as_the_law_has_days() -> None:
     anchor = pendulum.now("UTC")
     deadline = anchor.add(days=15)
-    operator = WaitForLegalDeadlineOperator(
+    operator = LegalDeadlineSensor(
         task_id="wait_for_cooling_off_end",
         deadline=deadline.isoformat(),
         anchor=anchor.isoformat(),
         time_scale="86400",  # as rendered from {{ params.time_scale }}
     )
     deferred = _deferred(operator)
-    assert deferred.trigger.deadline == deadline  # the legal answer is unchanged
-    assert deferred.trigger.wake_at == anchor + dt.timedelta(seconds=15)
+    assert deferred.trigger.moment == anchor + dt.timedelta(seconds=15)
     assert deferred.timeout is None
+    # the legal answer is unchanged: what the sensor reports on waking is the deadline itself
+    result = operator.execute_complete({}, deferred.trigger.moment)  # type: ignore[arg-type]
+    assert pendulum.parse(result["deadline"]) == deadline
 
 
 def test_a_past_deadline_returns_without_deferring() -> None:
-    operator = WaitForLegalDeadlineOperator(
-        task_id="wait_for_notice_period_end", deadline="2025-10-10T00:00:00+08:00"
-    )
+    operator = LegalDeadlineSensor(task_id="wait_for_notice_period_end", deadline="2025-10-10T00:00:00+08:00")
     result = operator.execute({})  # type: ignore[arg-type]
     assert result is not None
     assert result["deadline"] == "2025-10-10T00:00:00+08:00"
@@ -78,7 +80,7 @@ def test_a_past_deadline_returns_without_deferring() -> None:
 
 def test_a_rehearsal_whose_compressed_wait_is_over_returns_at_once() -> None:
     anchor = pendulum.now("UTC").subtract(minutes=2)
-    operator = WaitForLegalDeadlineOperator(
+    operator = LegalDeadlineSensor(
         task_id="wait_for_notice_period_end",
         deadline=anchor.add(days=45),  # legally still weeks away
         anchor=anchor,
@@ -94,15 +96,15 @@ def test_a_rehearsal_whose_compressed_wait_is_over_returns_at_once() -> None:
 def test_without_an_anchor_the_first_run_stores_one_and_a_retry_reuses_it() -> None:
     store = InMemoryTaskStateStore()
     deadline = pendulum.now("UTC").add(days=45)
-    operator = WaitForLegalDeadlineOperator(task_id="wait", deadline=deadline, time_scale=86400)
+    operator = LegalDeadlineSensor(task_id="wait", deadline=deadline, time_scale=86400)
     first = _deferred(operator, {"task_state_store": store})
     stored = pendulum.parse(store.values[ANCHOR_STATE_KEY])
-    assert first.trigger.wake_at == stored + dt.timedelta(seconds=45)
+    assert first.trigger.moment == stored + dt.timedelta(seconds=45)
     assert store.retention[ANCHOR_STATE_KEY] is not None
     assert store.retention[ANCHOR_STATE_KEY] > dt.timedelta(days=45)  # kept past the deadline
 
     retry = _deferred(operator, {"task_state_store": store})
-    assert retry.trigger.wake_at == first.trigger.wake_at
+    assert retry.trigger.moment == first.trigger.moment
 
 
 @pytest.mark.parametrize(
@@ -128,21 +130,35 @@ def test_without_an_anchor_the_first_run_stores_one_and_a_retry_reuses_it() -> N
 )
 def test_bad_input_is_refused_before_anything_happens(kwargs: dict[str, Any], message: str) -> None:
     store = InMemoryTaskStateStore()
-    operator = WaitForLegalDeadlineOperator(task_id="wait", **kwargs)
+    operator = LegalDeadlineSensor(task_id="wait", **kwargs)
     with pytest.raises(ValueError, match=message):
         operator.execute({"task_state_store": store})  # type: ignore[arg-type]
     assert store.values == {}
 
 
 def test_the_rendered_fields_show_the_deadline_in_local_time() -> None:
-    operator = WaitForLegalDeadlineOperator(task_id="wait", deadline="{{ notice_end }}")
+    operator = LegalDeadlineSensor(task_id="wait", deadline="{{ notice_end }}")
     operator.render_template_fields({"notice_end": "2025-09-30T16:30:00Z"})  # type: ignore[arg-type]
     assert operator.deadline_local == "2025-10-01 00:30 (Asia/Shanghai)"
     assert "deadline_local" in operator.template_fields
 
 
 def test_execute_complete_reports_the_deadline_and_when_it_was_reached() -> None:
-    operator = WaitForLegalDeadlineOperator(task_id="wait", deadline="2025-10-10T00:00:00+08:00")
+    operator = LegalDeadlineSensor(task_id="wait", deadline="2025-10-10T00:00:00+08:00")
+    woke = pendulum.datetime(2025, 10, 9, 16, tz="UTC")  # DateTimeTrigger's event: the wake instant
+    result = operator.execute_complete({}, woke)  # type: ignore[arg-type]
+    assert set(result) == {"deadline", "reached_at"}
+    assert result["deadline"] == "2025-10-10T00:00:00+08:00"
+    with pytest.raises(RuntimeError, match="ended unexpectedly"):
+        operator.execute_complete({}, None)  # type: ignore[arg-type]
+
+
+def test_a_wait_deferred_by_the_previous_trigger_still_completes() -> None:
+    """A deployment upgraded mid-wait: the old LegalDeadlineTrigger rows fire and the sensor takes their event."""
+    from offboarding.triggers.legal_deadline import CLASSPATH, LegalDeadlineTrigger
+
+    operator = LegalDeadlineSensor(task_id="wait", deadline="2025-10-10T00:00:00+08:00")
+    assert f"{LegalDeadlineTrigger.__module__}.{LegalDeadlineTrigger.__name__}" == CLASSPATH
     event = {
         "status": "reached",
         "deadline": "2025-10-10T00:00:00+08:00",
@@ -157,13 +173,15 @@ def test_execute_complete_reports_the_deadline_and_when_it_was_reached() -> None
 
 def test_no_timeout_can_cut_a_legal_wait_short() -> None:
     with DAG("legal_wait_defaults", schedule=None, default_args={"execution_timeout": dt.timedelta(hours=1)}):
-        operator = WaitForLegalDeadlineOperator(task_id="wait", deadline="2026-12-01T00:00:00+08:00")
+        operator = LegalDeadlineSensor(task_id="wait", deadline="2026-12-01T00:00:00+08:00")
     assert operator.execution_timeout is None
-    assert not isinstance(operator, BaseSensorOperator)  # no [sensors] default_timeout (7 days) applies
+    assert isinstance(operator, BaseSensorOperator)
+    # it never pokes; still, its sensor timeout is above any legal period, not [sensors] default_timeout
+    assert operator.timeout > dt.timedelta(days=365).total_seconds()
 
 
 def test_the_task_documentation_says_what_to_do_if_stalled() -> None:
-    operator = WaitForLegalDeadlineOperator(
+    operator = LegalDeadlineSensor(
         task_id="wait",
         deadline="2026-12-01T00:00:00+08:00",
         label="notice period end",
@@ -192,16 +210,14 @@ def _reached(root: Path) -> list[Any]:
 
 def test_a_named_wait_records_deadline_reached_once_when_it_ends(backup_roots: Path) -> None:
     deadline = pendulum.datetime(2026, 11, 21, tz="Asia/Shanghai")
-    operator = WaitForLegalDeadlineOperator(
+    operator = LegalDeadlineSensor(
         task_id="preflight.wait_for_last_working_day",
         deadline=deadline.isoformat(),
         label="last working day",
         deadline_name="last_working_day",
     )
     operator.execute(_case_context())  # type: ignore[arg-type]
-    operator.execute_complete(  # type: ignore[arg-type]
-        _case_context(), {"status": "reached", "deadline": deadline.isoformat()}
-    )
+    operator.execute_complete(_case_context(), deadline)  # type: ignore[arg-type]
     (entry,) = _reached(backup_roots)
     assert entry.step == "preflight.wait_for_last_working_day"
     assert entry.result["deadline"] == "last_working_day"
@@ -210,6 +226,6 @@ def test_a_named_wait_records_deadline_reached_once_when_it_ends(backup_roots: P
 
 
 def test_an_unnamed_wait_writes_no_ledger(backup_roots: Path) -> None:
-    operator = WaitForLegalDeadlineOperator(task_id="w", deadline="2026-11-21T00:00:00+08:00")
+    operator = LegalDeadlineSensor(task_id="w", deadline="2026-11-21T00:00:00+08:00")
     operator.execute(_case_context())  # type: ignore[arg-type]
     assert not (backup_roots / "offboard-lisi").exists()

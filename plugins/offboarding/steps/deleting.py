@@ -1,4 +1,13 @@
-"""Delete a batch's members with ``user/batchdelete`` (≤ 200 per call), never twice.
+"""Delete members from WeCom: one member (:func:`delete_member`) or a batch, never twice.
+
+Deleting is irreversible: the caller checks the deletion gates first (an intact ledger, the legal
+deadline, a verified backup, the approval recorded by Airflow) — see ``DeleteMemberOperator`` and
+``OffboardMemberBatchOperator`` — and calls these only once every gate passed.
+
+One person: :func:`delete_member` reads the member first (already gone → nothing sent), sends
+``user/delete`` and reads back. The creator (301005) raises ``WeComCreatorCannotBeDeleted``.
+
+A batch: ``user/batchdelete`` (≤ 200 per call).
 
 A single member (e.g. the leaders' batch, whose only member to delete is often the creator) goes to
 ``user/delete`` instead: one call either way, but its answer is that member's, where a refused
@@ -15,10 +24,11 @@ failure kept with WeCom's answer.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from offboarding.operators.company_member_progress import BatchProgress
-from offboarding.operators.handover import read_member
+from offboarding.steps.corp import WeComCorp, read_member
+from offboarding.steps.progress import BatchProgress
 from offboarding.wecom.errcodes import CREATOR_ERRCODE
 from offboarding.wecom.errors import WeComDataError
 from offboarding.wecom.results import BatchDeleteResult, ItemFailure
@@ -28,19 +38,45 @@ BATCH_DELETE_CALL = "user/batchdelete"
 SINGLE_DELETE_CALL = "user/delete"
 
 
+@dataclass(frozen=True)
+class Deletion:
+    """One member's deletion: WeCom's answer (``deleted``/``already_gone``) and whether the read-back
+    (``user/get``) still finds them."""
+
+    member: str
+    answer: str
+    still_there: bool
+
+    @property
+    def read_back(self) -> dict[str, Any]:
+        return {
+            "call": "user/get",
+            "member_found": self.still_there,
+            "errcode": None if self.still_there else 60111,
+        }
+
+
+def delete_member(corp: WeComCorp, userid: str) -> Deletion:
+    """Read the member, delete them (``user/delete``) unless already gone, read back."""
+    if read_member(corp, userid) is None:
+        return Deletion(userid, "already_gone", still_there=False)  # that read was the read-back
+    answer = corp.contacts.delete_user(userid)
+    return Deletion(userid, answer, still_there=read_member(corp, userid) is not None)
+
+
 def deletion_call(userids: Sequence[str]) -> str:
     """The call that deletes ``userids``: ``user/delete`` for one member, else ``user/batchdelete``."""
     return SINGLE_DELETE_CALL if len(userids) == 1 else BATCH_DELETE_CALL
 
 
-def send_deletion(hook: Any, userids: Sequence[str]) -> BatchDeleteResult:
+def send_deletion(corp: WeComCorp, userids: Sequence[str]) -> BatchDeleteResult:
     """Delete ``userids`` in one call (see :func:`deletion_call`); WeCom's answer per member."""
     if deletion_call(userids) == BATCH_DELETE_CALL:
-        return hook.contacts.batch_delete(userids)
+        return corp.contacts.batch_delete(userids)
     (userid,) = userids
     result = BatchDeleteResult()
     try:
-        outcome = hook.contacts.delete_user(userid)
+        outcome = corp.contacts.delete_user(userid)
     except WeComDataError as err:
         result.failed.append(ItemFailure(userid, err.errcode, err.message))
         return result
@@ -48,13 +84,13 @@ def send_deletion(hook: Any, userids: Sequence[str]) -> BatchDeleteResult:
     return result
 
 
-def settle_pending_deletion(hook: Any, progress: BatchProgress) -> list[str]:
+def settle_pending_deletion(corp: WeComCorp, progress: BatchProgress) -> list[str]:
     """Members an interrupted deletion call did delete (read back from WeCom); clears the pending list."""
     if not progress.pending_deletion:
         return []
     confirmed = []
     for userid in progress.pending_deletion:
-        if read_member(hook, userid) is None:
+        if read_member(corp, userid) is None:
             progress.record(userid)["deleted"] = "deleted"
             confirmed.append(userid)
     progress.pending_deletion = []
@@ -62,9 +98,9 @@ def settle_pending_deletion(hook: Any, progress: BatchProgress) -> list[str]:
     return confirmed
 
 
-def delete_members(hook: Any, progress: BatchProgress, userids: Sequence[str]) -> dict[str, Any]:
+def delete_members(corp: WeComCorp, progress: BatchProgress, userids: Sequence[str]) -> dict[str, Any]:
     """Delete ``userids`` (those not deleted yet); returns what WeCom answered, per member."""
-    confirmed = settle_pending_deletion(hook, progress)
+    confirmed = settle_pending_deletion(corp, progress)
     ready = [u for u in userids if not progress.record(u).get("deleted")]
     answer: dict[str, Any] = {
         "call": None,
@@ -81,7 +117,7 @@ def delete_members(hook: Any, progress: BatchProgress, userids: Sequence[str]) -
     progress.save()
     progress.notify(progress.batch_id, "deletion_requested")
     answer["call"] = deletion_call(ready)
-    result = send_deletion(hook, ready)
+    result = send_deletion(corp, ready)
     for userid in result.deleted:
         progress.record(userid)["deleted"] = "deleted"
     for userid in result.already_gone:

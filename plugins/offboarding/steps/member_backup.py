@@ -26,15 +26,15 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowFailException
-
 from offboarding.backup.entries import FileEntry
 from offboarding.backup.manifest import BackupManifest
 from offboarding.backup.storage import BackupStore
 from offboarding.backup.verification import verify
-from offboarding.operators.backup_common import Tally, is_member_gone, jsonl_chunks
-from offboarding.operators.backup_verify import STANDING_NOT_EXPORTED
-from offboarding.operators.members import batch_dir
+from offboarding.steps.batches import batch_dir
+from offboarding.steps.corp import WeComCorp, is_member_gone
+from offboarding.steps.errors import StepFailed
+from offboarding.steps.jsonl import Tally, jsonl_chunks
+from offboarding.steps.not_exported import STANDING_NOT_EXPORTED
 from offboarding.wecom.customer_contacts import NO_RELATIONSHIP_ERRCODE
 from offboarding.wecom.errors import WeComDataError
 from offboarding.wecom.paging import chunked, iter_cursor
@@ -102,8 +102,10 @@ class Holdings:
 class _BatchReader:
     """Reads the members of one batch from WeCom as three streams, sorting members into ok/gone/failed."""
 
-    def __init__(self, hook: Any, userids: Sequence[str], received: ReceivedGroups | None = None) -> None:
-        self.hook = hook
+    def __init__(
+        self, corp: WeComCorp, userids: Sequence[str], received: ReceivedGroups | None = None
+    ) -> None:
+        self.corp = corp
         self.userids = list(userids)
         self.received = received
         self.referenced = 0
@@ -127,7 +129,7 @@ class _BatchReader:
     def profiles(self) -> Iterator[dict[str, Any]]:
         for userid in self.userids:
             try:
-                profile = self.hook.contacts.get_user(userid)
+                profile = self.corp.contacts.get_user(userid)
             except WeComDataError as err:
                 self._drop(userid, err, "profile")
                 continue
@@ -135,7 +137,7 @@ class _BatchReader:
             yield {"userid": userid, "profile": profile}
 
     def customers(self) -> Iterator[dict[str, Any]]:
-        client = self.hook.customer_contacts.client
+        client = self.corp.customer_contacts.client
         for chunk in chunked(list(self.ok), MEMBERS_PER_CUSTOMER_CALL):
             seen: set[tuple[str, str]] = set()
             pages = iter_cursor(
@@ -159,7 +161,7 @@ class _BatchReader:
     def _customers_one_by_one(self, chunk: list[str], seen: set[tuple[str, str]]) -> Iterator[dict[str, Any]]:
         for userid in chunk:
             try:
-                for item in self.hook.customer_contacts.iter_customer_details(userid):
+                for item in self.corp.customer_contacts.iter_customer_details(userid):
                     line = _customer_line(item, userid)
                     if line is not None and (userid, line["external_contact"]["external_userid"]) not in seen:
                         yield line
@@ -168,7 +170,7 @@ class _BatchReader:
                     self._drop(userid, err, "customers")
 
     def groups(self) -> Iterator[dict[str, Any]]:
-        client = self.hook.customer_contacts.client
+        client = self.corp.customer_contacts.client
         for chunk in chunked(list(self.ok), OWNERS_PER_GROUP_LIST_CALL):
             owners = set(chunk)
             listing = iter_cursor(
@@ -198,7 +200,7 @@ class _BatchReader:
     def _chats_one_by_one(self, chunk: list[str]) -> Iterator[tuple[str, Any]]:
         for userid in chunk:
             try:
-                found = list(self.hook.customer_contacts.iter_group_chats(owner=userid))
+                found = list(self.corp.customer_contacts.iter_group_chats(owner=userid))
             except WeComDataError as err:
                 self._drop(userid, err, "customer groups")
                 continue
@@ -221,7 +223,7 @@ class _BatchReader:
 
     def _group_line(self, chat_id: str, status: Any, owners: set[str]) -> dict[str, Any] | None:
         try:
-            detail = self.hook.customer_contacts.get_group_chat(chat_id)
+            detail = self.corp.customer_contacts.get_group_chat(chat_id)
         except WeComDataError as err:
             self.not_exported.append((f"customer group {chat_id}", err.message, str(err.errcode or "")))
             return None
@@ -240,7 +242,7 @@ def _customer_line(item: dict[str, Any], member: str | None = None) -> dict[str,
 
 
 def back_up_members(
-    hook: Any,
+    corp: WeComCorp,
     store: BackupStore,
     case_id: str,
     folder: str,
@@ -253,9 +255,9 @@ def back_up_members(
     """Back up ``userids`` into ``folder``, write its manifest, read everything back and verify it.
 
     ``received``: groups earlier batches handed over and backed up, listed here by reference only.
-    Raises AirflowFailException when the backup does not read back as written (nobody is deleted then).
+    Raises StepFailed when the backup does not read back as written (nobody is deleted then).
     """
-    reader = _BatchReader(hook, userids, received)
+    reader = _BatchReader(corp, userids, received)
     customers, groups = Tally(), Tally()
     entries = [
         store.write_stream(
@@ -288,14 +290,14 @@ def back_up_members(
     store.write_bytes(case_id, manifest_path, manifest.to_json_bytes(), source="manifest", encrypt=False)
     on_disk = store.read_bytes(case_id, manifest_path)
     if hashlib.sha256(on_disk).hexdigest() != manifest.sha256:
-        raise AirflowFailException(
+        raise StepFailed(
             f"the manifest {manifest_path} reads back differently from what was written: the backup storage "
             "does not keep what is written; check it, then clear this task (nobody was deleted)"
         )
     report = verify(store, BackupManifest.from_json(on_disk))
     if not report.ok:
         problems = [i.path for i in (*report.missing, *report.mismatched)]
-        raise AirflowFailException(
+        raise StepFailed(
             f"the backup in {folder} did not verify ({', '.join(problems)}): {report.summary_text()}. "
             "Clear this task to back the batch up again; nobody was deleted."
         )

@@ -1,0 +1,98 @@
+"""Case controls in memory, for tests and benchmarks that run tasks without an api-server.
+
+What the plugin's ``GET /offboarding/api/cases/{case_id}`` would answer, folded from the actions recorded
+here (:func:`offboarding.cases.lifecycle.fold`, the api-server's own folding), so a test can put a case on
+hold, release it, rescind it, reschedule it or correct a field and see what the tasks do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+from offboarding.cases.lifecycle import (
+    CORRECT,
+    HOLD,
+    RELEASE,
+    RESCHEDULE,
+    RESCIND,
+    CaseAction,
+    CaseControls,
+    fold,
+)
+
+
+class MemoryControls:
+    """A :class:`~offboarding.operators.controls.ControlsReader` over actions kept in memory."""
+
+    def __init__(self) -> None:
+        self.actions: dict[str, list[CaseAction]] = {}
+        self.runs: dict[str, str] = {}
+        self.reads: list[str] = []
+        self._ids = itertools.count(1)
+
+    def read(self, case_id: str, run_id: str) -> CaseControls:
+        self.reads.append(case_id)
+        return fold(
+            self.actions.get(case_id, []), case_id=case_id, dag_id="", run_id=self.runs.get(case_id, run_id)
+        )
+
+    def act(
+        self,
+        case_id: str,
+        action: str,
+        *,
+        by: str = "ops",
+        reason: str | None = None,
+        run_id: str | None = None,
+        **fields: Any,
+    ) -> CaseAction:
+        """Record one accepted action (as the api-server does after :func:`~offboarding.cases.lifecycle.decide`)."""
+        record = CaseAction(
+            id=next(self._ids),
+            case_id=case_id,
+            dag_id="",
+            run_id=run_id or self.runs.get(case_id, case_id),
+            action=action,
+            by_user=by,
+            at=dt.datetime.now(dt.UTC),
+            reason=reason,
+            fields=fields,
+        )
+        self.actions.setdefault(case_id, []).append(record)
+        return record
+
+    def hold(self, case_id: str, reason: str = "litigation hold", by: str = "legal") -> CaseAction:
+        return self.act(case_id, HOLD, by=by, reason=reason)
+
+    def release(self, case_id: str, by: str = "legal") -> CaseAction:
+        return self.act(case_id, RELEASE, by=by)
+
+    def rescind(self, case_id: str, reason: str = "the person stays", by: str = "ops") -> CaseAction:
+        return self.act(case_id, RESCIND, by=by, reason=reason)
+
+    def reschedule(self, case_id: str, last_working_day: str, by: str = "ops") -> CaseAction:
+        return self.act(case_id, RESCHEDULE, by=by, last_working_day=last_working_day)
+
+    def correct(self, case_id: str, by: str = "ops", **fields: Any) -> CaseAction:
+        return self.act(case_id, CORRECT, by=by, **fields)
+
+
+@contextlib.contextmanager
+def controls_in_memory() -> Iterator[MemoryControls]:
+    """Within the block, tasks read their case's controls from memory (no hold, unless a test adds one)."""
+    from offboarding.operators import controls
+
+    memory = MemoryControls()
+    original = controls.controls_reader
+    controls.controls_reader = lambda: memory  # type: ignore[assignment]
+    try:
+        yield memory
+    finally:
+        controls.controls_reader = original  # type: ignore[assignment]
+
+
+__all__ = ["MemoryControls", "controls_in_memory"]
