@@ -14,6 +14,12 @@ and every few seconds where each case is. With ``--auto-answer`` the rehearsal r
 human steps through the REST API as the assigned people; without it, log in as them and answer in
 *Browse › Required Actions*. Ctrl-C (or SIGTERM) stops the responder, Airflow and the sandboxes.
 
+The stalled-step watchdog (``offboarding_watchdog``) runs every ``--watchdog-seconds`` (30) and alerts
+the ops group's robot in the persons' sandbox (connection ``wecom_robot_demo``) and, for 孙七's case, 张三
+by app message. With ``--auto-answer`` one sample step — 孙七's 社保减员 (``stop_social_insurance``) — is
+left to stall: the responder answers it only once the robot has posted the alert and one reminder, and
+the watchdog is silent about it afterwards. Watch them at ``<sandbox>/sandbox/inbox``.
+
 Each start is a fresh rehearsal: the previous metadata database and logs are removed (the sandboxes
 start from their seeds), the passwords are kept, and the backups and evidence go to a new folder
 ``.airflow/rehearsals/<start time>/``.
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import json
 import logging
 import os
@@ -38,6 +45,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from offboarding.airflow_api import AirflowApi, AirflowApiError, RunAlreadyExists, redact_url
+from offboarding.alerting.schedule import INTERVAL_ENV as WATCHDOG_INTERVAL_ENV
+from offboarding.alerting.targets import ALERT_WEBHOOK_ENV
 from offboarding.cases import COMPANY_DAG_ID, PERSON_DAG_ID
 from offboarding_dev.rehearsal.progress import CaseProgress, case_progress, waiting_for
 from offboarding_dev.rehearsal.responder import Responder
@@ -47,6 +56,7 @@ from offboarding_dev.rehearsal.samples import (
     COMPANY_SEED,
     DEMO_APPROVERS,
     DEMO_HR_OWNERS,
+    DEMO_ROBOT_CONN_ID,
     LEAVERS_DEPARTMENT_ID,
     PERSONS_APP_CHAT_IDS,
     PERSONS_CONN_ID,
@@ -57,9 +67,11 @@ from offboarding_dev.rehearsal.samples import (
     company_case,
     demo_roles,
     person_case,
+    robot_connection,
     today_in_shanghai,
     wecom_connection,
 )
+from offboarding_dev.rehearsal.stall import DEMO_STALL, StallUntilReminded
 from offboarding_dev.sandbox.testing import RunningSandbox, running_sandbox
 from offboarding_dev.testing.airflow import RunningAirflow, free_port, running_airflow
 
@@ -72,6 +84,8 @@ DEFAULT_UI_PORT = 8080
 DEFAULT_PERSONS_SANDBOX_PORT = 8900
 DEFAULT_COMPANY_SANDBOX_PORT = 8901
 EXIT_BAD_INPUT = 2
+DEFAULT_WATCHDOG_SECONDS = 30.0  # a round is a task and a few REST calls: cheap enough for one machine
+WATCHDOG_DAG_ID = "offboarding_watchdog"
 API_TIMEOUT = 90.0
 
 
@@ -121,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=900.0,
         help="with --exit-when-done: give up (exit 1) after this many seconds (default: %(default)g)",
+    )
+    parser.add_argument(
+        "--watchdog-seconds",
+        type=float,
+        default=DEFAULT_WATCHDOG_SECONDS,
+        help="seconds between the stalled-step watchdog's rounds (default: %(default)g)",
     )
     parser.add_argument(
         "--progress-seconds", type=float, default=5.0, help="seconds between progress reports (default: 5)"
@@ -208,9 +228,19 @@ def evidence_key(session: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def airflow_env(persons: RunningSandbox, company: RunningSandbox | None, session: Path) -> dict[str, str]:
+def airflow_env(
+    persons: RunningSandbox,
+    company: RunningSandbox | None,
+    session: Path,
+    watchdog_seconds: float = DEFAULT_WATCHDOG_SECONDS,
+) -> dict[str, str]:
     """Connections and data folders of the demo's Airflow (every component gets the same)."""
     env = {
+        # The stalled-step watchdog: the ops group's robot for every case (孙七's case names it in its
+        # notify too, with 张三 for app messages), a round every few seconds of rehearsal.
+        f"AIRFLOW_CONN_{DEMO_ROBOT_CONN_ID.upper()}": json.dumps(robot_connection(persons)),
+        ALERT_WEBHOOK_ENV: DEMO_ROBOT_CONN_ID,
+        WATCHDOG_INTERVAL_ENV: f"{watchdog_seconds / 60:g}",
         f"AIRFLOW_CONN_{PERSONS_CONN_ID.upper()}": json.dumps(
             wecom_connection(
                 persons, app_chat_ids=PERSONS_APP_CHAT_IDS, leavers_department_id=LEAVERS_DEPARTMENT_ID
@@ -251,6 +281,8 @@ class Demo:
             ui_port, port_note = choose_ui_port(args.port)
             if args.time_scale < 1:
                 raise ValueError(f"--time-scale: must be >= 1, got {args.time_scale:g}")
+            if not args.watchdog_seconds >= 1:
+                raise ValueError(f"--watchdog-seconds: must be >= 1, got {args.watchdog_seconds:g}")
             with_company = (DAGS_FOLDER / f"{COMPANY_DAG_ID}.py").is_file()
             cases = sample_cases(with_company, args.time_scale)
         except ValueError as exc:
@@ -283,10 +315,10 @@ class Demo:
                     passwords=passwords,
                     port=ui_port,
                     home=home,
-                    extra_env=airflow_env(persons, company, session),
+                    extra_env=airflow_env(persons, company, session, args.watchdog_seconds),
                     approvers=DEMO_APPROVERS,  # the deployment's lists: who may approve, own a case
                     hr_owners=DEMO_HR_OWNERS,
-                    dag_ids=[PERSON_DAG_ID],
+                    dag_ids=[PERSON_DAG_ID, WATCHDOG_DAG_ID],
                     startup_timeout=args.startup_timeout,
                     allow_import_errors=True,
                 )
@@ -298,7 +330,7 @@ class Demo:
             started = self._trigger(airflow, cases)
             if args.auto_answer:
                 self._start_responder(stack, airflow, persons, company)
-            return self._watch(admin, started)
+            return self._watch(admin, started, session)
 
     @contextlib.contextmanager
     def _sandbox(self, seed: str, port: int, **kwargs: Any) -> Iterator[RunningSandbox]:
@@ -334,6 +366,15 @@ class Demo:
         if company is not None:
             self.say(f"WeCom sandbox     {company.base_url}  (company; connection {COMPANY_CONN_ID})")
         self.say(f"Rehearsal time    time_scale {self.args.time_scale:g} (86400 = a day per second)")
+        self.say(
+            f"Alerts            {persons.base_url}/sandbox/inbox  (the WeCom inbox: the ops group's robot "
+            f"{DEMO_ROBOT_CONN_ID} and app messages; watchdog round every {self.args.watchdog_seconds:g}s)"
+        )
+        if self.args.auto_answer:
+            self.say(
+                f"Stalled on purpose {DEMO_STALL.label()}: answered only after the robot posted its alert "
+                "and one reminder; nothing more after the answer"
+            )
         self.say(f"Backups/evidence  {session / 'data'}")
         self.say(
             f"Verify evidence   offboarding evidence verify {session / 'data' / 'cases'}/<case id> "
@@ -381,7 +422,13 @@ class Demo:
         sandboxes = {PERSONS_CONN_ID: persons.base_url}
         if company is not None:
             sandboxes[COMPANY_CONN_ID] = company.base_url
-        responder = Responder(airflow.api_url, airflow.passwords, sandboxes=sandboxes, timeout=API_TIMEOUT)
+        responder = Responder(
+            airflow.api_url,
+            airflow.passwords,
+            sandboxes=sandboxes,
+            timeout=API_TIMEOUT,
+            hold=StallUntilReminded(DEMO_STALL, persons.control),
+        )
         handler = logging.StreamHandler(self.out)
         handler.setFormatter(logging.Formatter("  responder: %(message)s"))
         logger = logging.getLogger("offboarding_dev.rehearsal.responder")
@@ -393,7 +440,7 @@ class Demo:
         stack.callback(self.stop.set)
         thread.start()
 
-    def _watch(self, api: AirflowApi, cases: list[SampleCase]) -> int:
+    def _watch(self, api: AirflowApi, cases: list[SampleCase], session: Path) -> int:
         last_lines: list[str] = []
         last_print = 0.0
         announced_done = False
@@ -418,11 +465,31 @@ class Demo:
                     self._summary(progress)
                     announced_done = True
                 if self.args.exit_when_done:
+                    if self.args.auto_answer:
+                        self._await_watchdog_round(session, after=dt.datetime.now(dt.UTC))
                     return 0 if all(p.state == "success" for p in progress) else 1
             if self.args.exit_when_done and now - self.started > self.args.timeout:
                 self.say(f"the sample cases did not finish within {self.args.timeout:g}s")
                 return 1
             time.sleep(1.0)
+
+    def _await_watchdog_round(self, session: Path, after: dt.datetime) -> None:
+        """Before exiting, one watchdog round that read Airflow after every case finished (so after the
+        stalled step's answer): the demo's promise is the silence after the answer, not only the alerts."""
+        patience = 3 * self.args.watchdog_seconds + 30
+        deadline = time.monotonic() + min(
+            patience, max(0.0, self.args.timeout - (time.monotonic() - self.started))
+        )
+        while (round_ := last_watchdog_round(session)) is None or round_[0] <= after:
+            if time.monotonic() >= deadline:
+                self.say(f"warning: no watchdog round within {patience:g}s after the cases finished")
+                return
+            time.sleep(1.0)
+        checked_at, stalled = round_
+        self.say(
+            f"watchdog round at {checked_at:%H:%M:%S} UTC, after the cases finished: "
+            f"{len(stalled)} stalled step(s) remembered{': ' + ', '.join(stalled) if stalled else ''}"
+        )
 
     def _summary(self, progress: list[CaseProgress]) -> None:
         elapsed = time.monotonic() - self.started
@@ -450,6 +517,17 @@ def retrying(
             say(f"{what}: {exc}; trying again")
             time.sleep(delay * 2 ** (attempt - 1))
     return None
+
+
+def last_watchdog_round(session: Path) -> tuple[dt.datetime, list[str]] | None:
+    """When the watchdog last read Airflow and the steps it then remembered as stalled (its state file),
+    None before its first round."""
+    state = session / "data" / "alerts" / "state.json"
+    try:
+        document = json.loads(state.read_text(encoding="utf-8"))
+        return dt.datetime.fromisoformat(document["checked_at"]), sorted(document.get("steps") or {})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def failure_hint(home: Path, dag_id: str, run_id: str, task_id: str) -> str:
