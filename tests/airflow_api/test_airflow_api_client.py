@@ -20,6 +20,7 @@ from offboarding.airflow_api import (
     RunAlreadyExists,
 )
 from offboarding.cases import company_case_id, person_case_id
+from offboarding_dev.rehearsal.responder import wait_until_answerable
 from offboarding_dev.testing.airflow import RunningAirflow
 
 pytestmark = pytest.mark.airflow
@@ -219,8 +220,8 @@ def test_pending_human_steps_are_listed_and_answered(airflow: RunningAirflow) ->
             api.answer_human_step("harness_human_step", run_id, "approve", ["Maybe"])
         assert refused.value.status_code == 400
 
-        # Trap 11: an answer within ~0.5 s of parking can fail the task; let it sit a few seconds.
-        time.sleep(3)
+        # Trap 11: an answer within ~0.5 s of parking can fail the task; let the scheduler settle it.
+        wait_until_answerable(api, "harness_human_step", run_id, "approve")
         answer = api.answer_human_step("harness_human_step", run_id, "approve", ["Approve"], {})
         assert answer["chosen_options"] == ["Approve"]
         assert answer["responded_by"]["name"] == "admin"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -47,6 +49,9 @@ def test_home_holds_the_passwords_file_and_sqlite_db(airflow: RunningAirflow) ->
     assert set(passwords) == {"admin", "hr_wang", "auditor"}
     assert all(password != name for name, password in passwords.items())  # a user name is never masked
     assert Path(airflow.home, "airflow.db").is_file()
+    # Write-ahead log: the components' readers never hold a writer (a trigger) past its busy timeout.
+    with contextlib.closing(sqlite3.connect(Path(airflow.home, "airflow.db"))) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert airflow.env["AIRFLOW_HOME"] == str(airflow.home)
     assert airflow.env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
 

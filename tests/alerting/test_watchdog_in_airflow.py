@@ -8,11 +8,12 @@ parks; reminders "hourly" = every 6 s).
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 
 import pytest
 from e2e_airflow import DAG_ID, STEP, case_conf, e2e_airflow, task_state, wait_for
+
+from offboarding_dev.rehearsal.responder import wait_until_answerable
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
@@ -44,7 +45,6 @@ def test_one_alert_then_reminders_then_silence_once_answered() -> None:
         api.trigger_dag_run(DAG_ID, run_id, case_conf("e2e_alert"))
 
     wait_for(lambda: task_state(airflow, run_id) == "awaiting_input", 120, "the human step to park", airflow)
-    parked = time.monotonic()
 
     first = wait_for(lambda: _messages_about(sandbox, run_id), 120, "the first robot alert", airflow)
     assert len(first) == 1
@@ -71,8 +71,8 @@ def test_one_alert_then_reminders_then_silence_once_answered() -> None:
     assert len(stalled_alerts) == 1  # the first alert is never repeated, only reminded
     assert _at(reminded[0]) > _at(first[0])
 
-    time.sleep(max(0.0, 3.0 - (time.monotonic() - parked)))  # trap 11: never answer within 3 s of parking
     with airflow.api("hr_wang") as api:
+        wait_until_answerable(api, DAG_ID, run_id, STEP)  # trap 11
         api.answer_human_step(DAG_ID, run_id, STEP, ["Done"])
     answered_at = dt.datetime.now(dt.UTC)
     wait_for(lambda: task_state(airflow, run_id) == "success", 120, "the answered step to finish", airflow)

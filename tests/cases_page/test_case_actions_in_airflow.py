@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pendulum
@@ -20,6 +19,8 @@ from lifecycle_airflow import (
     uid,
     wait_for,
 )
+
+from offboarding_dev.rehearsal.responder import wait_until_answerable
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -184,8 +185,8 @@ def test_rescind_after_the_deletion_is_refused_naming_the_time(airflow: Any) -> 
         person_conf(case_id.removeprefix("offboard-"), past()),
         ("approve_deletion", "awaiting_input"),
     )
-    time.sleep(5)  # the scheduler has processed the parking before anyone answers (trap 11)
     with airflow.api("ops_li") as api:
+        wait_until_answerable(api, DAG_ID, case_id, "approve_deletion")  # trap 11
         api.answer_human_step(DAG_ID, case_id, "approve_deletion", ["Approve"])
     wait_for(
         lambda: task_states(airflow, case_id).get("deletion.delete_member") == "success",

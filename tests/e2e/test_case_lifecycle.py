@@ -26,6 +26,7 @@ import pytest
 import requests
 
 from offboarding.airflow_api import AirflowApi, CaseActionRefused
+from offboarding_dev.rehearsal.responder import wait_until_answerable
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.timeout(2400)]
 
@@ -214,7 +215,7 @@ def test_a_hold_placed_while_waiting_for_the_approval_stops_the_deletion_until_r
     until(
         lambda: states(api, HOLD_CASE).get("approve_deletion") == "awaiting_input", 900, "the approval asked"
     )
-    time.sleep(8)  # the scheduler has processed the parking (trap 11) before anyone answers
+    wait_until_answerable(api, DAG, HOLD_CASE, "approve_deletion")  # trap 11, before anyone answers
     held = api.case_action(HOLD_CASE, "hold", {"reason": "litigation hold LH-2026-17"})
     assert held is not None
     assert api.get_case(HOLD_CASE)["state"] == "on_hold"

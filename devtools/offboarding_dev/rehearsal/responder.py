@@ -384,16 +384,7 @@ class Responder:
         """The scheduler's latest heartbeat (epoch seconds), read at most once per pass; None if unknown."""
         if not self._heartbeat_read:
             self._heartbeat_read = True
-            self._heartbeat = None
-            try:
-                text = (self.api(self.reader).health().get("scheduler") or {}).get(
-                    "latest_scheduler_heartbeat"
-                )
-                if text:
-                    beat = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-                    self._heartbeat = (beat if beat.tzinfo else beat.replace(tzinfo=dt.UTC)).timestamp()
-            except (AirflowApiError, ValueError) as exc:
-                log.warning("responder: cannot read the scheduler's heartbeat: %s", exc)
+            self._heartbeat = scheduler_heartbeat(self.api(self.reader))
         return self._heartbeat
 
     def _respondents(self, step: HumanStep) -> list[str]:
@@ -489,4 +480,59 @@ class Responder:
             log.info("%s: %s: %s", report.label, report.status, report.detail)
 
 
-__all__ = ["DEFAULT_SETTLE_SECONDS", "PROBLEMS", "Responder", "StepReport"]
+def scheduler_heartbeat(api: AirflowApi) -> float | None:
+    """The scheduler's latest heartbeat (epoch seconds) from the health endpoint; None if unknown."""
+    try:
+        text = (api.health().get("scheduler") or {}).get("latest_scheduler_heartbeat")
+        if not text:
+            return None
+        beat = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        return (beat if beat.tzinfo else beat.replace(tzinfo=dt.UTC)).timestamp()
+    except (AirflowApiError, ValueError) as exc:
+        log.warning("responder: cannot read the scheduler's heartbeat: %s", exc)
+        return None
+
+
+def wait_until_answerable(
+    api: AirflowApi,
+    dag_id: str,
+    run_id: str,
+    task_id: str,
+    *,
+    settle_seconds: float = DEFAULT_SETTLE_SECONDS,
+    timeout: float = 300.0,
+) -> float:
+    """Return once a parked human step may be answered by anyone (trap 11, the responder's own rule).
+
+    The step has been ``awaiting_input`` for ``settle_seconds`` as seen here, and the scheduler has
+    heartbeated ``settle_seconds`` after that first sighting (so it has processed the event of the process
+    that parked it, even when a loaded machine delays it). Returns the seconds waited; raises
+    ``TimeoutError`` naming the step's last state.
+    """
+    started = time.monotonic()
+    first_wall: float | None = None
+    state: str | None = None
+    while True:
+        states = {ti["task_id"]: ti.get("state") for ti in api.list_task_instances(dag_id, run_id)}
+        state = states.get(task_id)
+        if state != AWAITING_INPUT:
+            first_wall = None
+        elif first_wall is None:
+            first_wall = time.time()
+        elif time.time() - first_wall >= settle_seconds:
+            beat = scheduler_heartbeat(api)
+            if beat is not None and beat >= first_wall + settle_seconds:
+                return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"{run_id} {task_id}: not answerable within {timeout:g}s (state {state})")
+        time.sleep(0.5)
+
+
+__all__ = [
+    "DEFAULT_SETTLE_SECONDS",
+    "PROBLEMS",
+    "Responder",
+    "StepReport",
+    "scheduler_heartbeat",
+    "wait_until_answerable",
+]

@@ -25,6 +25,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -114,6 +115,22 @@ def _is_airflow_command(proc: _Proc, command: str) -> bool:
 def _signal(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(pid, sig)
+
+
+def sqlite_in_wal_mode(sql_alchemy_conn: str) -> None:
+    """Put a SQLite metadata database in write-ahead-log mode before Airflow creates its tables.
+
+    In SQLite's default (rollback journal) mode a writer cannot commit while any reader holds the file,
+    so the api-server, scheduler, triggerer and dag-processor polling it on a loaded 2-core machine can
+    keep a writer waiting past its busy timeout (HTTP 500 "Database error" on a trigger). In WAL mode
+    readers never block the writer; writers still take turns. The mode is stored in the file, so every
+    Airflow process opening it uses it. Other databases (PostgreSQL) are left alone.
+    """
+    if not sql_alchemy_conn.startswith("sqlite:///"):
+        return
+    path = sql_alchemy_conn.removeprefix("sqlite:///").split("?", 1)[0]
+    with contextlib.closing(sqlite3.connect(path, timeout=60)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
 
 
 def _wait_gone(pids: list[int], timeout: float) -> bool:
@@ -545,6 +562,7 @@ def running_airflow(
         passwords_file=passwords_file,
         extra_env={**approval, **(extra_env or {})},
     )
+    sqlite_in_wal_mode(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
     standalone_log = home_path / "standalone.log"
     airflow = RunningAirflow(
         api_url=f"http://127.0.0.1:{api_port}",
