@@ -489,10 +489,33 @@ def run(size: Size, workdir: Path) -> list[Row]:
     return measure(Sizes.of(size), workdir)
 
 
+def start_deployment(stack: contextlib.ExitStack, extra_env: dict[str, str], *, database_prefix: str) -> Any:
+    """The benches' deployment (the distributed topology as processes), stopped when ``stack`` closes."""
+    from offboarding_dev.testing.topology import running_topology
+
+    env = {
+        "OFFBOARDING_INCLUDE_DIR": str(REPO / "include"),
+        # This shared 2-core machine answers the Execution API slowly under load (default 5 s).
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
+        **extra_env,
+    }
+    return stack.enter_context(
+        running_topology(
+            REPO / "dags",
+            users=",".join(f"{u}:{r}" for u, r in USERS.items()),
+            extra_env=env,
+            workers=WORKERS,
+            worker_concurrency=WORKER_CONCURRENCY,
+            preload_modules=PRELOADED,
+            startup_timeout=STARTUP_TIMEOUT,
+            database_prefix=database_prefix,
+        )
+    )
+
+
 def measure(sizes: Sizes, workdir: Path) -> list[Row]:
     from offboarding_dev.rehearsal.samples import PERSONS_CONN_ID, wecom_connection
     from offboarding_dev.sandbox.testing import running_sandbox
-    from offboarding_dev.testing.topology import running_topology
 
     persons_in_flight = sizes.in_flight - sizes.companies
     total_members = persons_in_flight + sizes.sample + 2 * sizes.new_cases + 1
@@ -507,9 +530,6 @@ def measure(sizes: Sizes, workdir: Path) -> list[Row]:
         stack.callback(loops.close)
         sandbox = stack.enter_context(running_sandbox(seed=f"members:{total_members}"))
         env = {
-            "OFFBOARDING_INCLUDE_DIR": str(REPO / "include"),
-            # This shared 2-core machine answers the Execution API slowly under load (default 5 s).
-            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
             f"AIRFLOW_CONN_{PERSONS_CONN_ID.upper()}": json.dumps(wecom_connection(sandbox)),
             "AIRFLOW__METRICS__STATSD_ON": "True",
             "AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1",
@@ -519,18 +539,7 @@ def measure(sizes: Sizes, workdir: Path) -> list[Row]:
             # One triggerer holds every wait of the bench (Airflow's default capacity is 1,000).
             "AIRFLOW__TRIGGERER__CAPACITY": str(sizes.in_flight + 1000),
         }
-        topology = stack.enter_context(
-            running_topology(
-                REPO / "dags",
-                users=",".join(f"{u}:{r}" for u, r in USERS.items()),
-                extra_env=env,
-                workers=WORKERS,
-                worker_concurrency=WORKER_CONCURRENCY,
-                preload_modules=PRELOADED,
-                startup_timeout=STARTUP_TIMEOUT,
-                database_prefix="offboarding_capacity",
-            )
-        )
+        topology = start_deployment(stack, env, database_prefix="offboarding_capacity")
         api = stack.enter_context(topology.api("hr"))
         pools = {p[0] for p in _query(topology, "SELECT pool FROM slot_pool")}
         empty = _measure_phase("empty", topology, api, sandbox, loops, empty_new, successor, sizes, workdir)

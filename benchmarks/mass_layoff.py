@@ -2,15 +2,22 @@
 
 On the distributed deployment (``offboarding_dev.testing.topology``: PostgreSQL database
 ``offboarding_capacity_layoff_<id>``, Redis for the broker, the token cache and the per-API WeCom rate
-limits shared by every worker, 2 Celery workers × 4, scheduler, triggerer, dag-processor, api-server)
-and a WeCom sandbox of N + 1 members, the bench writes one CSV (the trigger form's columns), runs the
-real command line ``offboarding bulk-trigger`` against the api-server, and waits until every case's
-backup is verified. Every case runs for real up to there (and on through the handover to its approval
-request, which stays unanswered: the deletion's waits are the part the ``capacity`` bench measures).
+limits shared by every worker, 2 Celery workers × 4, scheduler, triggerer, dag-processor, api-server),
+the bench writes one CSV (the trigger form's columns) of N persons (1,000 in the full size, 16 quick),
+runs the real command line ``offboarding bulk-trigger`` against the api-server, and waits until the
+backup of every case it drives is verified.
 
-Rows: the time the command took to trigger N cases, the time until every backup was verified, task
-instances per case, WeCom calls per case (the sandbox's counters over the run) and rate-limit errors
-(WeCom's 45009/45033/45011 answers seen by the sandbox: must be 0 with several workers).
+It drives a subset for real (200 in the full size, 12 quick): they leave today, in rehearsal time, on
+one WeCom sandbox, and run through their verified backup and on through the handover to their approval
+request (which stays unanswered: the deletion's waits are the part the ``capacity`` bench measures).
+The others leave in 30 days, in real time, on a second sandbox (corp): they are real cases that pass
+their preflight and then wait, deferred, for their last working day. The time until every backup is
+verified is measured for the driven subset and extrapolated to N, saying so.
+
+Rows: the time the command took to trigger all N cases, the time until every driven backup was
+verified, task instances per case, WeCom calls per driven case (the first sandbox's counters) and
+rate-limit errors (WeCom's 45009/45033/45011 answers seen by either sandbox: must be 0 with several
+workers).
 """
 
 from __future__ import annotations
@@ -23,8 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.capacity import PRELOADED, STARTUP_TIMEOUT, USERS, WORKER_CONCURRENCY, WORKERS, _query
-from benchmarks.environment import REPO
+from benchmarks.capacity import WORKER_CONCURRENCY, _query, start_deployment
 from benchmarks.results import Goal, Row
 from benchmarks.sizes import Size
 
@@ -43,17 +49,33 @@ COLUMNS = (
 )
 
 
-def write_export(path: Path, members: list[str], successor: str) -> Path:
-    """The HR export: one row per person, the trigger form's field names as headers."""
+WAITING_CONN_ID = "wecom_layoff_waiting"
+WAITING_DAYS = 30
+
+
+def write_export(path: Path, driven: list[str], waiting: list[str], successor: str) -> Path:
+    """The HR export: one row per person, the trigger form's field names as headers.
+
+    ``driven`` leave today in rehearsal time (a legal day is one wall second, so their wait for the last
+    working day ends at once); ``waiting`` leave in 30 days in real time, on the second sandbox.
+    """
+    import datetime as dt
+
     from offboarding_dev.rehearsal.samples import SamplePerson, person_case, today_in_shanghai
 
+    today = today_in_shanghai()
+    later = today + dt.timedelta(days=WAITING_DAYS)
     with path.open("w", newline="", encoding="utf-8-sig") as out:
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
-        for userid in members:
+        waits = set(waiting)
+        for userid in driven + waiting:
             person = SamplePerson(userid, f"成员{userid[1:]}", successor_userid=successor)
-            # Leaving today; a legal day is one wall second (rehearsal), so the last-working-day wait ends.
-            conf = person_case(person, last_working_day=today_in_shanghai(), time_scale=86400.0).conf
+            if userid in waits:
+                conf = person_case(person, last_working_day=later, time_scale=1.0).conf
+                conf = {**conf, "wecom_conn_id": WAITING_CONN_ID}
+            else:
+                conf = person_case(person, last_working_day=today, time_scale=86400.0).conf
             writer.writerow(
                 [
                     ";".join(v)
@@ -74,7 +96,20 @@ def run(size: Size, workdir: Path) -> list[Row]:
     if verdict is not None:
         return [Row.not_available("mass_layoff.rate_limit_errors", "errors", verdict[1], Goal.at_most(0))]
     workdir.mkdir(parents=True, exist_ok=True)
-    return measure(size.pick(12, 200), workdir, full=not size.quick)
+    return measure(size.pick(16, 1000), size.pick(12, 200), workdir)
+
+
+def _count_tasks(topology: Any, run_ids: list[str], task_id: str, state: str) -> int:
+    """How many of ``run_ids`` have ``task_id`` in ``state`` (0 for an empty list)."""
+    if not run_ids:
+        return 0
+    return int(
+        _query(
+            topology,
+            "SELECT count(*) FROM task_instance WHERE run_id = ANY(%s) AND task_id = %s AND state = %s",
+            (run_ids, task_id, state),
+        )[0][0]
+    )
 
 
 def _rate_limit_errors(stats: dict[str, Any]) -> int:
@@ -82,35 +117,24 @@ def _rate_limit_errors(stats: dict[str, Any]) -> int:
     return sum(int(errors.get(code, 0)) for code in RATE_LIMIT_ERRCODES)
 
 
-def measure(count: int, workdir: Path, *, full: bool) -> list[Row]:
+def measure(count: int, driven_count: int, workdir: Path) -> list[Row]:
     from offboarding_dev.rehearsal.samples import PERSONS_CONN_ID, wecom_connection
     from offboarding_dev.sandbox.testing import running_sandbox
-    from offboarding_dev.testing.topology import running_topology
 
     members = [f"u{n:06d}" for n in range(1, count + 2)]
     successor, leavers = members[-1], members[:-1]
-    export = write_export(workdir / "hr-export.csv", leavers, successor)
+    driven, waiting = leavers[:driven_count], leavers[driven_count:]
+    export = write_export(workdir / "hr-export.csv", driven, waiting, successor)
     with contextlib.ExitStack() as stack:
         sandbox = stack.enter_context(running_sandbox(seed=f"members:{len(members)}"))
+        waiting_corp = stack.enter_context(running_sandbox(seed=f"members:{len(members)}"))
         env = {
-            "OFFBOARDING_INCLUDE_DIR": str(REPO / "include"),
-            # This shared 2-core machine answers the Execution API slowly under load (default 5 s).
-            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
             f"AIRFLOW_CONN_{PERSONS_CONN_ID.upper()}": json.dumps(wecom_connection(sandbox)),
+            f"AIRFLOW_CONN_{WAITING_CONN_ID.upper()}": json.dumps(wecom_connection(waiting_corp)),
         }
-        topology = stack.enter_context(
-            running_topology(
-                REPO / "dags",
-                users=",".join(f"{u}:{r}" for u, r in USERS.items()),
-                extra_env=env,
-                workers=WORKERS,
-                worker_concurrency=WORKER_CONCURRENCY,
-                preload_modules=PRELOADED,
-                startup_timeout=STARTUP_TIMEOUT,
-                database_prefix="offboarding_capacity_layoff",
-            )
-        )
+        topology = start_deployment(stack, env, database_prefix="offboarding_capacity_layoff")
         sandbox.control.reset_stats()
+        waiting_corp.control.reset_stats()
         command = str(Path(topology.env["PATH"].split(":")[0]) / "offboarding")
         began = time.monotonic()
         done = subprocess.run(
@@ -136,14 +160,10 @@ def measure(count: int, workdir: Path, *, full: bool) -> list[Row]:
                 f"bulk-trigger exited {done.returncode}: {done.stderr[-1500:]}{done.stdout[-1500:]}"
             )
         run_ids = [f"offboard-{m}" for m in leavers]
-        deadline = time.monotonic() + 600 + 20 * count
+        driven_runs = [f"offboard-{m}" for m in driven]
+        waiting_runs = [f"offboard-{m}" for m in waiting]
+        deadline = time.monotonic() + 600 + 20 * driven_count
         while True:
-            verified = _query(
-                topology,
-                "SELECT count(*) FROM task_instance WHERE run_id = ANY(%s) AND "
-                "task_id = 'backup.verify_backup_manifest' AND state = 'success'",
-                (run_ids,),
-            )[0][0]
             failed = _query(
                 topology,
                 "SELECT run_id, task_id FROM task_instance WHERE run_id = ANY(%s) AND state = 'failed' LIMIT 5",
@@ -151,45 +171,46 @@ def measure(count: int, workdir: Path, *, full: bool) -> list[Row]:
             )
             if failed:
                 raise RuntimeError(f"cases failed during the layoff: {failed}")
-            if verified >= len(run_ids):
+            verified = _count_tasks(topology, driven_runs, "backup.verify_backup_manifest", "success")
+            if verified >= len(driven_runs):
                 break
             if time.monotonic() > deadline:
-                raise RuntimeError(f"only {verified} of {len(run_ids)} backups verified in time")
+                raise RuntimeError(f"only {verified} of {len(driven_runs)} backups verified in time")
             time.sleep(2.0)
         all_verified = time.monotonic() - began
-        # Let the handovers reach the approval request (each case then waits for a person).
+        # Let the handovers reach the approval request (each case then waits for a person), and every
+        # other case its wait for the last working day.
         settle = time.monotonic() + 120 + 2 * count
         while time.monotonic() < settle:
-            awaiting = _query(
-                topology,
-                "SELECT count(*) FROM task_instance WHERE run_id = ANY(%s) AND task_id = 'approve_deletion' "
-                "AND state = 'awaiting_input'",
-                (run_ids,),
-            )[0][0]
-            if awaiting >= len(run_ids):
+            awaiting = _count_tasks(topology, driven_runs, "approve_deletion", "awaiting_input")
+            deferred = _count_tasks(topology, waiting_runs, "preflight.wait_for_last_working_day", "deferred")
+            if awaiting >= len(driven_runs) and deferred >= len(waiting_runs):
                 break
             time.sleep(2.0)
         tis = _query(
             topology,
             "SELECT count(*), count(*) FILTER (WHERE state IS NOT NULL AND state <> 'removed') "
             "FROM task_instance WHERE run_id = ANY(%s)",
-            (run_ids,),
+            (driven_runs,),
         )[0]
+        all_tis = _query(topology, "SELECT count(*) FROM task_instance WHERE run_id = ANY(%s)", (run_ids,))[
+            0
+        ][0]
         stats = sandbox.control.stats(include_writes=False)
+        waiting_stats = waiting_corp.control.stats(include_writes=False)
         calls = sum(int(n) for n in (stats.get("calls") or {}).values())
-        limited = _rate_limit_errors(stats)
+        limited = _rate_limit_errors(stats) + _rate_limit_errors(waiting_stats)
     scope = (
-        f"{count} persons from one CSV through `offboarding bulk-trigger`, every case run for real up to its "
-        f"approval request (awaiting: {awaiting}); 2 Celery workers × {WORKER_CONCURRENCY}, Redis-shared "
-        "WeCom limits."
+        f"{count:,} persons from one CSV through `offboarding bulk-trigger`: {driven_count} driven for real up "
+        f"to their approval request (awaiting: {awaiting}), {len(waiting)} waiting (deferred) for a last "
+        f"working day in {WAITING_DAYS} days (deferred: {deferred}); 2 Celery workers × {WORKER_CONCURRENCY}, "
+        "Redis-shared WeCom limits."
     )
     extrapolated = (
         ""
-        if not full
-        else (
-            f" For 1,000 persons (extrapolated linearly from {count}): "
-            f"{all_verified / count * 1000 / 60:.0f} min."
-        )
+        if driven_count == count
+        else f" For all {count:,} persons (extrapolated linearly from the {driven_count} driven): "
+        f"{all_verified / driven_count * count / 60:.0f} min."
     )
     return [
         Row.measured(
@@ -202,30 +223,30 @@ def measure(count: int, workdir: Path, *, full: bool) -> list[Row]:
             "mass_layoff.all_backups_verified",
             all_verified,
             "s",
-            notes=f"from the command's start until the last backup.verify_backup_manifest "
-            f"succeeded ({all_verified / count:.1f} s per case at this deployment's 8 worker slots)."
-            f"{extrapolated}",
+            notes=f"from the command's start until the last backup.verify_backup_manifest of the "
+            f"{driven_count} driven cases succeeded ({all_verified / driven_count:.1f} s per case at this "
+            f"deployment's 8 worker slots).{extrapolated}",
         ),
         Row.measured(
             "mass_layoff.task_instances_per_case",
-            tis[0] / count,
+            all_tis / count,
             "TIs",
-            notes=f"task instances created per person case ({tis[1] / count:.1f} with a state by the "
-            "approval request).",
+            notes=f"task instances created per person case ({tis[1] / driven_count:.1f} with a state by "
+            "the approval request, driven cases).",
         ),
         Row.measured(
             "mass_layoff.wecom_calls_per_case",
-            calls / count,
+            calls / driven_count,
             "calls",
-            notes="every WeCom call the sandbox answered (tokens included), per case, up to the "
-            "approval request.",
+            notes="every WeCom call the driven cases' sandbox answered (tokens included), per driven case, "
+            "up to the approval request.",
         ),
         Row.measured(
             "mass_layoff.rate_limit_errors",
             float(limited),
             "errors",
             goal=Goal.at_most(0),
-            notes="WeCom rate-limit answers (45009/45033/45011) the sandbox gave during the layoff.",
+            notes="WeCom rate-limit answers (45009/45033/45011) either sandbox gave during the layoff.",
             why_missed="the workers' calls exceed WeCom's per-API limits",
         ),
     ]

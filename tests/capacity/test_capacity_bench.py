@@ -70,3 +70,7 @@ def test_mass_layoff_quick(services: None, tmp_path: Path) -> None:
     assert rows["mass_layoff.task_instances_per_case"].value > 20
     assert rows["mass_layoff.wecom_calls_per_case"].value > 5
     assert rows["mass_layoff.all_backups_verified"].value > rows["mass_layoff.trigger_time"].value
+    # One export of 16: 12 driven to their approval request, 4 real cases waiting for a later last day.
+    notes = rows["mass_layoff.trigger_time"].notes
+    assert "16 persons from one CSV" in notes and "(awaiting: 12)" in notes, notes
+    assert "4 waiting (deferred) for a last working day in 30 days (deferred: 4)" in notes, notes
