@@ -350,11 +350,28 @@ def test_long_waits_do_not_hit_the_run_limit_and_examples_are_off(common_env: di
     spec = importlib.util.find_spec("airflow")
     assert spec is not None and spec.submodule_search_locations
     config_yml = Path(next(iter(spec.submodule_search_locations))) / "config_templates" / "config.yml"
-    core = yaml.safe_load(config_yml.read_text(encoding="utf-8"))["core"]["options"]
-    airflow_default = int(core["max_active_runs_per_dag"]["default"])
+    config = yaml.safe_load(config_yml.read_text(encoding="utf-8"))
+    airflow_default = int(config["core"]["options"]["max_active_runs_per_dag"]["default"])
     assert int(common_env["AIRFLOW__CORE__MAX_ACTIVE_RUNS_PER_DAG"]) >= 20 * airflow_default
     assert common_env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false"
     assert common_env["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"].lower() == "true"
+    # Short scheduler loops (the capacity bench's loop goal), as the distributed test topology runs.
+    from offboarding_dev.testing.topology import topology_env
+
+    topology = topology_env(
+        base={},
+        sql_alchemy_conn="",
+        result_backend="",
+        broker_url="",
+        token_cache_url="",
+        data_dir=Path("/data"),
+        workers=1,
+        worker_concurrency=1,
+    )
+    per_loop = "AIRFLOW__SCHEDULER__MAX_DAGRUNS_PER_LOOP_TO_SCHEDULE"
+    scheduler = config["scheduler"]["options"]
+    assert int(common_env[per_loop]) < int(scheduler["max_dagruns_per_loop_to_schedule"]["default"])
+    assert topology[per_loop] == common_env[per_loop]
     assert common_env["_PIP_ADDITIONAL_REQUIREMENTS"] == "", "nothing may be pip-installed at container start"
 
 

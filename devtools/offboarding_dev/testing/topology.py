@@ -639,6 +639,8 @@ def topology_env(
             # The DAG files do not change during a test: parse them once, not every 10 s.
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
             "AIRFLOW__CORE__MAX_ACTIVE_RUNS_PER_DAG": "500",
+            # As docker-compose.yaml: short scheduler loops, the nudged (active) cases first.
+            "AIRFLOW__SCHEDULER__MAX_DAGRUNS_PER_LOOP_TO_SCHEDULE": "5",
             "AIRFLOW__CORE__HOSTNAME_CALLABLE": f"{__name__}.component_hostname",
             # A crashed worker's running tasks are noticed within a minute (default 5 minutes) ...
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "45",
