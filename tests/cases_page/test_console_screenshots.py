@@ -112,13 +112,13 @@ def test_screenshot_summary(db: tuple[Any, ConsoleShowcase]) -> None:
     shoot(html, "summary")
 
 
-def test_screenshot_person_timeline_in_a_legal_wait_with_a_hold(db: tuple[Any, ConsoleShowcase]) -> None:
-    engine, showcase = db
+def timeline_page(engine: Any, dag_id: str, run_id: str) -> str:
+    """The case's own page: its row of the cases list with its timeline on top."""
     with Session(engine) as session:
         timeline = load_timeline(
             session,
-            "offboard_employee",
-            showcase.person_run_id,
+            dag_id,
+            run_id,
             now=NOW,
             timing=AlertTiming.from_policy(),
             takeover_delay=dt.timedelta(hours=24),
@@ -126,12 +126,17 @@ def test_screenshot_person_timeline_in_a_legal_wait_with_a_hold(db: tuple[Any, C
         assert timeline is not None
         console = load_console(
             session,
-            CaseFilters(dag_id="offboard_employee", run_id=showcase.person_run_id),
+            CaseFilters(dag_id=dag_id, run_id=run_id),
             list(CASE_DAG_IDS),
             now=NOW,
             timing=AlertTiming.from_policy(),
         )
-    html = render_page(console.page, top=render_timeline(timeline), extra_style=TIMELINE_STYLE)
+    return render_page(console.page, top=render_timeline(timeline), extra_style=TIMELINE_STYLE)
+
+
+def test_screenshot_person_timeline_in_a_legal_wait_with_a_hold(db: tuple[Any, ConsoleShowcase]) -> None:
+    engine, showcase = db
+    html = timeline_page(engine, "offboard_employee", showcase.person_run_id)
     assert "cooling-off ends" in html and "legal review of the handover" in html
     shoot(html, "person_timeline", height=900)
     shoot(html, "person_timeline_dark", height=900, dark=True)
@@ -139,24 +144,7 @@ def test_screenshot_person_timeline_in_a_legal_wait_with_a_hold(db: tuple[Any, C
 
 def test_screenshot_company_in_the_middle_of_its_batches(db: tuple[Any, ConsoleShowcase]) -> None:
     engine, showcase = db
-    with Session(engine) as session:
-        timeline = load_timeline(
-            session,
-            "dissolve_company",
-            showcase.company_run_id,
-            now=NOW,
-            timing=AlertTiming.from_policy(),
-            takeover_delay=dt.timedelta(hours=24),
-        )
-        assert timeline is not None
-        console = load_console(
-            session,
-            CaseFilters(dag_id="dissolve_company", run_id=showcase.company_run_id),
-            list(CASE_DAG_IDS),
-            now=NOW,
-            timing=AlertTiming.from_policy(),
-        )
-    html = render_page(console.page, top=render_timeline(timeline), extra_style=TIMELINE_STYLE)
+    html = timeline_page(engine, "dissolve_company", showcase.company_run_id)
     assert "4,000</b> of 10,002 members done" in html
     shoot(html, "company_progress", height=900)
 
