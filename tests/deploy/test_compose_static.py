@@ -115,13 +115,17 @@ def load_module(path: Path) -> ModuleType:
     return module
 
 
-def airflow_config_reference() -> dict[str, set[str]]:
-    """Every [section] option Airflow 3.3.2 and the installed Celery provider know, from their own reference."""
+def airflow_config_defaults() -> dict[str, Any]:
+    """Airflow's own option reference (``config_templates/config.yml``): sections, options, defaults."""
     spec = importlib.util.find_spec("airflow")
     assert spec is not None and spec.submodule_search_locations
     config_yml = Path(next(iter(spec.submodule_search_locations))) / "config_templates" / "config.yml"
-    reference = yaml.safe_load(config_yml.read_text(encoding="utf-8"))
-    options = {section: set(body["options"]) for section, body in reference.items()}
+    return dict(yaml.safe_load(config_yml.read_text(encoding="utf-8")))
+
+
+def airflow_config_reference() -> dict[str, set[str]]:
+    """Every [section] option Airflow 3.3.2 and the installed Celery provider know, from their own reference."""
+    options = {section: set(body["options"]) for section, body in airflow_config_defaults().items()}
     from airflow.providers.celery.get_provider_info import get_provider_info
 
     for section, body in get_provider_info()["config"].items():
@@ -347,17 +351,19 @@ def test_every_airflow_env_setting_is_a_real_airflow_option(common_env: dict[str
 
 
 def test_long_waits_do_not_hit_the_run_limit_and_examples_are_off(common_env: dict[str, str]) -> None:
-    spec = importlib.util.find_spec("airflow")
-    assert spec is not None and spec.submodule_search_locations
-    config_yml = Path(next(iter(spec.submodule_search_locations))) / "config_templates" / "config.yml"
-    config = yaml.safe_load(config_yml.read_text(encoding="utf-8"))
+    config = airflow_config_defaults()
     airflow_default = int(config["core"]["options"]["max_active_runs_per_dag"]["default"])
     assert int(common_env["AIRFLOW__CORE__MAX_ACTIVE_RUNS_PER_DAG"]) >= 20 * airflow_default
     assert common_env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false"
     assert common_env["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"].lower() == "true"
+    assert common_env["_PIP_ADDITIONAL_REQUIREMENTS"] == "", "nothing may be pip-installed at container start"
+
+
+def test_scheduler_loops_are_short_as_in_the_test_topology(common_env: dict[str, str]) -> None:
     # Short scheduler loops (the capacity bench's loop goal), as the distributed test topology runs.
     from offboarding_dev.testing.topology import topology_env
 
+    config = airflow_config_defaults()
     topology = topology_env(
         base={},
         sql_alchemy_conn="",
@@ -372,7 +378,6 @@ def test_long_waits_do_not_hit_the_run_limit_and_examples_are_off(common_env: di
     scheduler = config["scheduler"]["options"]
     assert int(common_env[per_loop]) < int(scheduler["max_dagruns_per_loop_to_schedule"]["default"])
     assert topology[per_loop] == common_env[per_loop]
-    assert common_env["_PIP_ADDITIONAL_REQUIREMENTS"] == "", "nothing may be pip-installed at container start"
 
 
 def test_simple_auth_manager_users_cover_the_product_roles(common_env: dict[str, str]) -> None:
