@@ -275,7 +275,7 @@ class Responder:
                 awaited_seconds=awaited,
             )
         beat = self._scheduler_heartbeat()
-        if beat is None or beat < first_wall + self.settle_seconds:
+        if not scheduler_settled(first_wall, beat, self.settle_seconds):
             seen = (
                 "no scheduler heartbeat"
                 if beat is None
@@ -493,6 +493,11 @@ def scheduler_heartbeat(api: AirflowApi) -> float | None:
         return None
 
 
+def scheduler_settled(first_seen: float, heartbeat: float | None, settle_seconds: float) -> bool:
+    """Whether the scheduler heartbeated ``settle_seconds`` after a step was first seen parked (epoch s)."""
+    return heartbeat is not None and heartbeat >= first_seen + settle_seconds
+
+
 def wait_until_answerable(
     api: AirflowApi,
     dag_id: str,
@@ -519,10 +524,10 @@ def wait_until_answerable(
             first_wall = None
         elif first_wall is None:
             first_wall = time.time()
-        elif time.time() - first_wall >= settle_seconds:
-            beat = scheduler_heartbeat(api)
-            if beat is not None and beat >= first_wall + settle_seconds:
-                return time.monotonic() - started
+        elif time.time() - first_wall >= settle_seconds and scheduler_settled(
+            first_wall, scheduler_heartbeat(api), settle_seconds
+        ):
+            return time.monotonic() - started
         if time.monotonic() - started > timeout:
             raise TimeoutError(f"{run_id} {task_id}: not answerable within {timeout:g}s (state {state})")
         time.sleep(0.5)
