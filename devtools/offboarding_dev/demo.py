@@ -74,6 +74,7 @@ from offboarding_dev.rehearsal.samples import (
 from offboarding_dev.rehearsal.stall import DEMO_STALL, StallUntilReminded
 from offboarding_dev.sandbox.testing import RunningSandbox, running_sandbox
 from offboarding_dev.testing.airflow import RunningAirflow, free_port, running_airflow
+from offboarding_dev.testing.keeper import describe_health, keep_running
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = REPO / "dags"
@@ -323,6 +324,8 @@ class Demo:
                     allow_import_errors=True,
                 )
             )
+            # As the deployment's restart: always: a component that exits or hangs is started again, said here.
+            stack.enter_context(keep_running(airflow, self.say))
             admin = self._api(airflow, "admin")
             stack.callback(admin.close)
             cases = retrying(lambda: self._runnable(admin, cases), "read the DAGs", self.say)
@@ -330,7 +333,7 @@ class Demo:
             started = self._trigger(airflow, cases)
             if args.auto_answer:
                 self._start_responder(stack, airflow, persons, company)
-            return self._watch(admin, started, session)
+            return self._watch(admin, started, session, airflow)
 
     @contextlib.contextmanager
     def _sandbox(self, seed: str, port: int, **kwargs: Any) -> Iterator[RunningSandbox]:
@@ -440,7 +443,7 @@ class Demo:
         stack.callback(self.stop.set)
         thread.start()
 
-    def _watch(self, api: AirflowApi, cases: list[SampleCase], session: Path) -> int:
+    def _watch(self, api: AirflowApi, cases: list[SampleCase], session: Path, airflow: RunningAirflow) -> int:
         last_lines: list[str] = []
         last_print = 0.0
         announced_done = False
@@ -470,8 +473,25 @@ class Demo:
                     return 0 if all(p.state == "success" for p in progress) else 1
             if self.args.exit_when_done and now - self.started > self.args.timeout:
                 self.say(f"the sample cases did not finish within {self.args.timeout:g}s")
+                self._explain_stuck(api, airflow, cases)
                 return 1
             time.sleep(1.0)
+
+    def _explain_stuck(self, api: AirflowApi, airflow: RunningAirflow, cases: list[SampleCase]) -> None:
+        """What a person looks at first when cases do not move: the components, the DAGs' flags (a paused
+        or stale DAG's runs stay queued), and the last errors in Airflow's own log."""
+        with contextlib.suppress(AirflowApiError):
+            self.say(f"Airflow's components: {describe_health(api.health())}")
+        for dag_id in sorted({c.dag_id for c in cases}):
+            with contextlib.suppress(AirflowApiError):
+                dag = api.get_dag(dag_id)
+                flags = ", ".join(f"{k} {dag.get(k)}" for k in ("is_paused", "is_stale", "has_import_errors"))
+                self.say(f"DAG {dag_id}: {flags}")
+        errors = last_errors(airflow.log_tail(5000))
+        if errors:
+            self.say(f"the last errors in {airflow.standalone_log}:")
+            for line in errors:
+                self.say(f"  {line}")
 
     def _await_watchdog_round(self, session: Path, after: dt.datetime) -> None:
         """Before exiting, one watchdog round that read Airflow after every case finished (so after the
@@ -517,6 +537,13 @@ def retrying(
             say(f"{what}: {exc}; trying again")
             time.sleep(delay * 2 ** (attempt - 1))
     return None
+
+
+def last_errors(log: str, count: int = 15, width: int = 300) -> list[str]:
+    """The last ``count`` error lines of Airflow's log (its ``[error`` records and Python's ``...Error``s),
+    each cut to ``width`` characters."""
+    errors = [line for line in log.splitlines() if "[error" in line or "Error" in line]
+    return [line[:width] for line in errors[-count:]]
 
 
 def last_watchdog_round(session: Path) -> tuple[dt.datetime, list[str]] | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import signal
 import sqlite3
 import time
 import uuid
@@ -19,6 +21,7 @@ from offboarding_dev.testing.airflow import (
     parse_users,
     running_airflow,
 )
+from offboarding_dev.testing.keeper import describe_health, keep_running
 
 pytestmark = pytest.mark.airflow
 
@@ -95,7 +98,7 @@ def test_a_deferred_wait_survives_a_triggerer_crash(airflow: RunningAirflow) -> 
         )
         assert datetime.now(UTC) < target, "the wait must still be pending when the triggerer dies"
 
-        airflow.restart_triggerer(hard=True)
+        airflow.restart("triggerer", hard=True)
 
         new_pids = set(airflow.component_pids("triggerer"))
         assert new_pids and not (new_pids & old_pids)
@@ -105,11 +108,46 @@ def test_a_deferred_wait_survives_a_triggerer_crash(airflow: RunningAirflow) -> 
 
 def test_an_orderly_triggerer_restart_brings_up_a_new_triggerer(airflow: RunningAirflow) -> None:
     old_pids = set(airflow.component_pids("triggerer"))
-    airflow.restart_triggerer()
+    airflow.restart("triggerer")
     new_pids = set(airflow.component_pids("triggerer"))
     assert new_pids and not (new_pids & old_pids)
     with airflow.api() as api:
         assert api.health()["triggerer"]["status"] == "healthy"
+
+
+def _scheduler_comes_back(airflow: RunningAirflow, disturb: int, hung_after: float) -> list[str]:
+    """Disturb the scheduler's main process with a signal while a keeper watches; return what it said."""
+    said: list[str] = []
+    old = airflow.component_roots("scheduler")
+    assert len(old) == 1, old
+    # Only the scheduler: on a loaded machine the triggerer's heartbeat can lag past a test's short limit.
+    with keep_running(
+        airflow, said.append, commands=["scheduler"], check_seconds=1.0, hung_after=hung_after
+    ) as keeper:
+        os.kill(old[0], disturb)
+        deadline = time.monotonic() + 150
+        while not keeper.restarts and time.monotonic() < deadline:
+            time.sleep(0.5)
+    assert keeper.restarts == ["scheduler"], said
+    new = airflow.component_roots("scheduler")
+    assert new and not set(new) & set(old)
+    run_id = f"after-restart-{uuid.uuid4().hex[:8]}"
+    with airflow.api() as api:
+        assert "scheduler healthy" in describe_health(api.health())
+        api.trigger_dag_run("harness_check", run_id, {"wait_seconds": 1})
+        assert api.wait_for_dag_run("harness_check", run_id, ["success"], timeout=180)["state"] == "success"
+    return said
+
+
+def test_a_scheduler_that_exits_is_started_again_and_said(airflow: RunningAirflow) -> None:
+    said = _scheduler_comes_back(airflow, signal.SIGKILL, hung_after=600)
+    assert len(said) == 1 and "the Airflow scheduler stopped" in said[0] and "its process is gone" in said[0]
+    assert "scheduler-restart-" in said[0]
+
+
+def test_a_hung_scheduler_is_restarted_and_said(airflow: RunningAirflow) -> None:
+    said = _scheduler_comes_back(airflow, signal.SIGSTOP, hung_after=10)
+    assert len(said) == 1 and "has not heartbeat for" in said[0]
 
 
 def test_api_logs_in_as_each_configured_user(airflow: RunningAirflow) -> None:

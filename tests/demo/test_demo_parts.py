@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import stat
@@ -15,7 +16,8 @@ from offboarding.airflow_api import AirflowApiError
 from offboarding.cases import COMPANY_DAG_ID, PERSON_DAG_ID, validate_company_case, validate_person_case
 from offboarding_dev import demo
 from offboarding_dev.rehearsal.progress import CaseProgress
-from offboarding_dev.rehearsal.samples import COMPANY_CORPID, demo_roles
+from offboarding_dev.rehearsal.samples import COMPANY_CORPID, SampleCase, demo_roles
+from offboarding_dev.testing.airflow import stub_airflow
 
 
 @pytest.fixture
@@ -212,3 +214,35 @@ def test_api_calls_are_retried_only_while_the_server_is_unreachable_or_failing()
 
     with pytest.raises(AirflowApiError, match="503"):
         demo.retrying(down, "unpause", said.append, attempts=2, delay=0.01)
+
+
+def test_the_last_errors_of_airflows_log_are_picked_and_cut() -> None:
+    log = "\n".join(
+        [
+            "scheduler | [info     ] Loop took 0.1s",
+            "scheduler | [error    ] Exception when executing SchedulerJob._run_scheduler_loop",
+            "scheduler | sqlite3.OperationalError: database is locked",
+            "api-server | [info     ] GET /api/v2/dags 200",
+            *[f"triggerer | [error    ] number {i} " + "x" * 400 for i in range(20)],
+        ]
+    )
+    assert demo.last_errors(log, count=22)[:2] == [
+        "scheduler | [error    ] Exception when executing SchedulerJob._run_scheduler_loop",
+        "scheduler | sqlite3.OperationalError: database is locked",
+    ]
+    picked = demo.last_errors(log)
+    assert len(picked) == 15 and picked[-1].startswith("triggerer | [error    ] number 19")
+    assert all(len(line) == 300 for line in picked)
+
+
+@pytest.mark.airflow
+def test_stuck_cases_are_explained_by_the_components_and_the_dags_flags() -> None:
+    airflow = stub_airflow()
+    out = io.StringIO()
+    case = SampleCase(PERSON_DAG_ID, "offboard-x", {}, "admin", "x leaves")
+    with airflow.api() as api:
+        demo.Demo(SimpleNamespace(), out)._explain_stuck(api, airflow, [case])
+    text = out.getvalue()
+    assert "Airflow's components: scheduler healthy (last heartbeat " in text
+    assert "triggerer healthy" in text and "dag-processor healthy" in text
+    assert f"DAG {PERSON_DAG_ID}: is_paused False, is_stale False, has_import_errors False" in text

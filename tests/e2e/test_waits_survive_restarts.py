@@ -47,7 +47,7 @@ def test_a_deferred_legal_wait_keeps_its_deadline_across_a_triggerer_crash(rehea
     rendered = waiting.get("rendered_fields") or {}
     assert str(last_day + dt.timedelta(days=1)) in str(rendered.get("deadline_local")), rendered
 
-    rehearsal.airflow.restart_triggerer(hard=True)
+    rehearsal.airflow.restart("triggerer", hard=True)
 
     while _ti(rehearsal)["state"] not in ("success", "failed"):
         assert time.monotonic() < deadline + 240, _ti(rehearsal)

@@ -50,6 +50,15 @@ _POLL = 0.5
 API_TIMEOUT = 120.0
 
 
+#: The components a test may restart: ``airflow <command>`` → (its entry in ``/monitor/health``, the
+#: heartbeat field there).
+HEARTBEATS: dict[str, tuple[str, str]] = {
+    "scheduler": ("scheduler", "latest_scheduler_heartbeat"),
+    "triggerer": ("triggerer", "latest_triggerer_heartbeat"),
+    "dag-processor": ("dag_processor", "latest_dag_processor_heartbeat"),
+}
+
+
 class AirflowStartError(RuntimeError):
     """``airflow standalone`` did not become ready; the message carries the tail of its log."""
 
@@ -337,7 +346,7 @@ class RunningAirflow:
     passwords: dict[str, str]
     startup_seconds: float = 0.0
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-    _restarted_triggerers: list[subprocess.Popen[bytes]] = field(default_factory=list, repr=False)
+    _restarted: list[subprocess.Popen[bytes]] = field(default_factory=list, repr=False)
 
     def __repr__(self) -> str:
         return f"RunningAirflow(api_url={self.api_url!r}, home={str(self.home)!r})"
@@ -368,17 +377,27 @@ class RunningAirflow:
         """Pids of the live ``airflow <command>`` processes of this deployment (e.g. ``triggerer``)."""
         return [p.pid for p in _group_members(self.pid) if _is_airflow_command(p, command)]
 
-    def restart_triggerer(self, *, hard: bool = False, timeout: float = 90.0) -> None:
-        """Stop the triggerer and start ``airflow triggerer`` again with the same environment.
+    def component_roots(self, command: str) -> list[int]:
+        """Pids of the running ``airflow <command>`` main processes: started by ``airflow standalone`` or
+        by :meth:`restart` (not the children they fork, nor orphans a dead one left behind)."""
+        started_here = {proc.pid for proc in self._restarted}
+        return [
+            p.pid
+            for p in _group_members(self.pid)
+            if _is_airflow_command(p, command) and (p.ppid == self.pid or p.pid in started_here)
+        ]
+
+    def restart(self, command: str, *, hard: bool = False, timeout: float = 90.0) -> Path:
+        """Stop ``airflow <command>`` (``scheduler``, ``triggerer`` or ``dag-processor``) if it runs, start
+        it again with the same environment, and return when it heartbeats; returns its log file.
 
         ``hard=False`` sends SIGTERM (an orderly restart, e.g. a deployment); ``hard=True`` sends
-        SIGKILL (a crash: the new triggerer claims the orphaned triggers once the old one's
-        heartbeat is older than ``[triggerer] triggerer_health_check_threshold``). Returns when the
-        new triggerer heartbeats.
+        SIGKILL (a crash: a new triggerer claims the orphaned triggers once the old one's heartbeat is
+        older than ``[triggerer] triggerer_health_check_threshold``).
         """
-        old = [p for p in _group_members(self.pid) if _is_airflow_command(p, "triggerer")]
-        if not old:
-            raise RuntimeError("no running triggerer found in this Airflow's process tree")
+        if command not in HEARTBEATS:
+            raise ValueError(f"command: {command!r} is not one of {sorted(HEARTBEATS)}")
+        old = [p for p in _group_members(self.pid) if _is_airflow_command(p, command)]
         roots = [p for p in old if p.ppid not in {o.pid for o in old}]
         doomed = {p.pid for p in old}
         for root in roots:
@@ -390,37 +409,39 @@ class RunningAirflow:
             for pid in doomed:
                 _signal(pid, signal.SIGKILL)
             _wait_gone(sorted(doomed), 5.0)
-        for proc in self._restarted_triggerers:
+        for proc in self._restarted:
             proc.poll()
-        log = self.logs_dir / f"triggerer-restart-{len(self._restarted_triggerers) + 1}.log"
+        log = self.logs_dir / f"{command}-restart-{len(self._restarted) + 1}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as out:
             proc = subprocess.Popen(
-                [str(airflow_executable()), "triggerer"],
+                [str(airflow_executable()), command],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 process_group=self.pid,
             )
-        self._restarted_triggerers.append(proc)
-        self._wait_for_new_triggerer(stopped_at, proc, log, timeout)
+        self._restarted.append(proc)
+        self._wait_for_heartbeat(command, stopped_at, proc, log, timeout)
+        return log
 
-    def _wait_for_new_triggerer(
-        self, stopped_at: datetime, proc: subprocess.Popen[bytes], log: Path, timeout: float
+    def _wait_for_heartbeat(
+        self, command: str, stopped_at: datetime, proc: subprocess.Popen[bytes], log: Path, timeout: float
     ) -> None:
+        component, field_name = HEARTBEATS[command]
         deadline = time.monotonic() + timeout
         with self.api() as api:
             while time.monotonic() < deadline:
                 if proc.poll() is not None:
                     tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:])
-                    raise RuntimeError(f"the restarted triggerer exited with {proc.returncode}:\n{tail}")
+                    raise RuntimeError(f"the restarted {command} exited with {proc.returncode}:\n{tail}")
                 with contextlib.suppress(AirflowApiError):
-                    beat = api.health().get("triggerer", {}).get("latest_triggerer_heartbeat")
+                    beat = (api.health().get(component) or {}).get(field_name)
                     if beat and datetime.fromisoformat(beat) > stopped_at:
                         return
                 time.sleep(_POLL)
-        raise RuntimeError(f"the restarted triggerer did not heartbeat within {timeout:g}s (log: {log})")
+        raise RuntimeError(f"the restarted {command} did not heartbeat within {timeout:g}s (log: {log})")
 
     def stop(self) -> None:
         """SIGTERM to the whole process group, SIGKILL to what is left after a grace period."""
@@ -432,7 +453,7 @@ class RunningAirflow:
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         while time.monotonic() < deadline:
             self._process.poll()
-            for proc in self._restarted_triggerers:
+            for proc in self._restarted:
                 proc.poll()
             if not _group_members(pgid):
                 break
@@ -443,7 +464,7 @@ class RunningAirflow:
             _wait_gone([p.pid for p in _group_members(pgid)], 5.0)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._process.wait(timeout=5)
-        for proc in self._restarted_triggerers:
+        for proc in self._restarted:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=1)
         self._process = None
