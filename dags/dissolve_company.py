@@ -29,7 +29,6 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
-    params=company_params(),
     max_active_runs=max_active_cases("company"),  # a backstop (1,000): waits hold no slot
     max_active_tasks=32,
     tags=["offboarding", "wecom", "company"],
@@ -59,3 +58,7 @@ with DAG(
     # The case closes after the enterprise closure, also when the admin's account stays (then the
     # deregistration group ends early, right after its choice).
     [deregistration.group, closure] >> close
+
+
+# The form is attached once the tasks are built (why: the same lines in offboard_employee.py).
+dag.params = company_params()

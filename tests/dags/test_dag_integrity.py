@@ -75,6 +75,18 @@ def test_limits_are_set_deliberately(dagbag) -> None:
                 assert seconds != 604800, f"{task.task_id} uses the 7-day sensor default"
 
 
+def test_the_case_forms_are_the_dags_and_no_task_carries_a_copy(dagbag) -> None:
+    """Parse cost: Airflow copies a DAG's params into each task built after them; ours are attached after
+    the tasks, and a task reads them from its DAG when it runs."""
+    from offboarding.cases import company_params, person_params
+
+    for dag_id, form in (("offboard_employee", person_params()), ("dissolve_company", company_params())):
+        dag = dagbag.dags[dag_id]
+        assert set(dag.params) == set(form) and len(form) >= 5
+        for task in dag.tasks:
+            assert not set(getattr(task, "params", None) or {}) & set(form), task.task_id
+
+
 def test_human_step_forms_have_valid_defaults(dagbag) -> None:
     """Trap: a HITL form param whose default fails its own schema fails the task before it waits."""
     for dag in dagbag.dags.values():
