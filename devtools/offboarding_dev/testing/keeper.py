@@ -86,7 +86,10 @@ class ComponentKeeper:
                 for command in self.commands:
                     if self._stop.is_set():
                         return
-                    self.check(command, health)
+                    try:
+                        self.check(command, health)
+                    except Exception as exc:  # the keeper must outlive any one look; say it and go on
+                        self.say(f"warning: could not check the Airflow {command}: {exc!r}")
 
     def check(self, command: str, health: dict | None) -> None:
         """Start ``command`` again if its process is gone, restart it if its heartbeat is too old."""
