@@ -28,7 +28,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from offboarding import settings
 from offboarding.backup.errors import BackupConfigError, BackupLocationError
@@ -41,8 +41,7 @@ DEFAULT_ROOT_NAME = ""
 _SCHEME = r"^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$"  # compiled when first used (``re`` caches it)
 
 
-@dataclass(frozen=True)
-class BackupRoot:
+class BackupRoot(NamedTuple):
     """One storage root: its name (``""`` for the default) and where it is."""
 
     name: str

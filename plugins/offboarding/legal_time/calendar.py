@@ -27,9 +27,8 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import yaml
 
@@ -46,8 +45,7 @@ class CalendarOverrideError(ValueError):
     """The calendar override file is malformed; the message names the file and the key."""
 
 
-@dataclass(frozen=True)
-class YearOverride:
+class YearOverride(NamedTuple):
     """One announced schedule from the override file: every day off and every make-up working day."""
 
     year: int
@@ -56,8 +54,7 @@ class YearOverride:
     source: str = ""
 
 
-@dataclass(frozen=True)
-class _YearDays:
+class _YearDays(NamedTuple):
     """The computed calendar of one year: weekday rest days and weekend working days."""
 
     rest_days: frozenset[dt.date]

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from airflow.providers.standard.operators.hitl import HITLBranchOperator, HITLOperator
 from airflow.sdk import Context, Param
@@ -27,8 +27,7 @@ from airflow.sdk import Context, Param
 from offboarding.operators.base import Case, with_retry_defaults
 
 
-@dataclass(frozen=True)
-class EvidenceField:
+class EvidenceField(NamedTuple):
     """One field of a human step's form."""
 
     title: str
@@ -38,7 +37,7 @@ class EvidenceField:
     required: bool = True
     enum: Sequence[str] | None = None
     required_for: Sequence[str] | None = None  # answers that need this field; None: every answer
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = MappingProxyType({})
 
     def is_required(self, chosen: Sequence[str]) -> bool:
         return self.required and (self.required_for is None or bool(set(chosen) & set(self.required_for)))

@@ -13,8 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pendulum
 from airflow.sdk import BaseSensorOperator, Context
@@ -36,8 +35,7 @@ GROUPS_BACK_PATH = "rescind/customer_groups_handed_back.json"
 RESCINDED_ACTION = "case.rescinded"
 
 
-@dataclass(frozen=True)
-class RescindRequest:
+class RescindRequest(NamedTuple):
     """The conf of one ``offboarding_rescind`` run."""
 
     case_id: str
