@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from airflow.providers.standard.decorators.branch_python import branch_task  # what @task.branch resolves to
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import TaskGroup, TriggerRule
 
 from offboarding.operators.base import with_retry_defaults
+from offboarding.operators.branches import ChooseDeregistrationOperator
 from offboarding.operators.deregistration import (
     PlanDeregistrationDeadlinesOperator,
     RecordDeregistrationOutcomeOperator,
@@ -54,15 +54,14 @@ def account_deregistration(*, userid: str, name: str, owner: str, requested: str
     "True" when the form asked for deregistration.
     """
     with TaskGroup(GROUP, tooltip="注销账号: guide, submission, review, cooling-off, outcome") as group:
-
-        @branch_task(
-            task_id="choose_deregistration", doc_md=docs.CHOOSE_DEREGISTRATION, **with_retry_defaults({})
+        choose = ChooseDeregistrationOperator(
+            task_id="choose_deregistration",
+            requested=requested,
+            if_requested="send_deregistration_guide",
+            otherwise="deregistration_not_requested",
+            doc_md=docs.CHOOSE_DEREGISTRATION,
+            **with_retry_defaults({}),
         )
-        def choose_deregistration(requested: str) -> str:
-            wanted = str(requested).strip().lower() in ("true", "1", "yes")
-            return f"{GROUP}.send_deregistration_guide" if wanted else f"{GROUP}.deregistration_not_requested"
-
-        choose = choose_deregistration(requested)
         not_requested = EmptyOperator(task_id="deregistration_not_requested", doc_md=docs.NOT_REQUESTED)
         guide = SendDeregistrationGuideOperator(
             task_id="send_deregistration_guide",

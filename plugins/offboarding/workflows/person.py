@@ -7,7 +7,6 @@ statutory steps block only the account deregistration, not the backup or the han
 
 from __future__ import annotations
 
-from airflow.providers.standard.decorators.branch_python import branch_task  # what @task.branch resolves to
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import TaskGroup, TriggerRule
 
@@ -19,6 +18,7 @@ from offboarding.operators.backup import (
     VerifyBackupManifestOperator,
 )
 from offboarding.operators.base import with_retry_defaults
+from offboarding.operators.branches import ChooseStatutoryStepsOperator
 from offboarding.operators.close import CloseCaseOperator
 from offboarding.operators.deletion import DeleteMemberOperator, TransferResignedCustomersOperator
 from offboarding.operators.handover import (
@@ -82,20 +82,9 @@ def statutory_steps() -> TaskGroup:
     with TaskGroup(
         "statutory_steps", tooltip="Social insurance, housing fund, termination record; tax roles"
     ) as group:
-
-        @branch_task(
+        chosen = ChooseStatutoryStepsOperator(
             task_id="choose_statutory_steps", doc_md=docs.CHOOSE_STATUTORY, **with_retry_defaults({})
         )
-        def choose_statutory_steps(**context: object) -> list[str]:
-            role = context["params"]["role"]  # type: ignore[index]
-            steps = ["stop_social_insurance", "seal_housing_fund", "issue_termination_record"]
-            if role in ("legal_representative", "finance_owner"):
-                steps.append("hand_over_tax_role")
-            if role == "legal_representative":
-                steps.append("register_legal_representative_change")
-            return [f"statutory_steps.{s}" for s in steps]
-
-        chosen = choose_statutory_steps()
         hr_steps = [
             HumanStepOperator(
                 task_id="stop_social_insurance",

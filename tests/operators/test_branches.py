@@ -1,0 +1,56 @@
+"""The case's branch points: which statutory steps a role needs, whether the account is deregistered."""
+
+from __future__ import annotations
+
+import pendulum
+import pytest
+from airflow.sdk import DAG, TaskGroup
+
+from offboarding.operators.branches import (
+    ChooseDeregistrationOperator,
+    ChooseStatutoryStepsOperator,
+    statutory_steps_for,
+)
+
+EVERYONE = ["stop_social_insurance", "seal_housing_fund", "issue_termination_record"]
+
+
+@pytest.mark.parametrize(
+    ("role", "extra"),
+    [
+        ("employee", []),
+        ("finance_owner", ["hand_over_tax_role"]),
+        ("legal_representative", ["hand_over_tax_role", "register_legal_representative_change"]),
+    ],
+)
+def test_each_role_gets_its_statutory_steps(role: str, extra: list[str]) -> None:
+    assert statutory_steps_for(role) == EVERYONE + extra
+
+
+def test_the_choices_name_tasks_of_the_choosers_own_group() -> None:
+    with DAG("branches", schedule=None, start_date=pendulum.datetime(2025, 1, 1)):
+        with TaskGroup("statutory_steps"):
+            statutory = ChooseStatutoryStepsOperator(task_id="choose_statutory_steps")
+        with TaskGroup("account_deregistration"):
+            deregistration = ChooseDeregistrationOperator(
+                task_id="choose_deregistration",
+                requested="{{ params.deregister_account }}",
+                if_requested="send_deregistration_guide",
+                otherwise="deregistration_not_requested",
+            )
+        top = ChooseDeregistrationOperator(
+            task_id="top_level", requested="no", if_requested="yes_step", otherwise="no_step"
+        )
+    chosen = statutory.choose_branch({"params": {"role": "finance_owner"}})  # type: ignore[arg-type]
+    assert chosen == [f"statutory_steps.{s}" for s in [*EVERYONE, "hand_over_tax_role"]]
+    assert deregistration.template_fields == ("requested",)
+    for rendered, expected in (
+        ("True", "send_deregistration_guide"),
+        (" yes ", "send_deregistration_guide"),
+        ("1", "send_deregistration_guide"),
+        ("False", "deregistration_not_requested"),
+        ("", "deregistration_not_requested"),
+    ):
+        deregistration.requested = rendered
+        assert deregistration.choose_branch({}) == f"account_deregistration.{expected}"  # type: ignore[arg-type]
+    assert top.choose_branch({}) == "no_step"  # type: ignore[arg-type]
