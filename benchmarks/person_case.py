@@ -141,13 +141,14 @@ def run_person_case(sandbox: Any, params: dict[str, Any]) -> PersonRun:
     from airflow.sdk.exceptions import TaskDeferred
 
     from offboarding_dev.testing.approvals import approvals_in_memory
-    from offboarding_dev.testing.controls import controls_in_memory
+    from offboarding_dev.testing.controls import case_services_in_memory
 
     member = params["userid"]
     run_id = f"offboard-{member}"
     ti = MemoryTaskInstance()
     run = PersonRun(member)
-    with approvals_in_memory(approval_context) as approvals, controls_in_memory():
+    # No api-server here: the case's controls (no hold) and the member's other cases (none) come from memory.
+    with approvals_in_memory(approval_context) as approvals, case_services_in_memory():
         for task_id, factory in steps(member):
             if not params["deregister_account"] and task_id.startswith("account_deregistration."):
                 continue

@@ -105,6 +105,7 @@ def worker_slots(pair: list[str], workdir: Path) -> tuple[float, str]:
     from offboarding.policy import cooling_off_end, notice_end
     from offboarding.sensors.legal_deadline import LegalDeadlineSensor
     from offboarding.sensors.takeover import WaitForCustomerTakeoverSensor
+    from offboarding_dev.testing.controls import case_services_in_memory
 
     now = pendulum.now("UTC")
     member, successor = pair
@@ -133,17 +134,19 @@ def worker_slots(pair: list[str], workdir: Path) -> tuple[float, str]:
         "transfer": WaitForCustomerTakeoverSensor(task_id="wait_for_customer_takeover"),
     }
     deferred: dict[str, str] = {}
-    for kind, operator in operators.items():
-        try:
-            run_task(
-                operator,
-                params,
-                task_id=operator.task_id,
-                run_id=f"offboard-{member}",
-                ti=MemoryTaskInstance(),
-            )
-        except TaskDeferred as signal:
-            deferred[kind] = f"{type(signal.trigger).__name__}, timeout={signal.timeout}"
+    # No api-server here: the sensors read their case's controls (no hold) from memory.
+    with case_services_in_memory():
+        for kind, operator in operators.items():
+            try:
+                run_task(
+                    operator,
+                    params,
+                    task_id=operator.task_id,
+                    run_id=f"offboard-{member}",
+                    ti=MemoryTaskInstance(),
+                )
+            except TaskDeferred as signal:
+                deferred[kind] = f"{type(signal.trigger).__name__}, timeout={signal.timeout}"
     # review: a human step in awaiting_input (Airflow 3.3) holds no worker slot and no triggerer slot
     held = [k for k in operators if k not in deferred]
     released = (len(KINDS) - len(held)) / len(KINDS)

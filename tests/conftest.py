@@ -76,19 +76,13 @@ def case_controls() -> Iterator[Any]:
 
 
 @pytest.fixture(autouse=True)
-def member_cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def member_cases() -> Iterator[dict[str, Any]]:
     """The member's other cases ``check_case`` reads (``GET /offboarding/api/cases/{id}/series`` in a
     deployment): none, unless a test puts a series under the first case id."""
-    from offboarding.cases.case_ids import split_case_id
-    from offboarding.operators import preflight
+    from offboarding_dev.testing.controls import member_cases_in_memory
 
-    series: dict[str, Any] = {}
-
-    def read(case: Any) -> dict[str, Any]:
-        return series.get(split_case_id(case.case_id)[0], {"cases": [], "next_case_id": case.case_id})
-
-    monkeypatch.setattr(preflight, "member_cases", read)
-    return series
+    with member_cases_in_memory() as series:
+        yield series
 
 
 @pytest.fixture(scope="session")

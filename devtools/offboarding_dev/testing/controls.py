@@ -95,4 +95,33 @@ def controls_in_memory() -> Iterator[MemoryControls]:
         controls.controls_reader = original  # type: ignore[assignment]
 
 
-__all__ = ["MemoryControls", "controls_in_memory"]
+@contextlib.contextmanager
+def member_cases_in_memory() -> Iterator[dict[str, Any]]:
+    """Within the block, ``check_case`` reads the member's other cases from memory (``GET
+    /offboarding/api/cases/{id}/series`` in a deployment): none, unless the caller puts a series (the
+    api-server's answer) under the member's first case id in the yielded dict."""
+    from offboarding.cases.case_ids import split_case_id
+    from offboarding.operators import preflight
+
+    series: dict[str, Any] = {}
+
+    def read(case: Any) -> Any:
+        return series.get(split_case_id(case.case_id)[0], {"cases": [], "next_case_id": case.case_id})
+
+    original = preflight.member_cases
+    preflight.member_cases = read  # type: ignore[assignment]
+    try:
+        yield series
+    finally:
+        preflight.member_cases = original  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def case_services_in_memory() -> Iterator[tuple[MemoryControls, dict[str, Any]]]:
+    """Both of the api-server's answers a task reads about its case, in memory: its controls (no hold, no
+    rescind) and the member's other cases (none). For tasks run without an api-server (benches, tests)."""
+    with controls_in_memory() as controls, member_cases_in_memory() as series:
+        yield controls, series
+
+
+__all__ = ["MemoryControls", "case_services_in_memory", "controls_in_memory", "member_cases_in_memory"]
