@@ -54,3 +54,24 @@ def test_the_choices_name_tasks_of_the_choosers_own_group() -> None:
         deregistration.requested = rendered
         assert deregistration.choose_branch({}) == f"account_deregistration.{expected}"  # type: ignore[arg-type]
     assert top.choose_branch({}) == "no_step"  # type: ignore[arg-type]
+
+
+def test_every_chosen_step_is_downstream_of_the_choice_in_the_dags() -> None:
+    """The branch names tasks the DAG files build: a renamed step would fail the choice at run time."""
+    from pathlib import Path
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    dags = Path(__file__).resolve().parents[2] / "dags"
+    bag = DagBag(dag_folder=str(dags / "offboard_employee.py"))
+    dag = bag.dags["offboard_employee"]
+    choice = dag.get_task("statutory_steps.choose_statutory_steps")
+    for role in ("employee", "finance_owner", "legal_representative"):
+        chosen = {f"statutory_steps.{step}" for step in statutory_steps_for(role)}
+        assert chosen <= choice.downstream_task_ids, role
+    for dag_id in ("offboard_employee", "dissolve_company"):
+        dag = DagBag(dag_folder=str(dags / f"{dag_id}.py")).dags[dag_id]
+        choose = dag.get_task("account_deregistration.choose_deregistration")
+        assert {choose.in_my_group(choose.if_requested), choose.in_my_group(choose.otherwise)} == (
+            choose.downstream_task_ids
+        )
