@@ -59,6 +59,13 @@ HEARTBEATS: dict[str, tuple[str, str]] = {
 }
 
 
+def last_heartbeat(health: Mapping[str, Any], command: str) -> datetime | None:
+    """When ``airflow <command>`` last heartbeat, per a ``/monitor/health`` answer (None: never)."""
+    component, field_name = HEARTBEATS[command]
+    beat = (health.get(component) or {}).get(field_name)
+    return datetime.fromisoformat(beat) if beat else None
+
+
 class AirflowStartError(RuntimeError):
     """``airflow standalone`` did not become ready; the message carries the tail of its log."""
 
@@ -429,7 +436,6 @@ class RunningAirflow:
     def _wait_for_heartbeat(
         self, command: str, stopped_at: datetime, proc: subprocess.Popen[bytes], log: Path, timeout: float
     ) -> None:
-        component, field_name = HEARTBEATS[command]
         deadline = time.monotonic() + timeout
         with self.api() as api:
             while time.monotonic() < deadline:
@@ -437,8 +443,8 @@ class RunningAirflow:
                     tail = "\n".join(log.read_text(errors="replace").splitlines()[-40:])
                     raise RuntimeError(f"the restarted {command} exited with {proc.returncode}:\n{tail}")
                 with contextlib.suppress(AirflowApiError):
-                    beat = (api.health().get(component) or {}).get(field_name)
-                    if beat and datetime.fromisoformat(beat) > stopped_at:
+                    beat = last_heartbeat(api.health(), command)
+                    if beat is not None and beat > stopped_at:
                         return
                 time.sleep(_POLL)
         raise RuntimeError(f"the restarted {command} did not heartbeat within {timeout:g}s (log: {log})")

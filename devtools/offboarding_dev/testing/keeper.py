@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from offboarding.airflow_api import AirflowApiError
 
-from .airflow import HEARTBEATS, RunningAirflow
+from .airflow import HEARTBEATS, RunningAirflow, last_heartbeat
 
 #: Seconds between two looks at the components.
 CHECK_SECONDS = 5.0
@@ -32,19 +32,19 @@ HUNG_AFTER_SECONDS = 180.0
 
 def heartbeat_age(health: dict, command: str, now: datetime) -> float | None:
     """Seconds since ``airflow <command>`` last heartbeat, per ``/monitor/health`` (None: never)."""
-    component, field_name = HEARTBEATS[command]
-    beat = (health.get(component) or {}).get(field_name)
-    return (now - datetime.fromisoformat(beat)).total_seconds() if beat else None
+    beat = last_heartbeat(health, command)
+    return (now - beat).total_seconds() if beat else None
 
 
 def describe_health(health: dict) -> str:
     """One line for a person: each component's status and last heartbeat (UTC)."""
     parts = []
-    for command, (component, field_name) in HEARTBEATS.items():
-        entry = health.get(component) or {}
-        beat = entry.get(field_name)
-        when = datetime.fromisoformat(beat).astimezone(UTC).strftime("%H:%M:%S UTC") if beat else "never"
-        parts.append(f"{command} {entry.get('status', 'unknown')} (last heartbeat {when})")
+    for command, (component, _) in HEARTBEATS.items():
+        beat = last_heartbeat(health, command)
+        when = beat.astimezone(UTC).strftime("%H:%M:%S UTC") if beat else "never"
+        parts.append(
+            f"{command} {(health.get(component) or {}).get('status', 'unknown')} (last heartbeat {when})"
+        )
     return "; ".join(parts)
 
 
