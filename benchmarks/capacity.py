@@ -56,8 +56,12 @@ PRELOADED = (
     "offboarding.workflows.company",
 )
 USERS = {"admin": "admin", "hr": "user", "approver": "user", "legal_rep": "user", "finance": "user"}
-#: The case's time scale of the synthesized transfer waits: the policy's 60-minute poll every 30 s.
+#: The case time scale of the synthesized transfer waits at the quick size: the policy's 60-minute poll
+#: every 30 s, so the short window sees enough polls. The full size's 2,500 waits poll at 12× (every
+#: 5 minutes, 8 polls a second in all): at 120× they alone would keep one of the machine's 2 cores busy
+#: and the scheduler's loop would measure that, not the cases in flight.
 TAKEOVER_TIME_SCALE = 120.0
+FULL_TAKEOVER_TIME_SCALE = 12.0
 POLICY_POLL_SECONDS = 3600.0
 DEPLOYMENT_TRANSFER_WAITS = 2500
 #: Shares of the in-flight persons by what they wait for (the rest: human steps awaiting input).
@@ -69,6 +73,8 @@ STARTUP_TIMEOUT = 1200.0
 FIRST_TASK_GOAL = Goal.at_most(30.0, "s")
 RATIO_GOAL = Goal.ratio_at_most(2.0)
 PAGE_GOAL = Goal.at_most(1.0, "s")
+#: Issue 15: the triggerer holds every wait with under 5 KB per time wait.
+WAIT_MEMORY_GOAL = Goal.at_most(5.0, "KB")
 #: A watchdog round must end within the default watchdog interval (15 minutes), or rounds pile up.
 WATCHDOG_GOAL = Goal.at_most(900.0, "s")
 
@@ -80,6 +86,7 @@ class Sizes:
     new_cases: int
     sample: int
     observe_seconds: float
+    takeover_time_scale: float = TAKEOVER_TIME_SCALE
 
     @classmethod
     def of(cls, size: Size) -> Sizes:
@@ -89,6 +96,7 @@ class Sizes:
             new_cases=size.pick(3, 20),
             sample=size.pick(3, 20),
             observe_seconds=size.pick(45.0, 180.0),
+            takeover_time_scale=size.pick(TAKEOVER_TIME_SCALE, FULL_TAKEOVER_TIME_SCALE),
         )
 
 
@@ -153,6 +161,7 @@ class Phase:
     triggerer_rss_mb: float = 0.0
     triggerer_cpu_per_hour: float = 0.0
     triggerer_sockets: int = 0
+    triggerer_files: int = 0
     transfer_reads: int = 0
     seconds: float = 0.0
     watchdog_seconds: float = 0.0
@@ -176,6 +185,17 @@ def _process_stats(pids: Sequence[int]) -> tuple[float, float]:
             times = proc.cpu_times()
             cpu += times.user + times.system
     return rss / 1e6, cpu
+
+
+def _open_files(pids: Sequence[int]) -> int:
+    """File descriptors the processes hold (the triggerer keeps each waiting trigger's log file open)."""
+    import psutil
+
+    count = 0
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            count += psutil.Process(pid).num_fds()
+    return count
 
 
 def _sockets_to(pids: Sequence[int], port: int) -> int:
@@ -332,6 +352,7 @@ def _measure_phase(
     phase.triggerer_rss_mb = rss1
     phase.triggerer_cpu_per_hour = max(cpu1 - cpu0, 0.0) / phase.seconds * 3600.0
     phase.triggerer_sockets = _sockets_to(_triggerer_pids(topology), sandbox.port)
+    phase.triggerer_files = _open_files(_triggerer_pids(topology))
     stats1 = sandbox.control.stats(include_writes=False)["calls"]
     phase.transfer_reads = sum(
         stats1.get(path, 0) - stats0.get(path, 0) for path in stats1 if path.endswith("transfer_result")
@@ -367,7 +388,12 @@ def _hand_over(sandbox: Any, pairs: Sequence[tuple[str, str]]) -> None:
 
 
 def _inflight_spec(
-    persons: Sequence[str], successor: str, companies: int, sample: Sequence[str], conn_id: str
+    persons: Sequence[str],
+    successor: str,
+    companies: int,
+    sample: Sequence[str],
+    conn_id: str,
+    takeover_time_scale: float = TAKEOVER_TIME_SCALE,
 ) -> list[dict[str, Any]]:
     from offboarding_dev.rehearsal.samples import company_case
 
@@ -386,7 +412,7 @@ def _inflight_spec(
         if in_sample:
             scale = NEW_CASE_TIME_SCALE
         elif cut_last <= position < cut_takeover:
-            scale = TAKEOVER_TIME_SCALE
+            scale = takeover_time_scale
         else:
             scale = 1.0
         conf = _new_person_conf(userid, successor, time_scale=scale)
@@ -408,7 +434,7 @@ def _inflight_spec(
                 "wecom_conn_id": conn_id,
                 "member": userid,
                 "successor": successor,
-                "poll_interval_seconds": POLICY_POLL_SECONDS / TAKEOVER_TIME_SCALE,
+                "poll_interval_seconds": POLICY_POLL_SECONDS / takeover_time_scale,
             }
         elif position < cut_cooling:
             case["conf"]["deregister_account"] = True
@@ -554,7 +580,9 @@ def measure(sizes: Sizes, workdir: Path) -> list[Row]:
             ]
         ]
         _hand_over(sandbox, takeover_pairs)
-        spec = _inflight_spec(waiting, successor, sizes.companies, sample, PERSONS_CONN_ID)
+        spec = _inflight_spec(
+            waiting, successor, sizes.companies, sample, PERSONS_CONN_ID, sizes.takeover_time_scale
+        )
         made = _synthesize(topology, spec, workdir)
         size_after = _database_bytes(topology)
         claim_seconds = _wait_claimed(topology, made["triggers"], timeout=600 + made["triggers"] / 10)
@@ -603,10 +631,12 @@ def rows(sizes: Sizes, empty: Phase, loaded: Phase, **facts: Any) -> list[Row]:
         "request) vs 0, same run; "
         f"2 Celery workers × {WORKER_CONCURRENCY}, PostgreSQL, Redis."
     )
+    scale = sizes.takeover_time_scale
+    poll_seconds = POLICY_POLL_SECONDS / scale
     p95 = lambda values: percentile(values, 95)  # noqa: E731
     p50 = lambda values: percentile(values, 50)  # noqa: E731
     per_hour_at_policy = (
-        loaded.transfer_reads / loaded.seconds * 3600.0 / TAKEOVER_TIME_SCALE
+        loaded.transfer_reads / loaded.seconds * 3600.0 / scale
         if loaded.seconds and facts["takeover_waits"]
         else 0.0
     )
@@ -657,12 +687,24 @@ def rows(sizes: Sizes, empty: Phase, loaded: Phase, **facts: Any) -> list[Row]:
             f"per wait over the empty triggerer).",
         ),
         Row.measured(
+            "capacity.triggerer_memory_per_wait",
+            (loaded.triggerer_rss_mb - empty.triggerer_rss_mb) * 1e3 / max(made["triggers"], 1),
+            "KB",
+            goal=WAIT_MEMORY_GOAL,
+            notes=f"the triggerer's RSS growth (both its processes) per wait it holds: {made['triggers']:,} "
+            f"waits, {facts['takeover_waits']:,} of them transfer waits, the rest time waits; "
+            f"{loaded.triggerer_files:,} open files (empty: {empty.triggerer_files:,}). Airflow's own "
+            "DateTimeTrigger costs the same per wait (waiting_cost.memory_per_time_wait).",
+            why_missed="Airflow's triggerer keeps a task, a span, a log binding and a task-instance record "
+            "per trigger, whatever the trigger",
+        ),
+        Row.measured(
             "capacity.triggerer_cpu",
             loaded.triggerer_cpu_per_hour,
             "CPU-s/h",
             baseline=empty.triggerer_cpu_per_hour,
             notes=f"triggerer CPU seconds per hour over the {loaded.seconds:.0f} s window (the transfer "
-            f"waits poll every {POLICY_POLL_SECONDS / TAKEOVER_TIME_SCALE:.0f} s here: {TAKEOVER_TIME_SCALE:g}× "
+            f"waits poll every {poll_seconds:.0f} s here: {scale:g}× "
             "the policy's rate, so this is an upper bound).",
         ),
         Row.measured(
@@ -710,7 +752,7 @@ def rows(sizes: Sizes, empty: Phase, loaded: Phase, **facts: Any) -> list[Row]:
             deployment_reads,
             "calls/h",
             notes=f"transfer_result reads: {loaded.transfer_reads} in {loaded.seconds:.0f} s from "
-            f"{facts['takeover_waits']} waits polling every {POLICY_POLL_SECONDS / TAKEOVER_TIME_SCALE:.0f} s, "
+            f"{facts['takeover_waits']} waits polling every {poll_seconds:.0f} s, "
             f"scaled to the policy's 60-minute interval and to {DEPLOYMENT_TRANSFER_WAITS:,} waits "
             "(extrapolated: 2 reads per wait per hour).",
         ),

@@ -14,6 +14,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from offboarding_dev.testing.airflow import TRIGGERER_ENV
+
 REPO = Path(__file__).resolve().parents[1]
 CONN_ENV = "AIRFLOW_CONN_WECOM_DEFAULT"
 TOKEN_CACHE_ENV = "OFFBOARDING_TOKEN_CACHE_URL"
@@ -44,6 +46,7 @@ def airflow_env(workdir: Path) -> dict[str, str]:
         ),
         "OFFBOARDING_EVIDENCE_KEY": EVIDENCE_KEY,
         "PYTHONUNBUFFERED": "1",
+        **TRIGGERER_ENV,
     }
 
 

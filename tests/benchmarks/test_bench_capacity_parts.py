@@ -48,8 +48,19 @@ def test_the_spec_has_every_kind_of_wait_in_its_share() -> None:
 
 
 def test_sizes_quick_and_full() -> None:
-    assert Sizes.of(Size(quick=False)).in_flight == 10_000
-    assert Sizes.of(Size(quick=True)).in_flight < 1000
+    full, quick = Sizes.of(Size(quick=False)), Sizes.of(Size(quick=True))
+    assert full.in_flight == 10_000
+    assert quick.in_flight < 1000
+    # 2,500 transfer waits at the full size poll at 12× the policy (8 a second), not 120× (83 a second).
+    assert (quick.takeover_time_scale, full.takeover_time_scale) == (120.0, 12.0)
+
+
+def test_the_spec_paces_the_transfer_waits_at_the_given_scale() -> None:
+    persons = [f"u{n:06d}" for n in range(1, 41)]
+    spec = _inflight_spec(persons, "u999999", 0, [], "wecom_persons", takeover_time_scale=12.0)
+    takeover = [c for c in spec if c["wait"]["kind"] == "takeover"]
+    assert {c["conf"]["time_scale"] for c in takeover} == {12.0}
+    assert {c["wait"]["poll_interval_seconds"] for c in takeover} == {300.0}
 
 
 def test_loop_times_reads_statsd_timings() -> None:

@@ -380,6 +380,17 @@ def test_scheduler_loops_are_short_as_in_the_test_topology(common_env: dict[str,
     assert topology[per_loop] == common_env[per_loop]
 
 
+def test_the_triggerer_runs_without_greenback_portals_as_in_the_test_topology(
+    common_env: dict[str, str],
+) -> None:
+    # ~7 KB per wait (waiting_cost); the product's triggers never call a sync SDK method on the loop.
+    from offboarding_dev.testing.airflow import TRIGGERER_ENV
+
+    assert TRIGGERER_ENV == {"AIRFLOW_DISABLE_GREENBACK_PORTAL": "true"}
+    for name, value in TRIGGERER_ENV.items():
+        assert common_env.get(name) == value, f"docker-compose.yaml must set {name}={value}"
+
+
 def test_simple_auth_manager_users_cover_the_product_roles(common_env: dict[str, str]) -> None:
     auth_manager = common_env["AIRFLOW__CORE__AUTH_MANAGER"]
     module_name, _, class_name = auth_manager.rpartition(".")

@@ -48,6 +48,11 @@ _POLL = 0.5
 
 #: Seconds the tests' REST clients wait for one answer of the api-server.
 API_TIMEOUT = 120.0
+#: The triggerer's settings, as ``docker-compose.yaml`` sets them. Airflow gives every trigger a greenback
+#: portal (about 7 KB each) so that a trigger may call a sync SDK method (``get_connection``) from its
+#: event loop; the product's triggers look connections up with ``aget_connection`` and call WeCom in
+#: threads, so the deployment turns the portal off.
+TRIGGERER_ENV = {"AIRFLOW_DISABLE_GREENBACK_PORTAL": "true"}
 
 
 #: The components a test may restart: ``airflow <command>`` → (its entry in ``/monitor/health``, the
@@ -245,6 +250,7 @@ def build_env(
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
             "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
             "AIRFLOW__DAG_PROCESSOR__BUNDLE_REFRESH_CHECK_INTERVAL": "2",
+            **TRIGGERER_ENV,
         }
     )
     # Every ledger entry is authenticated with the deployment's evidence key (no evidence without it):
