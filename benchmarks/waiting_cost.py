@@ -99,8 +99,8 @@ def start_transfers(count: int) -> list[list[str]]:
 
 
 def worker_slots(pair: list[str], workdir: Path) -> tuple[float, str]:
-    """Run the product's wait operators once each; the share that deferred (released the slot)."""
-    from airflow.sdk.exceptions import TaskDeferred
+    """Run the product's wait operators once each; the share that released the slot (parked or deferred)."""
+    from airflow.sdk.exceptions import AirflowRescheduleException, TaskDeferred
 
     from offboarding.policy import cooling_off_end, notice_end
     from offboarding.sensors.legal_deadline import LegalDeadlineSensor
@@ -146,14 +146,18 @@ def worker_slots(pair: list[str], workdir: Path) -> tuple[float, str]:
                     ti=MemoryTaskInstance(),
                 )
             except TaskDeferred as signal:
-                deferred[kind] = f"{type(signal.trigger).__name__}, timeout={signal.timeout}"
+                deferred[kind] = f"deferred ({type(signal.trigger).__name__}, timeout={signal.timeout})"
+            except AirflowRescheduleException as parked:
+                deferred[kind] = (
+                    f"parked until {parked.reschedule_date:%Y-%m-%d %H:%M} UTC (up_for_reschedule)"
+                )
     # review: a human step in awaiting_input (Airflow 3.3) holds no worker slot and no triggerer slot
     held = [k for k in operators if k not in deferred]
     released = (len(KINDS) - len(held)) / len(KINDS)
     notes = (
         "measured: each wait operator run once; "
-        + "; ".join(f"{k} deferred ({v})" for k, v in deferred.items())
-        + (f"; {', '.join(held)} did NOT defer" if held else "")
+        + "; ".join(f"{k} {v}" for k, v in deferred.items())
+        + (f"; {', '.join(held)} held its slot" if held else "")
         + ". review is a human step (awaiting_input in Airflow 3.3: no worker slot, no triggerer slot), "
         "not executed here. Baseline: a poke-mode sensor holds one worker slot per wait for the whole wait."
     )

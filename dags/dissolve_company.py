@@ -7,7 +7,7 @@ Trigger it from the UI form, the REST API or the CLI; the run id is the case id
 whole notice period (20 or 45 days) and more, so the default of 16 would queue the 17th company; the
 waits hold no worker or pool slot, so the limit is only a backstop (sizing: docs/deployment.md). Each
 run's member batches are throttled by itself (4 at a time, sharing WeCom's per-corp limit) and run in
-the ``offboarding_wecom_writes`` pool. No wait uses a sensor timeout: the notice wait is deferred until its legal end. The whole case has a
+the ``offboarding_wecom_writes`` pool. No wait uses a sensor timeout: the notice wait is parked, then deferred, until its legal end. The whole case has a
 Deadline Alert (the policy's alerts.company_case_days).
 """
 

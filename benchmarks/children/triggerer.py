@@ -102,16 +102,21 @@ class Workloads:
 
 
 def sensor_trigger(kind: str, deadline: pendulum.DateTime) -> Any:
-    """The trigger ``LegalDeadlineSensor`` defers to for a wait of ``kind`` until ``deadline``."""
+    """The trigger ``LegalDeadlineSensor`` defers to for a wait of ``kind`` until ``deadline``: the one it
+    hands the triggerer for the wait's last hours (before them, the wait is parked and the triggerer holds
+    nothing; here the lead is stretched so the sensor defers at once)."""
     from airflow.sdk.exceptions import TaskDeferred
 
+    from benchmarks.environment import environment
     from offboarding.sensors.legal_deadline import LegalDeadlineSensor
+    from offboarding.settings import TIME_WAIT_TRIGGERER_HOURS_ENV
 
     sensor = LegalDeadlineSensor(
         task_id=f"wait_for_{kind}", deadline=deadline.isoformat(), label=LABELS[kind]
     )
     try:
-        sensor.execute({})  # type: ignore[arg-type]
+        with environment({TIME_WAIT_TRIGGERER_HOURS_ENV: str(24 * 365)}):
+            sensor.execute({})  # type: ignore[arg-type]
     except TaskDeferred as deferred:
         return deferred.trigger
     raise RuntimeError(f"LegalDeadlineSensor did not defer for the {kind} wait until {deadline}")

@@ -10,7 +10,10 @@ environment: its database and Fernet key) creates, for every case of the spec:
 * every task that precedes the waiting step, or runs beside it, as ``success`` (started and ended);
 * the waiting step as Airflow's execution API records it: a **deferred** wait gets a ``trigger`` row
   (``Trigger(classpath, kwargs)``, kwargs encrypted with the Fernet key) and ``trigger_id``,
-  ``next_method="execute_complete"``; a **human step** is ``awaiting_input`` with its ``hitl_detail`` row;
+  ``next_method="execute_complete"``; a legal wait further off than the triggerer lead
+  (``OFFBOARDING_TIME_WAIT_TRIGGERER_HOURS``) is **parked**, as the sensors park it: ``up_for_reschedule``
+  with its ``task_reschedule`` row (reschedule date = wake time − lead); a **human step** is
+  ``awaiting_input`` with its ``hitl_detail`` row;
 * the rendered fields the cases page reads for a legal wait (deadline, anchor, time scale).
 
 The triggers are those the product's sensors defer to, built with the arguments they defer with: the
@@ -72,7 +75,12 @@ def synthesize(cases: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     from sqlalchemy import insert, update
 
     started = time.perf_counter()
-    counts = {"runs": 0, "task_instances": 0, "triggers": 0, "human_steps": 0}
+    from airflow.models.taskreschedule import TaskReschedule
+
+    from offboarding.settings import time_wait_triggerer_lead
+
+    lead = time_wait_triggerer_lead()
+    counts = {"runs": 0, "task_instances": 0, "triggers": 0, "parked": 0, "human_steps": 0}
     bag = DBDagBag()
     dags: dict[str, Any] = {}
     done_sets: dict[tuple[str, str], set[str]] = {}
@@ -122,8 +130,19 @@ def synthesize(cases: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                     )
                 )
                 waiting = {"try_number": 1, "start_date": now, "next_method": "execute_complete"}
+                parked_until = (
+                    dt.datetime.fromisoformat(wait["wake_at"]) - lead if wait["kind"] == "legal" else None
+                )
                 if wait["kind"] == "human":
                     waiting["state"] = TaskInstanceState.AWAITING_INPUT
+                elif parked_until is not None and parked_until > now:
+                    waiting |= {
+                        "state": TaskInstanceState.UP_FOR_RESCHEDULE,
+                        "next_method": None,
+                        "end_date": now,
+                        "duration": 0.0,
+                    }
+                    counts["parked"] += 1
                 else:
                     trigger = _trigger_for(wait, now)
                     classpath, kwargs = trigger.serialize()
@@ -146,16 +165,18 @@ def synthesize(cases: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                     )
                     .values(**waiting)
                 )
-                if wait["kind"] == "human":
-                    ti_id = session.scalar(
-                        ti_table.select()
-                        .with_only_columns(ti_table.c.id)
-                        .where(
-                            ti_table.c.dag_id == dag_id,
-                            ti_table.c.run_id == run.run_id,
-                            ti_table.c.task_id == wait["task_id"],
-                        )
+                ti_id = session.scalar(
+                    ti_table.select()
+                    .with_only_columns(ti_table.c.id)
+                    .where(
+                        ti_table.c.dag_id == dag_id,
+                        ti_table.c.run_id == run.run_id,
+                        ti_table.c.task_id == wait["task_id"],
                     )
+                )
+                if waiting["state"] == TaskInstanceState.UP_FOR_RESCHEDULE:
+                    session.add(TaskReschedule(ti_id, now, now, parked_until))
+                if wait["kind"] == "human":
                     session.execute(
                         insert(HITLDetail.__table__).values(
                             ti_id=ti_id,

@@ -2,7 +2,7 @@
 
 ``seed_synthetic_cases(engine, 10_000)`` inserts DAG runs of ``offboard_employee`` and
 ``dissolve_company`` with the rows the page reads: finished tasks, a current step per open case (a
-human step awaiting input with its ``expected_by`` XCom and owners, a deferred legal wait with its
+human step awaiting input with its ``expected_by`` XCom and owners, a parked legal wait with its
 rendered deadline, or a running task), answered human steps (who, when) and finished cases. A
 fixed share of the open human steps is past due, so the stalled filter has something to find.
 
@@ -76,7 +76,7 @@ def seed_synthetic_cases(
     """Insert ``count`` synthetic cases; one in five is finished, the others wait at one step.
 
     Open cases cycle through: a human step past due (stalled), a human step not yet due, a legal
-    wait (deferred, deadline in 20 days), a running automatic task.
+    wait (parked: up for reschedule, deadline in 20 days), a running automatic task.
     """
     from airflow.models.dagrun import DagRun
     from airflow.models.hitl import HITLDetail
@@ -191,7 +191,7 @@ def seed_synthetic_cases(
             started = now - dt.timedelta(days=25)
             task(
                 "dissolution_notice.wait_for_notice_period_end",
-                "deferred",
+                "up_for_reschedule",  # parked: days from its end (sensors.legal_deadline.wait_until)
                 "LegalDeadlineSensor",
                 started,
             )
@@ -245,7 +245,7 @@ def seed_console_showcase(engine: Engine, *, now: dt.datetime) -> ConsoleShowcas
 
     * ``offboard_employee`` / ``showcase-person``: 王小明 (wangxm), last working day five weeks ago, every
       step up to the account deregistration done (human steps answered by their owners), now in the
-      legal cooling-off wait (deferred, ends in 10 days), put on hold three days ago by ``ops_li``
+      legal cooling-off wait (parked, ends in 10 days), put on hold three days ago by ``ops_li``
       (recorded in ``offboarding_case_action``, created here when missing) after a reschedule;
     * ``dissolve_company`` / ``showcase-company``: 示例科技有限公司 with 10,000 members in 50 batches of
       200: 20 batches done, one failed, four running, the rest not started.
@@ -514,7 +514,7 @@ def seed_console_showcase(engine: Engine, *, now: dt.datetime) -> ConsoleShowcas
         "passed",
     )
     cooling = "account_deregistration.wait_for_cooling_off_end"
-    task(pk, dag_id, run_id, cooling, "deferred", reviewed, None, "LegalDeadlineSensor")
+    task(pk, dag_id, run_id, cooling, "up_for_reschedule", reviewed, None, "LegalDeadlineSensor")  # parked
     rendered.append(
         {
             "dag_id": dag_id,

@@ -16,11 +16,13 @@
 | ``OFFBOARDING_MAX_ACTIVE_PERSON_CASES`` | ``max_active_runs`` of ``offboard_employee`` (read when the DAG file is parsed); a backstop, not a working limit: waiting cases hold no worker, pool or triggerer slot | ``20000`` |
 | ``OFFBOARDING_MAX_ACTIVE_COMPANY_CASES`` | ``max_active_runs`` of ``dissolve_company`` | ``1000`` |
 | ``OFFBOARDING_WECOM_WRITES_POOL`` | the Airflow pool of the tasks that change WeCom (handover, disable, delete, transfer, guide, member batches) | ``offboarding_wecom_writes`` |
+| ``OFFBOARDING_TIME_WAIT_TRIGGERER_HOURS`` | a legal time wait is held by the triggerer only for its last this many hours (wall clock); before that it is parked in Airflow's database (``up_for_reschedule``), holding nothing in the triggerer. Must exceed the scheduler's rotation through the running cases (docs/deployment.md, Sizing) | ``6`` |
 | ``OFFBOARDING_WECOM_BACKUPS_POOL`` | the Airflow pool of the backup exports (WeCom reads), so a burst of new cases cannot take every worker slot | ``offboarding_wecom_backups`` |
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -136,6 +138,24 @@ def max_active_cases(kind: str) -> int:
     if value < 1:
         raise ValueError(f"{env} must be at least 1, got {raw!r}")
     return value
+
+
+TIME_WAIT_TRIGGERER_HOURS_ENV = "OFFBOARDING_TIME_WAIT_TRIGGERER_HOURS"
+DEFAULT_TIME_WAIT_TRIGGERER_HOURS = 6.0
+
+
+def time_wait_triggerer_lead() -> dt.timedelta:
+    """How long before its wake time a parked legal time wait is handed to the triggerer."""
+    raw = os.environ.get(TIME_WAIT_TRIGGERER_HOURS_ENV, "").strip()
+    if not raw:
+        return dt.timedelta(hours=DEFAULT_TIME_WAIT_TRIGGERER_HOURS)
+    try:
+        hours = float(raw)
+    except ValueError:
+        raise ValueError(f"{TIME_WAIT_TRIGGERER_HOURS_ENV} must be a number of hours, got {raw!r}") from None
+    if not 0 < hours < float("inf"):  # also refuses nan
+        raise ValueError(f"{TIME_WAIT_TRIGGERER_HOURS_ENV} must be a positive number of hours, got {raw!r}")
+    return dt.timedelta(hours=hours)
 
 
 def wecom_writes_pool() -> str:

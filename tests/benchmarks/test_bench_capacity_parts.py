@@ -85,7 +85,7 @@ def test_rows_scale_the_transfer_reads_to_the_policy_and_2500_waits() -> None:
     empty = Phase("empty", first_task=[1.0, 2.0], backup_verified=[10.0, 12.0], loops=[0.1, 0.2])
     loaded = Phase("in flight", first_task=[2.0, 3.0], backup_verified=[12.0, 30.0], loops=[0.2, 0.3])
     loaded.seconds, loaded.transfer_reads = 60.0, 100  # 50 waits, 2 reads each per 30 s poll
-    made = {"runs": 200, "triggers": 150, "human_steps": 50, "seconds": 3.0}
+    made = {"runs": 200, "triggers": 50, "parked": 100, "human_steps": 50, "seconds": 3.0}
     result = {
         r.name: r
         for r in rows(
@@ -96,6 +96,8 @@ def test_rows_scale_the_transfer_reads_to_the_policy_and_2500_waits() -> None:
             claim_seconds=2.0,
             db_bytes_per_case=20_000.0,
             takeover_waits=50,
+            time_waits=100,
+            time_waits_rss_mb=0.3,
             sample_done=3,
             in_flight_now=200,
             waiting_states={"deferred": 150},
@@ -107,3 +109,6 @@ def test_rows_scale_the_transfer_reads_to_the_policy_and_2500_waits() -> None:
     assert result["capacity.backup_verified_p95"].met is False  # 30 s vs 12 s: more than 2×
     assert result["capacity.first_task_p95"].met is True
     assert result["capacity.db_per_case"].value == 20.0
+    # 300 KB more in the triggerer when 100 time waits were added (parked or deferred): 3 KB each.
+    per_time_wait = result["capacity.triggerer_memory_per_time_wait"]
+    assert round(per_time_wait.value, 6) == 3.0 and per_time_wait.met is True

@@ -48,7 +48,8 @@ def test_a_child_reports_its_own_peak_memory_not_its_parents(tmp_path: Path) -> 
     large = run_child([sys.executable, "-c", CHILD.format(mib=80)], env={}, workdir=tmp_path, timeout=60)
     assert small.result == {"touched": 8 * 1024 * 1024}
     assert small.max_rss_bytes < 100 * 1024 * 1024 < 300 * 1024 * 1024
-    assert large.max_rss_bytes - small.max_rss_bytes > 70 * 1024 * 1024
+    # 72 MiB more touched; the interpreter's own share differs by a few MiB from one start to the next.
+    assert large.max_rss_bytes - small.max_rss_bytes > 60 * 1024 * 1024
     assert large.cpu_seconds > 0 and large.wall_seconds > 0
     assert "done" in large.output
     del ballast

@@ -1,7 +1,7 @@
 """A legal wait marked "success" by hand, in a real Airflow: the steps after it refuse, nothing is removed.
 
 ``groupowner``'s last working day is 30 days away and the case runs in real time (``time_scale`` 1), so
-``wait_for_last_working_day`` defers for 30 days. It is then marked success through the REST API (what
+``wait_for_last_working_day`` is parked (up for reschedule) for 30 days. It is then marked success through the REST API (what
 the UI's "Mark success" does). The backup may run (it only reads), but every step that removes something
 from the person checks the deadline itself: the handover fails with the deadline in Asia/Shanghai time,
 before any WeCom write; disabling and deletion never run. The run itself stays running (its human
@@ -41,7 +41,7 @@ def test_a_last_working_day_wait_marked_success_by_hand_removes_nothing(rehearsa
     api = rehearsal.api()
     api.trigger_dag_run(DAG, RUN, conf)
     give_up = time.monotonic() + 240
-    while _state(rehearsal, WAIT) != "deferred":
+    while _state(rehearsal, WAIT) != "up_for_reschedule":  # parked: its end is weeks away
         assert time.monotonic() < give_up, rehearsal.task_states(DAG, RUN)
         time.sleep(1)
 

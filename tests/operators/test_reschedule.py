@@ -1,18 +1,19 @@
 """Reschedule: the wait for the last working day and the steps after it use the effective day.
 
-The wait defers once, to the end of the effective day; a reschedule clears it (the action's side, tested
-in ``tests/cases_page/test_case_actions_in_airflow.py``) so it runs again with the new day. A wake at the
-old end after a later day was set makes it defer again.
+The wait is parked until hours before the end of the effective day, then deferred once to that end; a
+reschedule clears it (the action's side, tested in ``tests/cases_page/test_case_actions_in_airflow.py``) so
+it runs again with the new day. A wake at the old end after a later day was set makes it wait again.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pendulum
 import pytest
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
-from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
+from airflow.sdk.exceptions import AirflowFailException, AirflowRescheduleException, TaskDeferred
 
 from offboarding.cases import person_case_id
 from offboarding.operators.base import Case
@@ -41,14 +42,19 @@ def context_of(params: dict[str, Any], make_context: Any) -> dict[str, Any]:
     return make_context(params, task_id="preflight.wait_for_last_working_day", run_id=person_case_id(params))
 
 
-def test_a_far_day_is_waited_for_in_one_deferral_to_its_end(
-    sample_person_case: Any, make_context: Any
+def test_a_far_day_is_parked_then_waited_for_in_one_deferral_to_its_end(
+    sample_person_case: Any, make_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     params = sample_person_case(last_working_day=day(30))
+    with pytest.raises(AirflowRescheduleException) as parked:
+        wait_task().execute(context_of(params, make_context))
+    assert parked.value.reschedule_date == end_of(day(30)) - dt.timedelta(hours=6)
+    # Run again within the triggerer lead (here: 40 days), it defers once, to the day's end.
+    monkeypatch.setenv("OFFBOARDING_TIME_WAIT_TRIGGERER_HOURS", str(40 * 24))
     with pytest.raises(TaskDeferred) as deferred:
         wait_task().execute(context_of(params, make_context))
     trigger = deferred.value.trigger
-    assert isinstance(trigger, DateTimeTrigger)  # Airflow's own time wait: ~2.5 KB in the triggerer
+    assert isinstance(trigger, DateTimeTrigger)  # Airflow's own time wait
     assert trigger.moment == end_of(day(30))
     assert deferred.value.timeout is None
 
@@ -58,7 +64,7 @@ def test_an_earlier_day_takes_effect_when_the_wait_runs_again(
 ) -> None:
     params = sample_person_case(last_working_day=day(30))
     task = wait_task()
-    with pytest.raises(TaskDeferred):
+    with pytest.raises(AirflowRescheduleException):
         task.execute(context_of(params, make_context))
     case_controls.reschedule(person_case_id(params), day(-1))
 
@@ -71,16 +77,16 @@ def test_an_earlier_day_takes_effect_when_the_wait_runs_again(
     assert [pendulum.parse(e.result["ends"]) for e in reached] == [end_of(day(-1))]
 
 
-def test_a_later_day_makes_the_wait_defer_again(
+def test_a_later_day_makes_the_wait_wait_again(
     sample_person_case: Any, make_context: Any, case_controls: Any
 ) -> None:
     params = sample_person_case(last_working_day=day(-1))
     case_controls.reschedule(person_case_id(params), day(10))
     task = wait_task()
-    with pytest.raises(TaskDeferred) as deferred:
+    with pytest.raises(AirflowRescheduleException) as parked:
         task.execute_complete(context_of(params, make_context), pendulum.now("UTC"))
     assert pendulum.parse(task.deadline) == end_of(day(10))
-    assert deferred.value.trigger.moment == end_of(day(10))
+    assert parked.value.reschedule_date == end_of(day(10)) - dt.timedelta(hours=6)
 
 
 def test_the_steps_after_the_wait_check_the_effective_day(

@@ -1,4 +1,5 @@
-"""LegalDeadlineSensor: defers to DateTimeTrigger on the right wake time, returns at once when past, refuses bad input."""
+"""LegalDeadlineSensor: parked while far off, deferred to DateTimeTrigger for the last hours, on the right wake
+time; returns at once when past; refuses bad input."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pendulum
 import pytest
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 from airflow.sdk import DAG, BaseSensorOperator
-from airflow.sdk.exceptions import TaskDeferred
+from airflow.sdk.exceptions import AirflowRescheduleException, TaskDeferred
 
 from offboarding.sensors.legal_deadline import ANCHOR_STATE_KEY, LegalDeadlineSensor
 
@@ -37,8 +38,19 @@ def _deferred(operator: LegalDeadlineSensor, context: dict[str, Any] | None = No
     return caught.value
 
 
-def test_real_time_defers_until_the_deadline_itself() -> None:
+def test_real_time_parks_a_far_wait_until_hours_before_the_deadline() -> None:
     deadline = pendulum.now("Asia/Shanghai").add(days=10).start_of("day")
+    operator = LegalDeadlineSensor(
+        task_id="wait_for_cooling_off_end", deadline=deadline.isoformat(), label="cooling-off end"
+    )
+    with pytest.raises(AirflowRescheduleException) as parked:
+        operator.execute({})  # type: ignore[arg-type]
+    # Up for reschedule until 6 hours before: nothing held in the triggerer meanwhile.
+    assert parked.value.reschedule_date == deadline - dt.timedelta(hours=6)
+
+
+def test_real_time_defers_the_last_hours_to_the_deadline_itself() -> None:
+    deadline = pendulum.now("Asia/Shanghai").add(hours=5, minutes=59)
     operator = LegalDeadlineSensor(
         task_id="wait_for_cooling_off_end", deadline=deadline.isoformat(), label="cooling-off end"
     )
@@ -51,6 +63,26 @@ def test_real_time_defers_until_the_deadline_itself() -> None:
     )
     assert deferred.method_name == "execute_complete"
     assert deferred.timeout is None
+
+
+def test_the_triggerer_lead_is_the_deployments(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OFFBOARDING_TIME_WAIT_TRIGGERER_HOURS", "0.5")
+    deadline = pendulum.now("UTC").add(minutes=40)
+    operator = LegalDeadlineSensor(task_id="wait_for_notice_period_end", deadline=deadline.isoformat())
+    with pytest.raises(AirflowRescheduleException) as parked:
+        operator.execute({})  # type: ignore[arg-type]
+    assert parked.value.reschedule_date == deadline - dt.timedelta(minutes=30)
+    monkeypatch.setenv("OFFBOARDING_TIME_WAIT_TRIGGERER_HOURS", "1")
+    assert _deferred(operator).trigger.moment == deadline
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "six", "nan", "inf"])
+def test_a_bad_triggerer_lead_is_refused_by_name(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    from offboarding.settings import time_wait_triggerer_lead
+
+    monkeypatch.setenv("OFFBOARDING_TIME_WAIT_TRIGGERER_HOURS", raw)
+    with pytest.raises(ValueError, match="OFFBOARDING_TIME_WAIT_TRIGGERER_HOURS"):
+        time_wait_triggerer_lead()
 
 
 def test_a_rehearsal_at_86400_wakes_after_as_many_seconds_as_the_law_has_days() -> None:

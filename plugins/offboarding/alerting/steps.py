@@ -1,7 +1,7 @@
 """What the watchdog looks at: the steps of open cases that are waiting or failed, as plain data.
 
 A :class:`WatchedStep` is one task instance of an offboarding DAG in a waiting state (running,
-deferred, awaiting_input, up_for_retry) or failed, with what the alert needs: the case, the owner,
+deferred, up_for_reschedule — a parked legal wait —, awaiting_input, up_for_retry) or failed, with what the alert needs: the case, the owner,
 when it started waiting, when it was expected to be done (wall clock, rehearsal time scale
 applied) and a deep link into the Airflow UI. Building them needs Airflow's REST API
 (:mod:`offboarding.alerting.airflow_source`); judging them does not (:mod:`offboarding.alerting.decide`).
@@ -18,7 +18,7 @@ from offboarding.cases import COMPANY_DAG_ID
 from offboarding.cases.case_ids import case_id_shown_for_run
 from offboarding.timescale import REAL_TIME, TimeScale
 
-WAITING_STATES = ("running", "deferred", "awaiting_input", "up_for_retry")
+WAITING_STATES = ("running", "deferred", "up_for_reschedule", "awaiting_input", "up_for_retry")
 FAILED_STATE = "failed"
 WATCHED_STATES = (*WAITING_STATES, FAILED_STATE)
 

@@ -173,9 +173,10 @@ def skip_unfinished(session: Any, run: CaseRun) -> list[str]:
 
 
 def wake_last_working_day_wait(session: Any, run: CaseRun) -> list[str]:
-    """Clear the run's wait for the last working day when it is deferred or running, as Airflow's *Clear*
-    does, in the transaction that records the reschedule: it starts again, reads the new day and defers to
-    its end (an earlier day takes effect at once; no wait wakes up just to look). Returns what was woken."""
+    """Clear the run's wait for the last working day when it is parked, deferred or running, as Airflow's
+    *Clear* does, in the transaction that records the reschedule: it starts again, reads the new day and
+    waits for its end (an earlier day takes effect at once; no wait wakes up just to look). Returns what
+    was woken."""
     from airflow.models.taskinstance import TaskInstance, clear_task_instances
     from airflow.utils.state import TaskInstanceState
     from sqlalchemy import select
@@ -185,7 +186,9 @@ def wake_last_working_day_wait(session: Any, run: CaseRun) -> list[str]:
             TaskInstance.dag_id == run.dag_id,
             TaskInstance.run_id == run.run_id,
             TaskInstance.task_id == LAST_WORKING_DAY_TASK,
-            TaskInstance.state.in_([TaskInstanceState.DEFERRED, TaskInstanceState.RUNNING]),
+            TaskInstance.state.in_(
+                [TaskInstanceState.UP_FOR_RESCHEDULE, TaskInstanceState.DEFERRED, TaskInstanceState.RUNNING]
+            ),
         )
     ).all()
     if waiting:

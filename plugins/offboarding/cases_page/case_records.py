@@ -39,7 +39,16 @@ RESCIND_DAG_ID = "offboarding_rescind"
 CHECK_CASE_TASK_ID = "preflight.check_case"
 CASE_ID_PREFIXES = (PERSON_CASE_PREFIX, COMPANY_CASE_PREFIX, DRY_RUN_CASE_PREFIX)
 #: Task states shown as the case's current step (the cases page's, without the stalled rule).
-CURRENT_STATES = ("failed", "running", "deferred", "awaiting_input", "up_for_retry", "queued", "scheduled")
+CURRENT_STATES = (
+    "failed",
+    "running",
+    "deferred",
+    "up_for_reschedule",
+    "awaiting_input",
+    "up_for_retry",
+    "queued",
+    "scheduled",
+)
 
 
 def dag_of_case(case_id: str) -> str | None:

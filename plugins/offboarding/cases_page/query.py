@@ -33,7 +33,7 @@ RUN_STATES = ("queued", "running", "success", "failed")
 OPEN = "open"  # a state filter: queued or running
 OPEN_RUN_STATES = ("queued", "running")
 #: Steps shown as "current" on a case.
-CURRENT_STATES = (*WAITING_STATES, FAILED_STATE, "queued", "scheduled", "restarting", "up_for_reschedule")
+CURRENT_STATES = (*WAITING_STATES, FAILED_STATE, "queued", "scheduled", "restarting")
 LEGAL_WAIT_OPERATORS = ("LegalDeadlineSensor", "WaitForLastWorkingDaySensor", "WaitForLegalDeadlineOperator")
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50

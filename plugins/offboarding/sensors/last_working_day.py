@@ -6,11 +6,12 @@ deadline from the case's controls (:func:`offboarding.operators.controls.effecti
 last accepted reschedule, else the form's date) with the same rule as the steps that check it
 (:func:`offboarding.operators.deadlines.legal_deadline`).
 
-It defers once, to the end of that day (the standard provider's ``DateTimeTrigger``: no worker slot, about
-2.5 KB in the triggerer). A reschedule does not wait for it to wake: the action clears the deferred wait in
-the transaction that records it (``offboarding.cases_page.actions_api.wake_last_working_day_wait``), so
-it starts again at once, reads the new day and defers to its end. It records ``deadline.reached`` for the
-day it actually waited for.
+It waits for the end of that day as every legal wait does (:func:`offboarding.sensors.legal_deadline.wait_until`:
+parked until a few hours before, then deferred to the standard provider's ``DateTimeTrigger``), reading
+the day again each time it runs. A reschedule does not wait for it to wake: the action clears the parked
+or deferred wait in the transaction that records it
+(``offboarding.cases_page.actions_api.wake_last_working_day_wait``), so it starts again at once, reads the
+new day and waits for its end. It records ``deadline.reached`` for the day it actually waited for.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pendulum
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from offboarding.sensors.legal_deadline import LegalDeadlineSensor
+from offboarding.sensors.legal_deadline import LegalDeadlineSensor, wait_until
 
 
 class WaitForLastWorkingDaySensor(LegalDeadlineSensor):
@@ -37,9 +38,7 @@ class WaitForLastWorkingDaySensor(LegalDeadlineSensor):
 
         super().__init__(**with_retry_defaults(kwargs))
 
-    def execute(self, context: Context) -> dict[str, Any] | None:
-        from airflow.providers.standard.triggers.temporal import DateTimeTrigger
-
+    def execute(self, context: Context) -> dict[str, Any]:
         from offboarding.legal_time.clock import format_local
         from offboarding.operators.base import Case
         from offboarding.operators.deadlines import (
@@ -77,10 +76,9 @@ class WaitForLastWorkingDaySensor(LegalDeadlineSensor):
             self.deadline_local,
             format_local(wall),
         )
-        self.defer(trigger=DateTimeTrigger(moment=wall), method_name="execute_complete", timeout=None)
-        return None  # unreachable: defer() raises TaskDeferred
+        wait_until(self, wall, now)
 
-    def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any] | None:
+    def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
         """Woken at the end of the day it deferred to: decide again from the case (ends, or defers again).
 
         ``event`` is the wake instant (``DateTimeTrigger``), or ``{"status": "reached", ...}`` from a wait

@@ -11,19 +11,23 @@ it to XCom; this sensor waits for it::
         label="notice period end",
     )
 
-The wait itself is the standard provider's ``DateTimeTrigger`` on the wall-clock wake time (the legal
-deadline, or its compressed instant in a rehearsal): a time wait costs the triggerer what Airflow's own
-``DateTimeSensorAsync`` costs. The legal deadline is not carried by the trigger: on resume the sensor
-renders ``deadline`` again (it is pulled from XCom, which does not change).
+The wait holds nothing while it is far off: until ``OFFBOARDING_TIME_WAIT_TRIGGERER_HOURS`` (6) before the
+wall-clock wake time (the legal deadline, or its compressed instant in a rehearsal) the task is *parked*:
+it asks Airflow to run it again then (``up_for_reschedule``, one ``task_reschedule`` row; no worker slot,
+no trigger). Run again, it defers the last stretch to the standard provider's ``DateTimeTrigger``, which
+wakes it on time. A deployment with 10,000 cases waiting for weeks so keeps only the waits of the next
+hours in its triggerer. The legal deadline is not carried by either: each run renders ``deadline`` again
+(it is pulled from XCom, which does not change).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pendulum
 from airflow.sdk import BaseSensorOperator, Context
+from airflow.sdk.exceptions import AirflowRescheduleException
 
 if TYPE_CHECKING:
     from offboarding.timescale import TimeScale
@@ -37,17 +41,38 @@ ANCHOR_KEEP_AFTER_DEADLINE = dt.timedelta(days=30)
 NO_TIMEOUT = dt.timedelta(days=3650)
 
 
+def wait_until(sensor: BaseSensorOperator, wake_at: pendulum.DateTime, now: pendulum.DateTime) -> NoReturn:
+    """Wait until ``wake_at`` (wall clock): parked in Airflow's database while it is further away than the
+    triggerer lead, deferred to ``DateTimeTrigger`` (resuming in ``execute_complete``) for the rest."""
+    from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+
+    from offboarding.legal_time.clock import format_local
+    from offboarding.settings import time_wait_triggerer_lead
+
+    lead = time_wait_triggerer_lead()
+    if wake_at - now > lead:
+        park_until = wake_at - lead
+        sensor.log.info(
+            "Parked until %s (up_for_reschedule: no worker slot, nothing in the triggerer); then deferred "
+            "to the wake time",
+            format_local(park_until),
+        )
+        raise AirflowRescheduleException(park_until)
+    sensor.defer(trigger=DateTimeTrigger(moment=wake_at), method_name="execute_complete", timeout=None)
+
+
 def _has_anchor(value: Any) -> bool:
     return value is not None and not (isinstance(value, str) and value.strip() in ("", "None"))
 
 
 class LegalDeadlineSensor(BaseSensorOperator):
-    """Defer until a legal ``deadline`` has passed; return at once if it already has.
+    """Wait until a legal ``deadline`` has passed; return at once if it already has.
 
-    Defers once to ``DateTimeTrigger`` (standard provider) with ``timeout=None`` (no trigger timeout);
-    it never pokes, so ``[sensors] default_timeout`` (7 days, which would fail every 15-, 20- or 45-day
-    wait) does not apply, and ``execution_timeout`` is forced to None (it counts total runtime across
-    deferrals), so it waits exactly as long as the law says. Overdue-alerting belongs to the steps
+    Parks (reschedules itself) until a few hours before, then defers once to ``DateTimeTrigger`` (standard
+    provider) with ``timeout=None`` (no trigger timeout): :func:`wait_until`. It never pokes, so
+    ``[sensors] default_timeout`` (7 days, which would fail every 15-, 20- or 45-day wait) does not apply,
+    and ``execution_timeout`` is forced to None (it counts total runtime across deferrals), so it waits
+    exactly as long as the law says. Overdue-alerting belongs to the steps
     around it, not to a timeout here.
 
     :param deadline: the legal instant (templated): an aware datetime or an ISO string with an offset,
@@ -106,8 +131,9 @@ class LegalDeadlineSensor(BaseSensorOperator):
     @staticmethod
     def _default_doc(label: str, what_to_do_if_stalled: str) -> str:
         doc = (
-            f"**Wait for the {label}.** Holds no worker slot (deferred to the triggerer) and resumes when "
-            "the legal deadline has passed (Asia/Shanghai; see *Rendered Template* › `deadline_local`)."
+            f"**Wait for the {label}.** Holds no worker slot: *up for reschedule* (parked) until a few hours "
+            "before the legal deadline, then *deferred* to the triggerer; it succeeds when the deadline has "
+            "passed (Asia/Shanghai; see *Rendered Template* › `deadline_local`)."
         )
         if what_to_do_if_stalled:
             doc += f"\n\n**If it stalls:** {what_to_do_if_stalled}"
@@ -138,9 +164,7 @@ class LegalDeadlineSensor(BaseSensorOperator):
             store.set(ANCHOR_STATE_KEY, now.isoformat(), retention=keep)
         return now
 
-    def execute(self, context: Context) -> dict[str, str] | None:
-        from airflow.providers.standard.triggers.temporal import DateTimeTrigger
-
+    def execute(self, context: Context) -> dict[str, str]:
         from offboarding.legal_time.clock import format_local, parse_instant
         from offboarding.timescale import TimeScale
 
@@ -162,8 +186,7 @@ class LegalDeadlineSensor(BaseSensorOperator):
         if wake_at <= now:
             self.log.info("The %s has already passed; not waiting", self.waiting_for)
             return self._reached(context, deadline, anchor, scale)
-        self.defer(trigger=DateTimeTrigger(moment=wake_at), method_name="execute_complete", timeout=None)
-        return None  # unreachable: defer() raises TaskDeferred
+        wait_until(self, wake_at, now)
 
     def execute_complete(self, context: Context, event: Any = None) -> dict[str, str]:
         """Resume after the trigger fired: report when the deadline was reached.

@@ -32,13 +32,15 @@ range). A bad successor needs a new run with another `successor_userid`.
 """
 
 WAIT_LAST_DAY = """
-**Wait for the last working day** — holds no worker slot: a deferred wait until 24:00 Asia/Shanghai of
-the *effective* last working day (the form's, or the last accepted *reschedule*). A reschedule clears
-this wait as it is recorded: it starts again at once with the new date (its try number goes up by one).
+**Wait for the last working day** — holds no worker slot: *up for reschedule* (parked) until a few hours
+before, then *deferred*, until 24:00 Asia/Shanghai of the *effective* last working day (the form's, or the
+last accepted *reschedule*). A reschedule clears this wait as it is recorded: it starts again at once with
+the new date (its try number goes up by one).
 Nothing is backed up or removed while the person still works.
 
 *If it stalls*: it is waiting by design until the deadline shown in the log and the rendered fields.
-Check that the triggerer is running (`airflow jobs check --job-type TriggererJob`).
+Past it: up for reschedule, check the scheduler is running; deferred, the triggerer
+(`airflow jobs check --job-type TriggererJob`).
 
 *Marked success by hand?* That shortens nothing: the steps after it (the handover steps, *disable_member*,
 *delete_member*) compute the deadline again from the case and refuse until it has passed. Records
@@ -242,8 +244,8 @@ a rejection give the reason WeCom showed.
 """
 
 WAIT_COOLING_OFF = """
-**Wait for the end of the cooling-off** — a deferred wait (no worker slot) until 15 days after the
-submission. A login during this period cancels the request: the person must not log in.
+**Wait for the end of the cooling-off** — a legal wait (no worker slot; *up for reschedule* until its last
+hours, then *deferred*) until 15 days after the submission. A login during this period cancels the request: the person must not log in.
 
 *If it stalls*: it waits by design until the deadline in the log and rendered fields; check the
 triggerer is running.
@@ -389,8 +391,8 @@ answer it again.
 """
 
 WAIT_NOTICE_END = """
-**Wait for the end of the notice period** — a deferred wait (no worker slot, no 7-day sensor timeout)
-until the end planned above. Creditors may object until then.
+**Wait for the end of the notice period** — a legal wait (no worker slot, no 7-day sensor timeout;
+*up for reschedule* until its last hours, then *deferred*) until the end planned above. Creditors may object until then.
 
 *If it stalls*: it waits by design until the deadline in the rendered fields (`deadline_local`); check
 that the triggerer is running.
