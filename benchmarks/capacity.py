@@ -12,10 +12,12 @@ api-server; WeCom is a sandbox with ``members:M``.
    cases page's first page (``GET /offboarding/api/cases``) and for the trigger endpoint.
 2. **In flight**: N cases are written into the metadata database exactly as Airflow records them
    (``offboarding_dev.inflight``: ``create_dagrun``, task instances, ``trigger`` rows with encrypted
-   kwargs, ``hitl_detail`` rows): persons waiting for their last working day, for the customer takeover
+   kwargs, ``task_reschedule`` rows for the legal waits parked until their last hours, ``hitl_detail``
+   rows): persons waiting for their last working day, for the customer takeover
    (their customers really handed over in the sandbox first, so the transfer waits really poll WeCom and
    keep waiting), for the end of the cooling-off, human steps awaiting input, and companies in the notice
-   wait. The triggerer claims every wait; then the same measurements run again with new cases.
+   wait. The time waits are written last, so the triggerer's growth from them alone is measured. The
+   triggerer claims every deferred wait; then the same measurements run again with new cases.
 3. **Genuine**: a sample of the synthesized last-working-day waits wakes during phase 2 and is driven
    for real, by the triggerer, scheduler and workers, up to its verified backup (and its approval
    request): the synthesized state is one the deployment runs on.

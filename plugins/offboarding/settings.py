@@ -23,7 +23,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 BACKUP_ROOTS_ENV = "OFFBOARDING_BACKUP_ROOTS"
@@ -144,18 +146,24 @@ TIME_WAIT_TRIGGERER_HOURS_ENV = "OFFBOARDING_TIME_WAIT_TRIGGERER_HOURS"
 DEFAULT_TIME_WAIT_TRIGGERER_HOURS = 6.0
 
 
+def positive_duration(
+    name: str, unit: str, default: float, environ: Mapping[str, str] | None = None
+) -> dt.timedelta:
+    """The environment variable ``name`` as a duration in ``unit`` (``minutes``, ``hours``; fractions
+    allowed), ``default`` when unset; ValueError naming the variable when it is not a positive number."""
+    text = ((os.environ if environ is None else environ).get(name) or "").strip()
+    try:
+        amount = float(text) if text else default
+    except ValueError:
+        raise ValueError(f"{name} must be a number of {unit} such as {default:g}, got {text!r}") from None
+    if not math.isfinite(amount) or amount <= 0:
+        raise ValueError(f"{name} must be a positive number of {unit}, got {text!r}")
+    return dt.timedelta(**{unit: amount})
+
+
 def time_wait_triggerer_lead() -> dt.timedelta:
     """How long before its wake time a parked legal time wait is handed to the triggerer."""
-    raw = os.environ.get(TIME_WAIT_TRIGGERER_HOURS_ENV, "").strip()
-    if not raw:
-        return dt.timedelta(hours=DEFAULT_TIME_WAIT_TRIGGERER_HOURS)
-    try:
-        hours = float(raw)
-    except ValueError:
-        raise ValueError(f"{TIME_WAIT_TRIGGERER_HOURS_ENV} must be a number of hours, got {raw!r}") from None
-    if not 0 < hours < float("inf"):  # also refuses nan
-        raise ValueError(f"{TIME_WAIT_TRIGGERER_HOURS_ENV} must be a positive number of hours, got {raw!r}")
-    return dt.timedelta(hours=hours)
+    return positive_duration(TIME_WAIT_TRIGGERER_HOURS_ENV, "hours", DEFAULT_TIME_WAIT_TRIGGERER_HOURS)
 
 
 def wecom_writes_pool() -> str:

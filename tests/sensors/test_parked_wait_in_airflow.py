@@ -1,5 +1,6 @@
-"""A legal wait on a real Airflow: parked (up for reschedule, nothing in the triggerer) while far off, then
-deferred to the triggerer for its last stretch, and done at the deadline, not before.
+"""A legal wait on a real Airflow: parked (up for reschedule, nothing in the triggerer; the watchdog still
+watches it) while far off, then deferred to the triggerer for its last stretch, and done at the deadline,
+not before.
 
 The deployment's triggerer lead is 12 s here (``OFFBOARDING_TIME_WAIT_TRIGGERER_HOURS``), so a wait 45 s
 away is parked for ~33 s, run again by the scheduler, deferred for the last ~12 s and resumed.
@@ -52,10 +53,18 @@ def airflow() -> RunningAirflow:
     )
 
 
+def watched_steps(airflow: RunningAirflow) -> list[dict[str, Any]]:
+    from offboarding.alerting.airflow_source import WatchdogApi
+
+    with WatchdogApi(airflow.api_url, username="admin", password=airflow.passwords["admin"]) as watchdog:
+        return watchdog.watched_task_instances([DAG_ID])
+
+
 def test_a_far_wait_is_parked_then_deferred_then_done_at_its_deadline(airflow: RunningAirflow) -> None:
     deadline = pendulum.now("Asia/Shanghai").add(seconds=45)
     run_id = f"parked-{int(time.time())}"
     seen: list[str] = []
+    watched: list[dict[str, Any]] = []
     with airflow.api() as api:
         api.trigger_dag_run(DAG_ID, run_id, {"deadline": deadline.isoformat()})
         give_up = time.monotonic() + 300
@@ -64,6 +73,8 @@ def test_a_far_wait_is_parked_then_deferred_then_done_at_its_deadline(airflow: R
             instance = next(ti for ti in api.list_task_instances(DAG_ID, run_id) if ti["task_id"] == TASK_ID)
             if not seen or seen[-1] != instance["state"]:
                 seen.append(str(instance["state"]))
+                if seen[-1] == "up_for_reschedule":  # what the watchdog lists while the wait is parked
+                    watched = watched_steps(airflow)
             if instance["state"] in ("success", "failed"):
                 break
             time.sleep(0.5)
@@ -71,5 +82,8 @@ def test_a_far_wait_is_parked_then_deferred_then_done_at_its_deadline(airflow: R
     waiting = [s for s in seen if s in ("up_for_reschedule", "deferred")]
     assert waiting == ["up_for_reschedule", "deferred"], seen  # parked first, then in the triggerer
     assert seen[-1] == "success", seen
+    assert [(ti["task_id"], ti["state"]) for ti in watched if ti["dag_run_id"] == run_id] == [
+        (TASK_ID, "up_for_reschedule")
+    ]
     assert pendulum.parse(result["reached_at"]) >= deadline  # never before the legal deadline
     assert pendulum.parse(instance["end_date"]) >= deadline
