@@ -14,7 +14,8 @@ environment: its database and Fernet key) creates, for every case of the spec:
   (``OFFBOARDING_TIME_WAIT_TRIGGERER_HOURS``) is **parked**, as the sensors park it: ``up_for_reschedule``
   with its ``task_reschedule`` row (reschedule date = wake time − lead); a **human step** is
   ``awaiting_input`` with its ``hitl_detail`` row;
-* the rendered fields the cases page reads for a legal wait (deadline, anchor, time scale).
+* the rendered fields the cases page and the watchdog read: a legal wait's deadline, anchor and time
+  scale, a human step's due time (``expected_by``).
 
 The triggers are those the product's sensors defer to, built with the arguments they defer with: the
 standard provider's ``DateTimeTrigger`` at the wall-clock wake time for a legal wait (the wait for the
@@ -53,6 +54,22 @@ def _trigger_for(wait: Mapping[str, Any], now: dt.datetime) -> Any:
         poll_interval_seconds=float(wait["poll_interval_seconds"]),
         anchor=now,
     )
+
+
+def _rendered_fields(case: Mapping[str, Any], wait: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """What the cases page and the watchdog read of a waiting step's rendered fields: a legal wait's
+    deadline, anchor and time scale; a human step's due time (as ``DueTimeMixin`` renders it)."""
+    if wait["kind"] == "legal":
+        return {
+            "deadline": wait["deadline"],
+            "anchor": wait.get("anchor") or now.isoformat(),
+            "time_scale": str(case["conf"].get("time_scale", 1)),
+        }
+    if wait["kind"] == "human":
+        from offboarding.operators.human_step import human_step_due
+
+        return {"expected_by": human_step_due(wait["task_id"].rpartition(".")[2])}
+    return {}
 
 
 def _done_before(dag: Any, task_id: str) -> set[str]:
@@ -192,18 +209,15 @@ def synthesize(cases: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                         )
                     )
                     counts["human_steps"] += 1
-                if wait["kind"] == "legal":
+                rendered = _rendered_fields(case, wait, now)
+                if rendered:
                     session.execute(
                         insert(RenderedTaskInstanceFields.__table__).values(
                             dag_id=dag_id,
                             run_id=run.run_id,
                             task_id=wait["task_id"],
                             map_index=-1,
-                            rendered_fields={
-                                "deadline": wait["deadline"],
-                                "anchor": wait.get("anchor") or now.isoformat(),
-                                "time_scale": str(case["conf"].get("time_scale", 1)),
-                            },
+                            rendered_fields=rendered,
                         )
                     )
                 counts["runs"] += 1

@@ -119,3 +119,36 @@ def test_a_failed_step_is_alerted_once_with_its_error() -> None:
     )
     assert len(_messages_about(sandbox, run_id)) == 1  # never repeated
     assert _at(alert) > failed_at - dt.timedelta(seconds=1)
+
+
+def test_a_human_steps_due_time_comes_with_its_listing_not_a_read_per_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from offboarding.alerting.airflow_source import DAG_IDS_ENV, WatchdogApi, collect_steps
+    from offboarding.alerting.expected import parse_xcom_instant
+    from offboarding.alerting.steps import HUMAN_STEP
+    from offboarding.alerting.timing import AlertTiming
+
+    airflow, _, _ = e2e_airflow()
+    run_id = "offboard-e2e_due_rendered"
+    with airflow.api() as api:
+        api.trigger_dag_run(DAG_ID, run_id, case_conf("e2e_due_rendered"))
+    wait_for(lambda: task_state(airflow, run_id) == "awaiting_input", 120, "the human step to park", airflow)
+    with airflow.api() as api:
+        step = next(ti for ti in api.list_task_instances(DAG_ID, run_id) if ti["task_id"] == STEP)
+        pushed = api.get_xcom(DAG_ID, run_id, STEP, key="expected_by")
+    # The due time is in Airflow's rendered fields of the step, the same instant as the ledger's XCom.
+    assert parse_xcom_instant(step["rendered_fields"]["expected_by"]) == parse_xcom_instant(pushed)
+
+    monkeypatch.setenv(DAG_IDS_ENV, DAG_ID)
+    watchdog = WatchdogApi(airflow.api_url, username="auditor", password=airflow.passwords["auditor"])
+    with watchdog:
+        watchdog.login()
+        before = watchdog.requests_sent
+        steps = collect_steps(watchdog, AlertTiming.from_policy())
+        sent = watchdog.requests_sent - before
+    mine = [s for s in steps if s.run_id == run_id]
+    assert [s.kind for s in mine] == [HUMAN_STEP] and mine[0].expected_by is not None
+    failed = sum(1 for s in steps if s.state == "failed")
+    # Three paged listings (steps, open runs, pending human steps), one log per failed step; no XCom reads.
+    assert sent <= 3 + failed, (sent, failed, len(steps))

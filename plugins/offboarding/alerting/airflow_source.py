@@ -332,9 +332,9 @@ def _step(
             base, kind=HUMAN_STEP if ti.get("operator", "").startswith("Human") else TASK, error=error
         )
     if human:
-        expected = human_step_expected_by(
-            api.xcom_value(dag_id, run_id, task_id, "expected_by", map_index), started, case.time_scale
-        )
+        # The due time rendered with the step; a step asked by an earlier version has it in XCom only.
+        due = rendered.get("expected_by") or api.xcom_value(dag_id, run_id, task_id, "expected_by", map_index)
+        expected = human_step_expected_by(due, started, case.time_scale)
         return replace(
             base,
             kind=HUMAN_STEP,

@@ -20,7 +20,7 @@ from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
 from offboarding.operators.base import Case, with_retry_defaults
-from offboarding.operators.human_step import _users, announce_human_step
+from offboarding.operators.human_step import DueTimeMixin, _users, announce_human_step
 
 APPROVAL_BODY = """
 ### Delete {{ params.display_name }} ({{ params.userid }}) from WeCom?
@@ -34,10 +34,10 @@ Approve only when the backup above says *all verified*.
 """
 
 
-class ApproveDeletionOperator(ApprovalOperator):
+class ApproveDeletionOperator(DueTimeMixin, ApprovalOperator):
     """``ApprovalOperator`` assigned to the case's eligible approvers; the answer is written to the ledger."""
 
-    template_fields = (*ApprovalOperator.template_fields, "approvers")
+    template_fields = (*ApprovalOperator.template_fields, "approvers", "expected_by")
     ui_color = "#fde2e2"
 
     def __init__(self, *, approvers: str = "{{ params.approvers | join(',') }}", **kwargs: Any) -> None:
@@ -45,6 +45,7 @@ class ApproveDeletionOperator(ApprovalOperator):
         kwargs.setdefault("body", APPROVAL_BODY)
         super().__init__(**with_retry_defaults(kwargs))  # an answer lost in a race asks again
         self.approvers = approvers
+        self.step_id = self.task_id
 
     def execute(self, context: Context) -> Any:
         from offboarding.cases.approvers import assigned_approvers
@@ -59,7 +60,7 @@ class ApproveDeletionOperator(ApprovalOperator):
         self.assigned_users = [u for u in _users(named) if u["id"].lower() in eligible]
         if not self.assigned_users:
             raise ValueError("approvers: the trigger form names no approver who may approve this case")
-        announce_human_step(context, self.task_id, self.task_id, self.subject, self.assigned_users)
+        announce_human_step(context, self.task_id, self.subject, self.assigned_users, self.due_time())
         return super().execute(context)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:

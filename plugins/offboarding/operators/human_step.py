@@ -63,28 +63,56 @@ def _users(assignees: str | Sequence[str] | None) -> list[dict[str, str]]:
     return [{"id": n.strip(), "name": n.strip()} for n in names if n and n.strip()]
 
 
-def announce_human_step(
-    context: Context, task_id: str, step_id: str, subject: str, users: Sequence[Mapping[str, str]]
-) -> None:
-    """Record who must answer and by when (the policy's expected duration of ``step_id``).
-
-    The ``expected_by`` XCom is what the stalled-step watchdog judges the step by.
-    """
+def human_step_due(step_id: str) -> str:
+    """When a human step asked now is due: the policy's expected duration of ``step_id`` (ISO, UTC)."""
     from offboarding.policy import get_policy
 
-    expected_by = get_policy().expected_duration(step_id).due(dt.datetime.now(dt.UTC))
+    return get_policy().expected_duration(step_id).due(dt.datetime.now(dt.UTC)).isoformat()
+
+
+class DueTimeMixin:
+    """A human step's due time, fixed when its templates are rendered (``expected_by``, a template field).
+
+    So it is in Airflow's rendered fields of the task instance, which the watchdog lists with the step: no
+    read per human step awaiting input, whatever the number of cases in flight.
+    """
+
+    step_id: str
+    expected_by: str = ""
+
+    def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
+        super().render_template_fields(context, jinja_env)  # type: ignore[misc]
+        self.expected_by = human_step_due(self.step_id)
+
+    def due_time(self) -> str:
+        """The rendered due time (fixed now when the templates were not rendered, as in a bare ``execute``)."""
+        return self.expected_by or human_step_due(self.step_id)
+
+
+def announce_human_step(
+    context: Context,
+    task_id: str,
+    subject: str,
+    users: Sequence[Mapping[str, str]],
+    expected_by: str,
+) -> None:
+    """Record who must answer and by when (``expected_by``, see :class:`DueTimeMixin`).
+
+    The ``expected_by`` rendered field (and, for steps asked before it existed, the XCom of the same name)
+    is what the stalled-step watchdog judges the step by.
+    """
     Case.from_context(context).ledger.append(
         "human_step.requested",
         actor=f"airflow:{task_id}",
         step=task_id,
         request={"subject": subject, "owners": [u["id"] for u in users]},
-        result={"expected_by": expected_by.isoformat()},
+        result={"expected_by": expected_by},
     )
-    context["ti"].xcom_push(key="expected_by", value=expected_by.isoformat())
+    context["ti"].xcom_push(key="expected_by", value=expected_by)
 
 
-class HumanStepMixin:
-    """Owner, evidence and ledger behaviour shared by human steps and human decisions."""
+class HumanStepMixin(DueTimeMixin):
+    """Owner, evidence, due time and ledger behaviour shared by human steps and human decisions."""
 
     evidence: Mapping[str, EvidenceField]
     assignees: str | Sequence[str] | None
@@ -111,7 +139,7 @@ class HumanStepMixin:
         if not users:
             raise ValueError(f"{self.task_id}: no owner: the trigger form must name who answers this step")
         self.assigned_users = users
-        announce_human_step(context, self.task_id, self.step_id, self.subject, users)
+        announce_human_step(context, self.task_id, self.subject, users, self.due_time())
 
     def _check_evidence(self, params_input: Mapping[str, Any], chosen: Sequence[str]) -> dict[str, Any]:
         problems = []
@@ -162,7 +190,7 @@ def _init_kwargs(evidence: Mapping[str, EvidenceField] | None, kwargs: dict[str,
 class HumanStepOperator(HumanStepMixin, HITLOperator):
     """A form a named person fills in when they have done something outside WeCom."""
 
-    template_fields = (*HITLOperator.template_fields, "assignees")
+    template_fields = (*HITLOperator.template_fields, "assignees", "expected_by")
     ui_color = "#fff4e0"
 
     def __init__(
@@ -196,7 +224,7 @@ class HumanStepOperator(HumanStepMixin, HITLOperator):
 class HumanDecisionOperator(HumanStepMixin, HITLBranchOperator):
     """A human step whose answer chooses the path: ``options_mapping`` maps each answer to a task id."""
 
-    template_fields = (*HITLOperator.template_fields, "assignees")
+    template_fields = (*HITLOperator.template_fields, "assignees", "expected_by")
     ui_color = "#fff4e0"
 
     def __init__(
