@@ -11,7 +11,8 @@ It drives a subset for real (200 in the full size, 12 quick): they leave today, 
 one WeCom sandbox, and run through their verified backup and on through the handover to their approval
 request (which stays unanswered: the deletion's waits are the part the ``capacity`` bench measures).
 The others leave in 30 days, in real time, on a second sandbox (corp): they are real cases that pass
-their preflight and then wait, deferred, for their last working day. The time until every backup is
+their preflight and then wait for their last working day (parked: up for reschedule, holding nothing in
+the triggerer until its last hours). The time until every backup is
 verified is measured for the driven subset and extrapolated to N, saying so.
 
 Rows: the time the command took to trigger all N cases, the time until every driven backup was
@@ -183,8 +184,10 @@ def measure(count: int, driven_count: int, workdir: Path) -> list[Row]:
         settle = time.monotonic() + 120 + 2 * count
         while time.monotonic() < settle:
             awaiting = _count_tasks(topology, driven_runs, "approve_deletion", "awaiting_input")
-            deferred = _count_tasks(topology, waiting_runs, "preflight.wait_for_last_working_day", "deferred")
-            if awaiting >= len(driven_runs) and deferred >= len(waiting_runs):
+            parked = _count_tasks(
+                topology, waiting_runs, "preflight.wait_for_last_working_day", "up_for_reschedule"
+            )
+            if awaiting >= len(driven_runs) and parked >= len(waiting_runs):
                 break
             time.sleep(2.0)
         tis = _query(
@@ -202,8 +205,8 @@ def measure(count: int, driven_count: int, workdir: Path) -> list[Row]:
         limited = _rate_limit_errors(stats) + _rate_limit_errors(waiting_stats)
     scope = (
         f"{count:,} persons from one CSV through `offboarding bulk-trigger`: {driven_count} driven for real up "
-        f"to their approval request (awaiting: {awaiting}), {len(waiting)} waiting (deferred) for a last "
-        f"working day in {WAITING_DAYS} days (deferred: {deferred}); 2 Celery workers × {WORKER_CONCURRENCY}, "
+        f"to their approval request (awaiting: {awaiting}), {len(waiting)} waiting (parked) for a last "
+        f"working day in {WAITING_DAYS} days (parked: {parked}); 2 Celery workers × {WORKER_CONCURRENCY}, "
         "Redis-shared WeCom limits."
     )
     extrapolated = (

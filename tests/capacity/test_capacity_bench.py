@@ -34,6 +34,7 @@ def test_capacity_quick(services: None, tmp_path: Path) -> None:
         "capacity.backup_verified_p95",
         "capacity.scheduler_loop_p95",
         "capacity.triggerer_rss",
+        "capacity.triggerer_memory_per_time_wait",
         "capacity.triggerer_cpu",
         "capacity.cases_page",
         "capacity.trigger_endpoint",
@@ -73,4 +74,4 @@ def test_mass_layoff_quick(services: None, tmp_path: Path) -> None:
     # One export of 16: 12 driven to their approval request, 4 real cases waiting for a later last day.
     notes = rows["mass_layoff.trigger_time"].notes
     assert "16 persons from one CSV" in notes and "(awaiting: 12)" in notes, notes
-    assert "4 waiting (deferred) for a last working day in 30 days (deferred: 4)" in notes, notes
+    assert "4 waiting (parked) for a last working day in 30 days (parked: 4)" in notes, notes
