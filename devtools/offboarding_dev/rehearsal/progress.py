@@ -54,8 +54,8 @@ class CaseProgress:
             if state == "awaiting_input":
                 who = ", ".join(self.waiting_for.get(task_id, ())) or "anyone"
                 steps.append(f"{task_id} (waiting for {who})")
-            elif state in ("running", "deferred"):
-                steps.append(task_id + (" (waiting)" if state == "deferred" else ""))
+            elif state in ("running", "deferred", "up_for_reschedule"):  # the last two: a wait
+                steps.append(task_id + (" (waiting)" if state != "running" else ""))
             else:
                 steps.append(f"{task_id} ({state})")
         return head + (f"; now: {', '.join(steps)}" if steps else "; between steps")
