@@ -170,6 +170,7 @@ class Phase:
     watchdog_requests: int = 0
     watched_steps: int = 0
     watchdog_window: tuple[float, float] = (0.0, 0.0)
+    watchdog_detail: str = ""
     loops_outside_watchdog: list[float] = field(default_factory=list)
 
 
@@ -344,8 +345,8 @@ def _measure_phase(
         phase.first_task.append((p["first"] - p["queued"]).total_seconds())
         phase.backup_verified.append((p["verified"] - p["queued"]).total_seconds())
     watchdog_began = time.monotonic()
-    phase.watchdog_seconds, phase.watchdog_requests, phase.watched_steps = _watchdog_round(
-        topology, workdir, name
+    phase.watchdog_seconds, phase.watchdog_requests, phase.watched_steps, phase.watchdog_detail = (
+        _watchdog_round(topology, workdir, name)
     )
     phase.watchdog_window = (watchdog_began, time.monotonic())
     # Keep observing (loops, triggerer, WeCom reads) for the rest of the window.
@@ -372,18 +373,47 @@ def _measure_phase(
     return phase
 
 
-def _watchdog_round(topology: Any, workdir: Path, phase: str) -> tuple[float, int, int]:
+def _request_kind(path: str) -> str:
+    """What a watchdog request reads, for the bench's notes."""
+    for marker, kind in (
+        ("/xcomEntries/", "XCom"),
+        ("/logs/", "log"),
+        ("/offboarding/api/cases/", "case correction"),
+        ("/list", "listing page"),
+        ("/hitlDetails", "listing page"),
+        ("/dagRuns/", "DAG run"),
+    ):
+        if marker in path:
+            return kind
+    return "other"
+
+
+def _watchdog_round(topology: Any, workdir: Path, phase: str) -> tuple[float, int, int, str]:
     """One watchdog round, as the ``offboarding_watchdog`` task runs it, through the api-server: (seconds,
-    REST requests, steps watched). Alerts are collected, not sent (the bench's cases name no recipient)."""
+    REST requests, steps watched, what the requests read and the alerts decided). Alerts are collected, not
+    sent (the bench's cases name no recipient)."""
+    from collections import Counter
+
     from offboarding.alerting.airflow_source import WatchdogApi
     from offboarding.alerting.watchdog import run_watchdog
     from offboarding.wecom.shared_state import FileSharedState
 
     state = FileSharedState(workdir / f"watchdog-{phase.replace(' ', '-')}", "state")
+    kinds: Counter[str] = Counter()
     with WatchdogApi(topology.api_url, username="admin", password=topology.passwords["admin"]) as client:
+        send = client._send
+
+        def counted(method: str, path: str, **kwargs: Any) -> Any:
+            kinds[_request_kind(path)] += 1
+            return send(method, path, **kwargs)
+
+        client._send = counted  # type: ignore[method-assign]
         t0 = time.perf_counter()
         summary = run_watchdog(api=client, state=state, send=lambda recipient, message: None)
-        return time.perf_counter() - t0, client.requests_sent, int(summary["watched_steps"])
+        seconds = time.perf_counter() - t0
+    what = ", ".join(f"{n:,} {kind}" for kind, n in kinds.most_common())
+    detail = f"{what}; {int(summary['alerts']):,} alerts decided"
+    return seconds, client.requests_sent, int(summary["watched_steps"]), detail
 
 
 def _hand_over(sandbox: Any, pairs: Sequence[tuple[str, str]]) -> None:
@@ -781,9 +811,10 @@ def rows(sizes: Sizes, empty: Phase, loaded: Phase, **facts: Any) -> list[Row]:
             f"alerts collected, not sent): {loaded.watched_steps:,} steps watched with "
             f"{loaded.watchdog_requests:,} REST requests (empty: {empty.watched_steps} steps, "
             f"{empty.watchdog_requests} requests). It reads the steps, the open runs and the pending human "
-            "steps in paged listings, then one XCom per human step awaiting input (its due time) and one log "
-            "per newly failed step; corrections only for the cases it alerts. Goal: a round fits in the "
-            "default 15-minute interval.",
+            "steps in paged listings (a human step's due time comes with it, rendered), one log per newly "
+            "failed step and the notify correction of each case it alerts (in compressed time, waits "
+            f"synthesized minutes ago may count as stalled): {loaded.watchdog_detail}. Goal: a round fits in "
+            "the default 15-minute interval.",
             why_missed="a round reads something per case in flight",
         ),
         Row.measured(

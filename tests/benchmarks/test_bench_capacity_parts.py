@@ -112,3 +112,13 @@ def test_rows_scale_the_transfer_reads_to_the_policy_and_2500_waits() -> None:
     # 300 KB more in the triggerer when 100 time waits were added (parked or deferred): 3 KB each.
     per_time_wait = result["capacity.triggerer_memory_per_time_wait"]
     assert round(per_time_wait.value, 6) == 3.0 and per_time_wait.met is True
+
+
+def test_watchdog_requests_are_told_apart_by_what_they_read() -> None:
+    from benchmarks.capacity import _request_kind
+
+    assert _request_kind("/api/v2/dags/~/dagRuns/~/taskInstances/list") == "listing page"
+    assert _request_kind("/api/v2/dags/~/dagRuns/~/hitlDetails") == "listing page"
+    assert _request_kind("/api/v2/dags/d/dagRuns/r/taskInstances/t/xcomEntries/expected_by") == "XCom"
+    assert _request_kind("/offboarding/api/cases/offboard-lisi") == "case correction"
+    assert _request_kind("/api/v2/dags/d/dagRuns/r") == "DAG run"
