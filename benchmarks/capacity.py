@@ -397,20 +397,17 @@ def _watchdog_round(topology: Any, workdir: Path, phase: str) -> tuple[float, in
     from offboarding.alerting.airflow_source import WatchdogApi
     from offboarding.alerting.watchdog import run_watchdog
     from offboarding.wecom.shared_state import FileSharedState
+    from offboarding_dev.testing.airflow import recorded_paths
 
     state = FileSharedState(workdir / f"watchdog-{phase.replace(' ', '-')}", "state")
-    kinds: Counter[str] = Counter()
-    with WatchdogApi(topology.api_url, username="admin", password=topology.passwords["admin"]) as client:
-        send = client._send
-
-        def counted(method: str, path: str, **kwargs: Any) -> Any:
-            kinds[_request_kind(path)] += 1
-            return send(method, path, **kwargs)
-
-        client._send = counted  # type: ignore[method-assign]
+    with (
+        WatchdogApi(topology.api_url, username="admin", password=topology.passwords["admin"]) as client,
+        recorded_paths(client) as paths,
+    ):
         t0 = time.perf_counter()
         summary = run_watchdog(api=client, state=state, send=lambda recipient, message: None)
         seconds = time.perf_counter() - t0
+    kinds = Counter(_request_kind(path) for path in paths)
     what = ", ".join(f"{n:,} {kind}" for kind, n in kinds.most_common())
     detail = f"{what}; {int(summary['alerts']):,} alerts decided"
     return seconds, client.requests_sent, int(summary["watched_steps"]), detail

@@ -128,6 +128,7 @@ def test_a_human_steps_due_time_comes_with_its_listing_not_a_read_per_step(
     from offboarding.alerting.expected import parse_xcom_instant
     from offboarding.alerting.steps import HUMAN_STEP
     from offboarding.alerting.timing import AlertTiming
+    from offboarding_dev.testing.airflow import recorded_paths
 
     airflow, _, _ = e2e_airflow()
     run_id = "offboard-e2e_due_rendered"
@@ -142,17 +143,10 @@ def test_a_human_steps_due_time_comes_with_its_listing_not_a_read_per_step(
 
     monkeypatch.setenv(DAG_IDS_ENV, DAG_ID)
     watchdog = WatchdogApi(airflow.api_url, username="auditor", password=airflow.passwords["auditor"])
-    paths: list[str] = []
-    send = watchdog._send
-
-    def recorded(method: str, path: str, **kwargs: Any) -> Any:
-        paths.append(path)
-        return send(method, path, **kwargs)
-
     with watchdog:
         watchdog.login()
-        watchdog._send = recorded  # type: ignore[method-assign]
-        steps = collect_steps(watchdog, AlertTiming.from_policy())
+        with recorded_paths(watchdog) as paths:
+            steps = collect_steps(watchdog, AlertTiming.from_policy())
     mine = [s for s in steps if s.run_id == run_id]
     assert [s.kind for s in mine] == [HUMAN_STEP] and mine[0].expected_by is not None
     assert not [p for p in paths if "/xcomEntries/" in p], paths  # no read per human step

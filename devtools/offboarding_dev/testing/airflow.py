@@ -628,6 +628,24 @@ def running_airflow(
 
 # ---------------------------------------------------------------------- shared instances and stub DAGs
 
+
+@contextlib.contextmanager
+def recorded_paths(api: AirflowApi) -> Iterator[list[str]]:
+    """The paths of the requests ``api`` sends inside the block, in order (to see what a caller reads)."""
+    paths: list[str] = []
+    send = api._send
+
+    def recorded(method: str, path: str, **kwargs: Any) -> Any:
+        paths.append(path)
+        return send(method, path, **kwargs)
+
+    api._send = recorded  # type: ignore[method-assign]
+    try:
+        yield paths
+    finally:
+        del api._send  # the class's method again
+
+
 _SHARED: dict[tuple[Any, ...], tuple[contextlib.ExitStack, RunningAirflow]] = {}
 
 
