@@ -18,9 +18,11 @@ api-server; WeCom is a sandbox with ``members:M``.
    keep waiting), for the end of the cooling-off, human steps awaiting input, and companies in the notice
    wait. The time waits are written last, so the triggerer's growth from them alone is measured. The
    triggerer claims every deferred wait; then the same measurements run again with new cases.
-3. **Genuine**: a sample of the synthesized last-working-day waits wakes during phase 2 and is driven
-   for real, by the triggerer, scheduler and workers, up to its verified backup (and its approval
-   request): the synthesized state is one the deployment runs on.
+3. **Genuine**: once phase 2 is measured, a sample of the synthesized last-working-day waits (parked,
+   their last working day a month away) is woken the way ops would: a case *reschedule* to today through
+   the REST API. It is then driven for real, by the scheduler and workers, up to its verified backup (and
+   its approval request): the synthesized state is one the deployment runs on. The sample wakes after
+   the measurement, so phase 2 measures the same new cases as phase 1 and nothing else.
 
 Also: metadata database size per case in flight (``pg_database_size`` before/after the synthesis),
 WeCom reads per hour while the transfer waits poll (sandbox counters over the observation window, at
@@ -222,6 +224,21 @@ def _query(topology: Any, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any,
     return topology.query(sql, args)
 
 
+def _analyze(topology: Any) -> None:
+    """Refresh the planner's statistics, as PostgreSQL's autovacuum does within a minute of a bulk change.
+
+    Without them, after 360,000 task instances were written at once, the scheduler's queries are planned
+    for the empty tables: its critical section took 35 % of its wall time instead of 9 % (py-spy, 10,000
+    cases in flight). A deployment's PostgreSQL runs autovacuum (the default); this machine's may not
+    (``autovacuum_enabled`` says which).
+    """
+    _query(topology, "ANALYZE")
+
+
+def autovacuum_enabled(topology: Any) -> bool:
+    return str(_query(topology, "SHOW autovacuum")[0][0]).lower() == "on"
+
+
 def _database_bytes(topology: Any) -> int:
     return int(_query(topology, "SELECT pg_database_size(current_database())")[0][0])
 
@@ -297,11 +314,30 @@ def _wait_state(topology: Any, run_ids: Sequence[str], task_id: str, state: str,
 NEW_CASE_TIME_SCALE = 86400.0
 
 
-def _new_person_conf(userid: str, successor: str, time_scale: float = NEW_CASE_TIME_SCALE) -> dict[str, Any]:
+def _new_person_conf(
+    userid: str, successor: str, time_scale: float = NEW_CASE_TIME_SCALE, days_ahead: int = 0
+) -> dict[str, Any]:
     from offboarding_dev.rehearsal.samples import SamplePerson, person_case, today_in_shanghai
 
     person = SamplePerson(userid, f"成员{userid[1:]}", successor_userid=successor)
-    return dict(person_case(person, last_working_day=today_in_shanghai(), time_scale=time_scale).conf)
+    day = today_in_shanghai() + dt.timedelta(days=days_ahead)
+    return dict(person_case(person, last_working_day=day, time_scale=time_scale).conf)
+
+
+#: The sample's last working day when synthesized: a month away, so its wait stays parked until woken.
+SAMPLE_DAYS_AHEAD = 30
+
+
+def _wake_sample(api: Any, run_ids: Sequence[str]) -> None:
+    """Move each sample case's last working day to today (Asia/Shanghai), as ops would through the cases
+    page: the product's reschedule clears the parked wait, which then finds the day ended."""
+    from offboarding_dev.rehearsal.samples import today_in_shanghai
+
+    today = today_in_shanghai().isoformat()
+    for run_id in run_ids:
+        api.case_action(
+            run_id, "reschedule", {"last_working_day": today, "reason": "capacity bench: the sample runs"}
+        )
 
 
 def _measure_phase(
@@ -318,6 +354,7 @@ def _measure_phase(
     import requests
 
     phase = Phase(name)
+    _analyze(topology)
     began = time.monotonic()
     pids = _triggerer_pids(topology)
     rss0, cpu0 = _process_stats(pids)
@@ -453,10 +490,12 @@ def _inflight_spec(
             scale = takeover_time_scale
         else:
             scale = 1.0
-        conf = _new_person_conf(userid, successor, time_scale=scale)
+        conf = _new_person_conf(
+            userid, successor, time_scale=scale, days_ahead=SAMPLE_DAYS_AHEAD if in_sample else 0
+        )
         case: dict[str, Any] = {"dag_id": "offboard_employee", "run_id": f"offboard-{userid}", "conf": conf}
         if in_sample or position < cut_last:
-            wake = now + dt.timedelta(seconds=40) if in_sample else far
+            wake = far
             case["wait"] = {
                 "task_id": "preflight.wait_for_last_working_day",
                 "kind": "legal",
@@ -544,8 +583,7 @@ def _synthesize_and_claim(
 
 
 def _wait_claimed(topology: Any, triggers: int, timeout: float) -> float:
-    """Seconds until the triggerer runs every trigger row (none left without ``triggerer_id``; a fired
-    trigger's row is deleted, so the sample's waking waits do not count)."""
+    """Seconds until the triggerer runs every trigger row (none left without ``triggerer_id``)."""
     began = time.monotonic()
     while time.monotonic() - began < timeout:
         unclaimed = _query(topology, "SELECT count(*) FROM trigger WHERE triggerer_id IS NULL")[0][0]
@@ -621,6 +659,7 @@ def measure(sizes: Sizes, workdir: Path) -> list[Row]:
         topology = start_deployment(stack, env, database_prefix="offboarding_capacity")
         api = stack.enter_context(topology.api("hr"))
         pools = {p[0] for p in _query(topology, "SELECT pool FROM slot_pool")}
+        autovacuum = autovacuum_enabled(topology)
         empty = _measure_phase("empty", topology, api, sandbox, loops, empty_new, successor, sizes, workdir)
 
         size_before = _database_bytes(topology)
@@ -651,6 +690,7 @@ def measure(sizes: Sizes, workdir: Path) -> list[Row]:
             "in flight", topology, api, sandbox, loops, loaded_new, successor, sizes, workdir
         )
         sample_runs = [f"offboard-{m}" for m in sample]
+        _wake_sample(api, sample_runs)
         sample_progress = _wait_backups(topology, sample_runs, timeout=900)
         # ... and on through the handover to the approval request (the guards of the real tasks pass).
         _wait_state(topology, sample_runs, "approve_deletion", "awaiting_input", timeout=900)
@@ -681,6 +721,7 @@ def measure(sizes: Sizes, workdir: Path) -> list[Row]:
         in_flight_now=int(in_flight_now),
         waiting_states=waiting_states,
         pools=pools,
+        autovacuum=autovacuum,
     )
 
 
@@ -698,8 +739,8 @@ def rows(sizes: Sizes, empty: Phase, loaded: Phase, **facts: Any) -> list[Row]:
         f"{made['triggers']:,} trigger rows, {made['parked']:,} parked time waits, {made['human_steps']:,} "
         "human steps awaiting input, in "
         f"{made['seconds']:.0f} s; the triggerer claimed every wait in {facts['claim_seconds']:.0f} s; "
-        f"{facts['sample_done']} of them woke and ran for real through backup and handover to their approval "
-        "request) vs 0, same run; "
+        f"{facts['sample_done']} of them, woken after the measurement by a reschedule to today through the "
+        "REST API, ran for real through backup and handover to their approval request) vs 0, same run; "
         f"2 Celery workers × {WORKER_CONCURRENCY}, PostgreSQL, Redis."
     )
     scale = sizes.takeover_time_scale
@@ -747,7 +788,9 @@ def rows(sizes: Sizes, empty: Phase, loaded: Phase, **facts: Any) -> list[Row]:
             notes=f"StatsD scheduler.scheduler_loop_duration over {len(loaded.loops)} vs {len(empty.loops)} "
             f"loops (p50 {p50(loaded.loops):.3f} s vs {p50(empty.loops):.3f} s). Outside the watchdog round "
             f"({loaded.watchdog_seconds:.0f} s of the window): p95 {p95(loaded.loops_outside_watchdog):.3f} s "
-            f"over {len(loaded.loops_outside_watchdog)} loops.",
+            f"over {len(loaded.loops_outside_watchdog)} loops. Each phase starts with the planner's "
+            f"statistics fresh (ANALYZE; this PostgreSQL's autovacuum is "
+            f"{'on' if facts.get('autovacuum') else 'off'}).",
             why_missed="each loop examines the running DAG runs",
         ),
         Row.measured(

@@ -7,6 +7,7 @@ import datetime as dt
 from collections import Counter
 
 from benchmarks.capacity import (
+    SAMPLE_DAYS_AHEAD,
     SHARES,
     TAKEOVER_TIME_SCALE,
     LoopTimes,
@@ -17,6 +18,7 @@ from benchmarks.capacity import (
     rows,
 )
 from benchmarks.sizes import Size
+from offboarding_dev.rehearsal.samples import today_in_shanghai
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -38,9 +40,15 @@ def test_the_spec_has_every_kind_of_wait_in_its_share() -> None:
         "statutory_steps.stop_social_insurance": 100 - 30 - 25 - 25,
         "dissolution_notice.wait_for_notice_period_end": 3,
     }
+    # The sample stays parked through the measurement (a month away) until the bench reschedules it.
     sample = spec[:2]
-    soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
-    assert all(dt.datetime.fromisoformat(c["wait"]["wake_at"]) < soon for c in sample)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=7)
+    assert all(dt.datetime.fromisoformat(c["wait"]["wake_at"]) > later for c in sample)
+    today = today_in_shanghai()
+    assert all(
+        dt.date.fromisoformat(c["conf"]["last_working_day"]) == today + dt.timedelta(days=SAMPLE_DAYS_AHEAD)
+        for c in sample
+    )
     takeover = [c for c in spec if c["wait"]["kind"] == "takeover"]
     assert {c["conf"]["time_scale"] for c in takeover} == {TAKEOVER_TIME_SCALE}
     assert all(c["wait"]["successor"] == "u999999" for c in takeover)
