@@ -41,12 +41,25 @@ STATE_CHANGE = re.compile(r"/execution/task-instances/([0-9a-fA-F-]{32,36})/stat
 CASE_DAG_IDS = (PERSON_DAG_ID, COMPANY_DAG_ID, "offboarding_rescind")
 
 
+def _examine_next_loop(session: Any, which_run: Any, dag_ids: Collection[str]) -> int:
+    from airflow.models.dagrun import DagRun
+    from sqlalchemy import update
+
+    result = session.execute(
+        update(DagRun)
+        .where(which_run, DagRun.state == "running", DagRun.dag_id.in_(list(dag_ids)))
+        .values(last_scheduling_decision=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
 def examine_soon(session: Any, task_instance_id: str, dag_ids: Collection[str] = CASE_DAG_IDS) -> int:
     """Clear ``last_scheduling_decision`` of the running case run that task instance ``task_instance_id``
     belongs to, so the scheduler examines it in its next loop; returns the rows changed (0 or 1)."""
     from airflow.models.dagrun import DagRun
     from airflow.models.taskinstance import TaskInstance
-    from sqlalchemy import select, update
+    from sqlalchemy import select
 
     run_id = (
         select(DagRun.id)
@@ -54,13 +67,16 @@ def examine_soon(session: Any, task_instance_id: str, dag_ids: Collection[str] =
         .where(TaskInstance.id == uuid.UUID(task_instance_id))
         .scalar_subquery()
     )
-    result = session.execute(
-        update(DagRun)
-        .where(DagRun.id == run_id, DagRun.state == "running", DagRun.dag_id.in_(list(dag_ids)))
-        .values(last_scheduling_decision=None)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)
+    return _examine_next_loop(session, DagRun.id == run_id, dag_ids)
+
+
+def examine_run_soon(session: Any, dag_id: str, run_id: str, dag_ids: Collection[str] = CASE_DAG_IDS) -> int:
+    """The same for the run ``(dag_id, run_id)``: after a case action changed its task instances (a
+    reschedule's cleared wait, a rescind's skipped steps), the scheduler acts on them in its next loop
+    instead of when its rotation through the waiting cases comes back to the run."""
+    from airflow.models.dagrun import DagRun
+
+    return _examine_next_loop(session, (DagRun.dag_id == dag_id) & (DagRun.run_id == run_id), dag_ids)
 
 
 def _nudge(task_instance_id: str) -> None:

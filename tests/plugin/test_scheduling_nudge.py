@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
 
-from offboarding.scheduling_nudge import SchedulingNudge, examine_soon
+from offboarding.scheduling_nudge import SchedulingNudge, examine_run_soon, examine_soon
 from offboarding_dev.synthetic import create_metadata_tables, seed_synthetic_cases
 
 NOW = dt.datetime(2026, 6, 1, 4, 0, tzinfo=dt.UTC)
@@ -73,6 +73,24 @@ def test_finished_runs_and_other_dags_are_left_alone(engine: Any) -> None:
     with Session(engine) as session, session.begin():
         assert examine_soon(session, running_ti, dag_ids=("some_other_dag",)) == 0
     assert decision(engine, running_pk) is not None
+
+
+def test_a_case_action_has_its_run_examined_next(engine: Any) -> None:
+    from airflow.models.dagrun import DagRun
+
+    run_pk, _ = a_task_of(engine, "running", "offboard_employee")
+    with Session(engine) as session, session.begin():
+        run = session.get(DagRun, run_pk)
+        assert run is not None
+        assert examine_run_soon(session, run.dag_id, run.run_id) == 1
+        assert examine_run_soon(session, run.dag_id, "no-such-run") == 0
+    assert decision(engine, run_pk) is None
+    done_pk, _ = a_task_of(engine, "success", "offboard_employee")
+    with Session(engine) as session, session.begin():
+        done = session.get(DagRun, done_pk)
+        assert done is not None
+        assert examine_run_soon(session, done.dag_id, done.run_id) == 0  # a finished case stays finished
+    assert decision(engine, done_pk) is not None
 
 
 async def _call(path: str, method: str, status: int) -> list[str]:

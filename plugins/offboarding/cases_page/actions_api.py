@@ -62,6 +62,7 @@ from offboarding.cases_page.case_records import (
     series_of,
 )
 from offboarding.cases_page.overview import LAST_WORKING_DAY_TASK
+from offboarding.scheduling_nudge import examine_run_soon
 
 router = APIRouter()
 
@@ -288,6 +289,9 @@ def perform(session: Any, user: Any, case_id: str, action: str, body: Any) -> tu
         fields=decision.fields,
     )
     answer: dict[str, Any] = {"accepted": recorded.to_json()}
+    # Whatever the action changed (a cleared wait, skipped steps, a released hold), the scheduler looks at
+    # the case in its next loop, not when its rotation through thousands of waiting cases comes back to it.
+    examine_run_soon(session, run.dag_id, run.run_id)
     if action == RESCHEDULE:
         answer["woken"] = wake_last_working_day_wait(session, run)
     if action == RESCIND:
