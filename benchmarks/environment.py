@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from offboarding_dev.testing.airflow import TRIGGERER_ENV
+from offboarding_dev.testing.airflow import DEPLOYMENT_ENV
 
 REPO = Path(__file__).resolve().parents[1]
 CONN_ENV = "AIRFLOW_CONN_WECOM_DEFAULT"
@@ -46,7 +46,7 @@ def airflow_env(workdir: Path) -> dict[str, str]:
         ),
         "OFFBOARDING_EVIDENCE_KEY": EVIDENCE_KEY,
         "PYTHONUNBUFFERED": "1",
-        **TRIGGERER_ENV,
+        **DEPLOYMENT_ENV,
     }
 
 

@@ -380,14 +380,16 @@ def test_scheduler_loops_are_short_as_in_the_test_topology(common_env: dict[str,
     assert topology[per_loop] == common_env[per_loop]
 
 
-def test_the_triggerer_runs_without_greenback_portals_as_in_the_test_topology(
-    common_env: dict[str, str],
-) -> None:
-    # ~7 KB per wait (waiting_cost); the product's triggers never call a sync SDK method on the loop.
-    from offboarding_dev.testing.airflow import TRIGGERER_ENV
+def test_compose_sets_what_the_test_topology_sets_for_every_deployment(common_env: dict[str, str]) -> None:
+    # No greenback portal per trigger (~7 KB per wait, waiting_cost; the product's triggers never call a
+    # sync SDK method on the loop), and every case's rendered fields kept (deadlines and due times).
+    from offboarding_dev.testing.airflow import DEPLOYMENT_ENV
 
-    assert TRIGGERER_ENV == {"AIRFLOW_DISABLE_GREENBACK_PORTAL": "true"}
-    for name, value in TRIGGERER_ENV.items():
+    assert DEPLOYMENT_ENV == {
+        "AIRFLOW_DISABLE_GREENBACK_PORTAL": "true",
+        "AIRFLOW__CORE__NUM_DAG_RUNS_TO_RETAIN_RENDERED_FIELDS": "0",
+    }
+    for name, value in DEPLOYMENT_ENV.items():
         assert common_env.get(name) == value, f"docker-compose.yaml must set {name}={value}"
 
 

@@ -48,11 +48,20 @@ _POLL = 0.5
 
 #: Seconds the tests' REST clients wait for one answer of the api-server.
 API_TIMEOUT = 120.0
-#: The triggerer's settings, as ``docker-compose.yaml`` sets them. Airflow gives every trigger a greenback
-#: portal (about 7 KB each) so that a trigger may call a sync SDK method (``get_connection``) from its
-#: event loop; the product's triggers look connections up with ``aget_connection`` and call WeCom in
-#: threads, so the deployment turns the portal off.
-TRIGGERER_ENV = {"AIRFLOW_DISABLE_GREENBACK_PORTAL": "true"}
+#: What every deployment of the product sets, as docker-compose.yaml does (tests/deploy checks they agree):
+#:
+#: * ``AIRFLOW_DISABLE_GREENBACK_PORTAL``: read by the triggerer only. Airflow gives every trigger a
+#:   greenback portal (about 7 KB each) so that a trigger may call a sync SDK method (``get_connection``)
+#:   from its event loop; the product's triggers look connections up with ``aget_connection`` and call
+#:   WeCom in threads.
+#: * ``AIRFLOW__CORE__NUM_DAG_RUNS_TO_RETAIN_RENDERED_FIELDS=0``: keep every run's rendered fields.
+#:   Airflow keeps them for the 30 newest runs of a DAG by default, and the cases page and the watchdog
+#:   read a wait's deadline and a human step's due time there: with more than 30 cases in flight, the
+#:   older cases lost theirs (the capacity bench: 1,212 of 2,169 human steps at 10,000 in flight).
+DEPLOYMENT_ENV = {
+    "AIRFLOW_DISABLE_GREENBACK_PORTAL": "true",
+    "AIRFLOW__CORE__NUM_DAG_RUNS_TO_RETAIN_RENDERED_FIELDS": "0",
+}
 
 
 #: The components a test may restart: ``airflow <command>`` → (its entry in ``/monitor/health``, the
@@ -250,7 +259,7 @@ def build_env(
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
             "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
             "AIRFLOW__DAG_PROCESSOR__BUNDLE_REFRESH_CHECK_INTERVAL": "2",
-            **TRIGGERER_ENV,
+            **DEPLOYMENT_ENV,
         }
     )
     # Every ledger entry is authenticated with the deployment's evidence key (no evidence without it):
