@@ -16,6 +16,9 @@ examines it in its next loop, as it does a new run. Runs that only wait are left
 which is all they need. One small ``UPDATE`` per task state change, after the answer was sent (the
 worker does not wait for it); a failure is logged and changes nothing else. Not on SQLite (the demo's
 database): it has one writer at a time and never holds cases enough for the rotation to matter.
+
+A case action accepted on the cases page or its REST API (reschedule, rescind, hold, release, correct)
+does the same for its case (:func:`examine_run_soon`), in the transaction that records it.
 """
 
 from __future__ import annotations
