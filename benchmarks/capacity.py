@@ -230,12 +230,12 @@ def _analyze(topology: Any) -> None:
     Without them, after 360,000 task instances were written at once, the scheduler's queries are planned
     for the empty tables: its critical section took 35 % of its wall time instead of 9 % (py-spy, 10,000
     cases in flight). A deployment's PostgreSQL runs autovacuum (the default); this machine's may not
-    (``autovacuum_enabled`` says which).
+    (``_autovacuum_enabled`` says which).
     """
     _query(topology, "ANALYZE")
 
 
-def autovacuum_enabled(topology: Any) -> bool:
+def _autovacuum_enabled(topology: Any) -> bool:
     return str(_query(topology, "SHOW autovacuum")[0][0]).lower() == "on"
 
 
@@ -659,7 +659,7 @@ def measure(sizes: Sizes, workdir: Path) -> list[Row]:
         topology = start_deployment(stack, env, database_prefix="offboarding_capacity")
         api = stack.enter_context(topology.api("hr"))
         pools = {p[0] for p in _query(topology, "SELECT pool FROM slot_pool")}
-        autovacuum = autovacuum_enabled(topology)
+        autovacuum = _autovacuum_enabled(topology)
         empty = _measure_phase("empty", topology, api, sandbox, loops, empty_new, successor, sizes, workdir)
 
         size_before = _database_bytes(topology)
