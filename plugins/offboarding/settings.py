@@ -105,10 +105,15 @@ def pdf_font() -> tuple[Path, int]:
 
 MAX_ACTIVE_PERSON_CASES_ENV = "OFFBOARDING_MAX_ACTIVE_PERSON_CASES"
 MAX_ACTIVE_COMPANY_CASES_ENV = "OFFBOARDING_MAX_ACTIVE_COMPANY_CASES"
-#: Defaults of the two backstops. A case spends weeks in waits that hold no worker, pool or triggerer slot
+MAX_ACTIVE_CASES_ENV = {
+    "person": MAX_ACTIVE_PERSON_CASES_ENV,
+    "company": MAX_ACTIVE_COMPANY_CASES_ENV,
+    "layoff": "OFFBOARDING_MAX_ACTIVE_LAYOFF_CASES",
+}
+#: Defaults of the backstops. A case spends weeks in waits that hold no worker, pool or triggerer slot
 #: (deferred or awaiting_input), so the number of cases in flight is bounded by the metadata database
 #: and the triggerer, not by a slot count: see docs/deployment.md, "Sizing", for the measurements.
-DEFAULT_MAX_ACTIVE_CASES = {"person": 20_000, "company": 1_000}
+DEFAULT_MAX_ACTIVE_CASES = {"person": 20_000, "company": 1_000, "layoff": 1_000}
 
 WECOM_WRITES_POOL_ENV = "OFFBOARDING_WECOM_WRITES_POOL"
 WECOM_BACKUPS_POOL_ENV = "OFFBOARDING_WECOM_BACKUPS_POOL"
@@ -128,8 +133,8 @@ DEFAULT_POOLS = {
 
 
 def max_active_cases(kind: str) -> int:
-    """``max_active_runs`` for the ``person`` or ``company`` DAG: the environment's, else the default."""
-    env = MAX_ACTIVE_PERSON_CASES_ENV if kind == "person" else MAX_ACTIVE_COMPANY_CASES_ENV
+    """``max_active_runs`` of the case DAG of ``kind``: the environment's, else the default."""
+    env = MAX_ACTIVE_CASES_ENV[kind]
     raw = os.environ.get(env, "").strip()
     if not raw:
         return DEFAULT_MAX_ACTIVE_CASES[kind]

@@ -33,6 +33,7 @@ def test_no_import_errors(dagbag) -> None:
 EXPECTED_DAGS = {
     "offboard_employee",
     "dissolve_company",
+    "offboard_layoff",
     "offboarding_watchdog",
     "offboarding_backup_retention",
     "offboarding_rescind",
@@ -45,7 +46,7 @@ def test_expected_dags_exist(dagbag) -> None:
 
 def test_the_folder_holds_exactly_these_dags(dagbag) -> None:
     # A DAG added (or a helper's DAG left behind in dags/) changes this on purpose, with its docs page.
-    assert len(dagbag.dag_ids) == 5, sorted(dagbag.dag_ids)
+    assert len(dagbag.dag_ids) == 6, sorted(dagbag.dag_ids)
     assert set(dagbag.dag_ids) == EXPECTED_DAGS
 
 
@@ -54,7 +55,7 @@ def test_every_task_tells_ops_what_it_does(dagbag) -> None:
     assert missing == []
 
 
-CASE_DAGS = ("offboard_employee", "dissolve_company")
+CASE_DAGS = ("offboard_employee", "dissolve_company", "offboard_layoff")
 
 
 def test_limits_are_set_deliberately(dagbag) -> None:

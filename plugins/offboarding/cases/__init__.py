@@ -27,7 +27,14 @@ from offboarding.cases.company import (
     validate_company_case,
 )
 from offboarding.cases.formats import register_format_checks
-from offboarding.cases.params import company_params, params_from_schema, person_params
+from offboarding.cases.layoff import (
+    LAYOFF_CASE_FIELDS,
+    LAYOFF_CASE_SCHEMA,
+    LAYOFF_DAG_ID,
+    MAX_LAYOFF_PERSONS,
+    validate_layoff_case,
+)
+from offboarding.cases.params import company_params, layoff_params, params_from_schema, person_params
 from offboarding.cases.person import (
     PERSON_CASE_FIELDS,
     PERSON_CASE_SCHEMA,
@@ -37,13 +44,21 @@ from offboarding.cases.person import (
 )
 from offboarding.lazy_exports import lazy_exports
 
+CASE_DAG_OF_KIND = {"person": PERSON_DAG_ID, "company": COMPANY_DAG_ID, "layoff": LAYOFF_DAG_ID}
+"""The DAG whose runs are the cases of each kind."""
+KIND_OF_CASE_DAG = {dag_id: kind for kind, dag_id in CASE_DAG_OF_KIND.items()}
+"""The kind of case each case DAG runs."""
+
 if TYPE_CHECKING:
     from offboarding.cases.case_ids import (
         COMPANY_CASE_PREFIX,
         DRY_RUN_CASE_PREFIX,
+        LAYOFF_CASE_PREFIX,
         PERSON_CASE_PREFIX,
+        case_kind,
         company_case_id,
         is_dry_run_case_id,
+        layoff_case_id,
         person_case_id,
     )
     from offboarding.cases.credit_code import credit_code_problem, is_valid_credit_code
@@ -51,10 +66,12 @@ if TYPE_CHECKING:
     from offboarding.cases.typed import (
         CompanyCase,
         InvalidCase,
+        LayoffCase,
         Notify,
         PersonCase,
         parse_case,
         parse_company_case,
+        parse_layoff_case,
         parse_person_case,
     )
 
@@ -64,9 +81,12 @@ _LAZY = {
     "offboarding.cases.case_ids": (
         "COMPANY_CASE_PREFIX",
         "DRY_RUN_CASE_PREFIX",
+        "LAYOFF_CASE_PREFIX",
         "PERSON_CASE_PREFIX",
+        "case_kind",
         "company_case_id",
         "is_dry_run_case_id",
+        "layoff_case_id",
         "person_case_id",
     ),
     "offboarding.cases.credit_code": ("credit_code_problem", "is_valid_credit_code"),
@@ -74,10 +94,12 @@ _LAZY = {
     "offboarding.cases.typed": (
         "CompanyCase",
         "InvalidCase",
+        "LayoffCase",
         "Notify",
         "PersonCase",
         "parse_case",
         "parse_company_case",
+        "parse_layoff_case",
         "parse_person_case",
     ),
 }
@@ -85,6 +107,7 @@ __getattr__ = lazy_exports(__name__, {name: module for module, names in _LAZY.it
 
 
 __all__ = [
+    "CASE_DAG_OF_KIND",
     "COMPANY_CASE_FIELDS",
     "COMPANY_CASE_PREFIX",
     "COMPANY_CASE_SCHEMA",
@@ -92,6 +115,12 @@ __all__ = [
     "COMPANY_PROCEDURES",
     "CREDIT_CODE_FORMAT",
     "DRY_RUN_CASE_PREFIX",
+    "KIND_OF_CASE_DAG",
+    "LAYOFF_CASE_FIELDS",
+    "LAYOFF_CASE_PREFIX",
+    "LAYOFF_CASE_SCHEMA",
+    "LAYOFF_DAG_ID",
+    "MAX_LAYOFF_PERSONS",
     "PERSON_CASE_FIELDS",
     "PERSON_CASE_PREFIX",
     "PERSON_CASE_SCHEMA",
@@ -100,20 +129,26 @@ __all__ = [
     "CompanyCase",
     "FieldProblem",
     "InvalidCase",
+    "LayoffCase",
     "Notify",
     "PersonCase",
+    "case_kind",
     "company_case_id",
     "company_params",
     "credit_code_problem",
     "is_dry_run_case_id",
     "is_valid_credit_code",
+    "layoff_case_id",
+    "layoff_params",
     "params_from_schema",
     "parse_case",
     "parse_company_case",
+    "parse_layoff_case",
     "parse_person_case",
     "person_case_id",
     "person_params",
     "register_format_checks",
     "validate_company_case",
+    "validate_layoff_case",
     "validate_person_case",
 ]

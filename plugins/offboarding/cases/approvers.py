@@ -7,7 +7,8 @@ The rules, for every entry point (bulk CLI, ``check_case``, the approval task, t
   ``approvals`` in the policy; read by :mod:`offboarding.operators.approvers`) — free text in the
   trigger form alone never makes someone an approver;
 * an approver is not the user who triggered the case, not the departing person (``userid`` or
-  ``airflow_user``) and not the successor; the HR owner is not the departing person;
+  ``airflow_user``; any person of a layoff list) and not a successor; the HR owner is not a departing
+  person;
 * company case: the legal representative may not approve the member deletion alone. They are never
   assigned ``approve_member_deletion`` and their answer never counts, so the form must name at least
   one other eligible approver (four eyes: the legal representative already answers the legal steps).
@@ -24,10 +25,12 @@ from typing import Any
 
 from offboarding.cases.problems import FieldProblem
 
+PERSONS_LEAVING = ("person", "layoff")
+"""The kinds of case whose form names the departing persons (who may neither approve nor own it)."""
 APPROVERS_VARIABLE = "offboarding_approvers"
 """Airflow Variable: JSON list of the Airflow user names allowed to approve deletions."""
 HR_OWNERS_VARIABLE = "offboarding_hr_owners"
-"""Airflow Variable: JSON list of the Airflow user names allowed to be a person case's ``hr_owner``."""
+"""Airflow Variable: JSON list of the Airflow user names allowed to be a person or layoff case's ``hr_owner``."""
 
 NOT_CONFIGURED = (
     "the deployment declares no {what} list, so no case may run (secure default). Configure it: set "
@@ -79,23 +82,42 @@ def listed_approvers(conf: Mapping[str, Any]) -> list[str]:
 
 
 def person_identities(conf: Mapping[str, Any]) -> dict[str, str]:
-    """The departing person's names (their WeCom userid and Airflow user) → what each one is."""
+    """The departing persons' names (a person's WeCom userid and Airflow user; every userid of a layoff
+    list) → what each one is."""
     names: dict[str, str] = {}
     for field in ("userid", "airflow_user"):
         value = conf.get(field)
         if isinstance(value, str) and value.strip():
             names.setdefault(_norm(value), f"the departing person ({field})")
+    persons = conf.get("persons")
+    for index, person in enumerate(persons if isinstance(persons, list) else []):
+        value = person.get("userid") if isinstance(person, Mapping) else None
+        if isinstance(value, str) and value.strip():
+            names.setdefault(_norm(value), f"a departing person (persons[{index}])")
+    return names
+
+
+def successor_identities(conf: Mapping[str, Any]) -> dict[str, str]:
+    """The successors' names (the form's ``successor_userid``; each layoff person's) → what each one is."""
+    names: dict[str, str] = {}
+    successor = conf.get("successor_userid")
+    if isinstance(successor, str) and successor.strip():
+        names[_norm(successor)] = "the successor (successor_userid)"
+    persons = conf.get("persons")
+    for index, person in enumerate(persons if isinstance(persons, list) else []):
+        value = person.get("successor_userid") if isinstance(person, Mapping) else None
+        if isinstance(value, str) and value.strip():
+            names.setdefault(_norm(value), f"a successor (persons[{index}].successor_userid)")
     return names
 
 
 def excluded_approvers(conf: Mapping[str, Any], kind: str, triggered_by: str | None) -> dict[str, str]:
     """Who may never approve this case → why (the departing person, the successor, who triggered)."""
     excluded: dict[str, str] = {}
-    if kind == "person":
+    if kind in PERSONS_LEAVING:
         excluded.update(person_identities(conf))
-    successor = conf.get("successor_userid")
-    if isinstance(successor, str) and successor.strip():
-        excluded.setdefault(_norm(successor), "the successor (successor_userid)")
+    for name, why in successor_identities(conf).items():
+        excluded.setdefault(name, why)
     if triggered_by:
         excluded.setdefault(_norm(triggered_by), "the user who triggered this case")
     return excluded
@@ -135,11 +157,9 @@ def separation_problems(
                     "alone: name at least one other approver",
                 )
             )
-    hr_owner = conf.get("hr_owner") if kind == "person" else None
-    if isinstance(hr_owner, str) and _norm(hr_owner) in person_identities(conf):
-        problems.append(
-            FieldProblem("hr_owner", f"{hr_owner} is the departing person and may not own the case")
-        )
+    hr_owner = conf.get("hr_owner") if kind in PERSONS_LEAVING else None
+    if isinstance(hr_owner, str) and (why := person_identities(conf).get(_norm(hr_owner))):
+        problems.append(FieldProblem("hr_owner", f"{hr_owner} is {why} and may not own the case"))
     if roster is None:
         return problems
     if roster.approvers is None:
@@ -153,7 +173,7 @@ def separation_problems(
                         f"{name} is not on the deployment's approver list ({roster.source or APPROVERS_VARIABLE})",
                     )
                 )
-    if kind == "person" and isinstance(hr_owner, str):
+    if isinstance(hr_owner, str):
         if roster.hr_owners is None:
             problems.append(FieldProblem("hr_owner", not_configured_message("HR owner")))
         elif _norm(hr_owner) not in roster.hr_owners:

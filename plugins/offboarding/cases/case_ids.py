@@ -1,6 +1,7 @@
 """Case ids: the DAG run id of a case, so triggering the same case twice is refused (409), never doubled.
 
-``offboard-<userid>`` for a person, ``dissolve-<credit code>`` for a company. A run id must match
+``offboard-<userid>`` for a person, ``dissolve-<credit code>`` for a company, ``layoff-<list id>`` for a
+list of persons leaving together. A run id must match
 Airflow's ``[scheduler] allowed_run_id_pattern`` (``^[A-Za-z0-9_.~:+-]+$``, no ``..``), so the two
 userid characters it does not allow are spelled reversibly: ``@`` becomes ``~`` and ``+`` is put
 between consecutive dots (neither ``~`` nor ``+`` can occur in a userid). WeCom ignores case when
@@ -28,10 +29,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from offboarding.cases.credit_code import credit_code_problem
-from offboarding.cases.fields import WECOM_USERID_PATTERN
+from offboarding.cases.fields import LIST_ID_PATTERN, WECOM_USERID_PATTERN
 
 PERSON_CASE_PREFIX = "offboard-"
 COMPANY_CASE_PREFIX = "dissolve-"
+LAYOFF_CASE_PREFIX = "layoff-"
 DRY_RUN_CASE_PREFIX = "dryrun-"
 """Put before the case id of a dry run: ``dryrun-offboard-lisi``."""
 
@@ -75,8 +77,24 @@ def case_id_for_run(conf: Mapping[str, Any], run_id: str) -> str:
 
     Raises ValueError on a bad userid / credit code.
     """
-    first = company_case_id(conf) if "credit_code" in conf else person_case_id(conf)
+    first = first_case_id(conf)
     return run_id if is_case_of(run_id, first) else first
+
+
+def case_kind(conf: Mapping[str, Any]) -> str:
+    """Which form ``conf`` is: ``company`` (it has ``credit_code``), ``layoff`` (``persons``), else ``person``."""
+    if "credit_code" in conf:
+        return "company"
+    return "layoff" if "persons" in conf else "person"
+
+
+def first_case_id(conf: Mapping[str, Any]) -> str:
+    """The first case id of the form's subject: a company (``credit_code``), a layoff list (``persons``),
+    else a person. Raises ValueError on a bad userid / credit code / list id."""
+    kind = case_kind(conf)
+    if kind == "company":
+        return company_case_id(conf)
+    return layoff_case_id(conf) if kind == "layoff" else person_case_id(conf)
 
 
 def case_id_shown_for_run(conf: Mapping[str, Any], run_id: str) -> str:
@@ -88,10 +106,12 @@ def case_id_shown_for_run(conf: Mapping[str, Any], run_id: str) -> str:
     """
     if "credit_code" in conf:
         value, prefix = conf.get("credit_code"), COMPANY_CASE_PREFIX
+    elif "persons" in conf:
+        value, prefix = conf.get("list_id"), LAYOFF_CASE_PREFIX
     else:
         value, prefix = conf.get("userid"), PERSON_CASE_PREFIX
     if isinstance(value, str) and value:
-        spelled = value if prefix == COMPANY_CASE_PREFIX else _run_id_safe_userid(value)
+        spelled = _run_id_safe_userid(value) if prefix == PERSON_CASE_PREFIX else value
         if is_case_of(run_id, _dry_run_prefix(conf) + prefix + spelled):
             return run_id
     try:
@@ -128,3 +148,14 @@ def company_case_id(conf: Mapping[str, Any]) -> str:
     if problem:
         raise ValueError(f"credit_code: {problem}, cannot make a case id")
     return _dry_run_prefix(conf) + COMPANY_CASE_PREFIX + str(code)
+
+
+def layoff_case_id(conf: Mapping[str, Any]) -> str:
+    """``layoff-<list id>`` (``dryrun-layoff-<list id>`` for a dry run): the run id of a layoff list's case.
+
+    Raises ValueError on a bad list id.
+    """
+    list_id = conf.get("list_id")
+    if not isinstance(list_id, str) or not re.match(LIST_ID_PATTERN, list_id):
+        raise ValueError(f"list_id: {list_id!r} is not a list id, cannot make a case id")
+    return _dry_run_prefix(conf) + LAYOFF_CASE_PREFIX + list_id

@@ -16,12 +16,15 @@ CONN_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,250}$"
 #: Empty (the deployment's default root) or the name of a storage root the deployment declares in
 #: ``OFFBOARDING_BACKUP_ROOTS`` (see :mod:`offboarding.backup.roots`); never a path or a URL.
 BACKUP_TARGET_PATTERN = r"^(|[a-z][a-z0-9_-]{0,31})$"
+#: A layoff list's id (its case id is ``layoff-<list id>``, a DAG run id).
+LIST_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 
 #: What a pattern means, for error messages an ops engineer can act on.
 PATTERN_HINTS: dict[str, str] = {
     WECOM_USERID_PATTERN: "a WeCom userid: 1-64 letters, digits, '_', '.', '@' or '-'",
     AIRFLOW_USERNAME_PATTERN: "an Airflow user name without spaces",
     CONN_ID_PATTERN: "an Airflow connection id: letters, digits, '_', '.' or '-'",
+    LIST_ID_PATTERN: "a list id: 1-63 lower-case letters, digits, '_', '.' or '-', starting with a letter or digit",
     BACKUP_TARGET_PATTERN: (
         "empty (the default root) or the name of a storage root the deployment declares "
         "(OFFBOARDING_BACKUP_ROOTS), e.g. archive; never a path or a URL"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from offboarding.cases.company import COMPANY_CASE_SCHEMA
 from offboarding.cases.formats import register_format_checks
+from offboarding.cases.layoff import LAYOFF_CASE_SCHEMA
 from offboarding.cases.person import PERSON_CASE_SCHEMA
 
 if TYPE_CHECKING:
@@ -51,6 +52,11 @@ def company_params() -> dict[str, Param]:
     return params_from_schema(COMPANY_CASE_SCHEMA, deployment_defaults("company"))
 
 
+def layoff_params() -> dict[str, Param]:
+    """The ``offboard_layoff`` trigger form: ``DAG(params=layoff_params())``."""
+    return params_from_schema(LAYOFF_CASE_SCHEMA, deployment_defaults("layoff"))
+
+
 def deployment_defaults(kind: str) -> dict[str, Any]:
     """The deployment's defaults of the form (policy ``approvals.default_approvers`` /
     ``approvals.default_hr_owner``), so an HR export with only the person's columns is accepted.
@@ -67,7 +73,7 @@ def deployment_defaults(kind: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if approvals.default_approvers:
         found["approvers"] = list(approvals.default_approvers)
-    if kind == "person" and approvals.default_hr_owner:
+    if kind in ("person", "layoff") and approvals.default_hr_owner:
         found["hr_owner"] = approvals.default_hr_owner
     return found
 

@@ -90,6 +90,12 @@ def _message(error: ValidationError, properties: Mapping[str, Any]) -> list[Fiel
                 dupes.append(item)
             seen.append(item)
         return [FieldProblem(where, f"lists {', '.join(repr(d) for d in dupes)} more than once")]
+    if kind == "maxItems":
+        return [
+            FieldProblem(
+                where, f"has {len(value):,} entries, more than the {error.validator_value:,} allowed"
+            )
+        ]
     if kind == "minLength":
         return [FieldProblem(where, "must not be empty" if error.validator_value == 1 else error.message)]
     if kind == "maxLength":

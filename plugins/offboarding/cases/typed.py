@@ -1,4 +1,4 @@
-"""The trigger form, parsed once: ``PersonCase`` / ``CompanyCase``.
+"""The trigger form, parsed once: ``PersonCase`` / ``CompanyCase`` / ``LayoffCase``.
 
 A run's conf is untrusted text. :func:`parse_person_case` / :func:`parse_company_case` check it with
 the one validation of the form (``validate_person_case`` / ``validate_company_case``: the JSON schema
@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from offboarding.cases.case_ids import company_case_id, person_case_id
+from offboarding.cases.case_ids import case_kind, company_case_id, layoff_case_id, person_case_id
 from offboarding.cases.company import COMPANY_CASE_SCHEMA, validate_company_case
+from offboarding.cases.layoff import LAYOFF_CASE_SCHEMA, validate_layoff_case
 from offboarding.cases.person import PERSON_CASE_SCHEMA, validate_person_case
 from offboarding.cases.problems import FieldProblem
 from offboarding.timescale import REAL_TIME, TimeScale
@@ -107,6 +108,49 @@ class CompanyCase:
         return self.company_name
 
 
+@dataclass(frozen=True)
+class LayoffPerson:
+    """One person of a layoff list and who inherits their customers and groups."""
+
+    userid: str
+    successor_userid: str
+    display_name: str = ""
+
+
+@dataclass(frozen=True)
+class LayoffCase:
+    """A list of persons leaving together, as given to the ``offboard_layoff`` form (field docs: the schema)."""
+
+    list_id: str
+    list_name: str
+    last_working_day: dt.date
+    persons: tuple[LayoffPerson, ...]
+    hr_owner: str
+    approvers: tuple[str, ...]
+    backup_target: str = ""
+    notify: Notify = Notify()
+    wecom_conn_id: str = "wecom_default"
+    dry_run: bool = False
+    time_scale: TimeScale = REAL_TIME
+
+    kind = "layoff"
+
+    @property
+    def case_id(self) -> str:
+        """``layoff-<list id>`` (``dryrun-`` before it for a dry run): the run id of this case."""
+        return layoff_case_id({"list_id": self.list_id, "dry_run": self.dry_run})
+
+    @property
+    def subject(self) -> str:
+        """Which list the case is about, for the ledger: its name."""
+        return self.list_name
+
+    @property
+    def successors(self) -> dict[str, str]:
+        """Each listed userid → their successor."""
+        return {p.userid: p.successor_userid for p in self.persons}
+
+
 def _with_defaults(schema: Mapping[str, Any], conf: Mapping[str, Any]) -> dict[str, Any]:
     """The form's fields (only those the schema knows), missing ones set to the schema's default."""
     values: dict[str, Any] = {}
@@ -167,6 +211,35 @@ def parse_company_case(conf: Any, *, allow_unknown: bool = False) -> CompanyCase
     )
 
 
-def parse_case(conf: Mapping[str, Any]) -> PersonCase | CompanyCase:
-    """The form of either kind: a company case carries ``credit_code``."""
-    return parse_company_case(conf) if "credit_code" in conf else parse_person_case(conf)
+def parse_layoff_case(conf: Any, *, allow_unknown: bool = False) -> LayoffCase:
+    """The layoff form as a :class:`LayoffCase`; :class:`InvalidCase` naming every bad field."""
+    problems = validate_layoff_case(conf, allow_unknown=allow_unknown)
+    if problems:
+        raise InvalidCase(problems)
+    v = _with_defaults(LAYOFF_CASE_SCHEMA, conf)
+    return LayoffCase(
+        list_id=v["list_id"],
+        list_name=v["list_name"],
+        last_working_day=dt.date.fromisoformat(v["last_working_day"]),
+        persons=tuple(
+            LayoffPerson(p["userid"], p["successor_userid"], p.get("display_name", "")) for p in v["persons"]
+        ),
+        hr_owner=v["hr_owner"],
+        approvers=tuple(v["approvers"]),
+        backup_target=v["backup_target"],
+        notify=Notify.from_form(v["notify"]),
+        wecom_conn_id=v["wecom_conn_id"],
+        dry_run=v["dry_run"],
+        time_scale=TimeScale.parse(v["time_scale"]),
+    )
+
+
+Form = PersonCase | CompanyCase | LayoffCase
+PARSERS = {"person": parse_person_case, "company": parse_company_case, "layoff": parse_layoff_case}
+"""The form's parser of each kind of case."""
+
+
+def parse_case(conf: Mapping[str, Any], *, allow_unknown: bool = False) -> Form:
+    """The form of any kind (:func:`~offboarding.cases.case_ids.case_kind`: ``credit_code`` is a company,
+    ``persons`` a layoff list)."""
+    return PARSERS[case_kind(conf)](conf, allow_unknown=allow_unknown)

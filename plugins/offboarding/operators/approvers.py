@@ -49,8 +49,12 @@ APPROVE = "Approve"
 APPROVED_ACTION = "approval.approved"
 REJECTED_ACTION = "approval.rejected"
 NOT_COUNTED_ACTION = "approval.not_counted"
-APPROVAL_TASK_IDS = {"person": "approve_deletion", "company": "approve_member_deletion"}
-"""The approval task of each kind of case (top-level task ids of the two DAGs)."""
+APPROVAL_TASK_IDS = {
+    "person": "approve_deletion",
+    "company": "approve_member_deletion",
+    "layoff": "approve_member_deletion",
+}
+"""The approval task of each kind of case (top-level task ids of the case DAGs)."""
 
 
 # -- the deployment's lists ---------------------------------------------------------------------------
@@ -204,11 +208,11 @@ def approval_records() -> ApprovalRecords:
 
 
 def dag_id_of(case: Case, context: Context) -> str:
-    from offboarding.cases import COMPANY_DAG_ID, PERSON_DAG_ID
+    from offboarding.cases import CASE_DAG_OF_KIND
 
     dag_run = context.get("dag_run")
     dag_id = getattr(dag_run, "dag_id", None)
-    return str(dag_id) if dag_id else (COMPANY_DAG_ID if case.kind == "company" else PERSON_DAG_ID)
+    return str(dag_id) if dag_id else CASE_DAG_OF_KIND[case.kind]
 
 
 # -- the check inside the deletion operators -----------------------------------------------------------

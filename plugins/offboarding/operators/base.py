@@ -1,9 +1,9 @@
 """What every offboarding task stands on: the case it works for.
 
-A *case* is one DAG run: one departing person (``offboard_employee``) or one dissolving company
-(``dissolve_company``). Its id is derived from the trigger form (``offboard-<userid>``,
-``dissolve-<credit code>``) and is also the run id when triggered by REST, CLI or bulk, so a case is
-never run twice. Its backup and evidence live under ``<root>/<case_id>/``, ``<root>`` being the
+A *case* is one DAG run: one departing person (``offboard_employee``), one dissolving company
+(``dissolve_company``) or one list of persons leaving together (``offboard_layoff``). Its id is derived
+from the trigger form (``offboard-<userid>``, ``dissolve-<credit code>``, ``layoff-<list id>``) and is
+also the run id when triggered by REST, CLI or bulk, so a case is never run twice. Its backup and evidence live under ``<root>/<case_id>/``, ``<root>`` being the
 deployment's storage root named by the form's ``backup_target`` (:mod:`offboarding.backup.roots`).
 
 Evidence: every entry of the case's ledger is authenticated with the deployment's evidence key (the
@@ -30,7 +30,7 @@ from offboarding import settings
 
 if TYPE_CHECKING:  # storage and ledger are used when a task runs, not when a DAG file is parsed
     from offboarding.backup.storage import BackupStore
-    from offboarding.cases.typed import CompanyCase, PersonCase
+    from offboarding.cases.typed import CompanyCase, Form, LayoffCase, PersonCase
     from offboarding.evidence.keys import EvidenceKey
     from offboarding.evidence.ledger import Anchor, ChainReport, EvidenceLedger
     from offboarding.hooks.wecom import WeComHook
@@ -49,7 +49,7 @@ class Case:
     """
 
     case_id: str
-    kind: str  # "person" | "company"
+    kind: str  # "person" | "company" | "layoff"
     conf: Mapping[str, Any]
     run_id: str
     triggered_by: str | None
@@ -60,16 +60,15 @@ class Case:
         return bool(self.conf.get("dry_run"))
 
     @cached_property
-    def form(self) -> PersonCase | CompanyCase:
+    def form(self) -> Form:
         """The trigger form, validated and typed (InvalidCase naming every bad field otherwise).
 
         A task's params are the form plus its own (a human step's evidence fields), so fields the form
         does not know are left out here; ``check_case`` refuses them in the run's form itself.
         """
-        from offboarding.cases.typed import parse_company_case, parse_person_case
+        from offboarding.cases.typed import PARSERS
 
-        parse = parse_company_case if self.kind == "company" else parse_person_case
-        return parse(self.conf, allow_unknown=True)
+        return PARSERS[self.kind](self.conf, allow_unknown=True)
 
     @property
     def person(self) -> PersonCase:
@@ -89,6 +88,16 @@ class Case:
         form = self.form
         if not isinstance(form, CompanyCase):
             raise TypeError(f"case {self.case_id} is a person case, not a company case")
+        return form
+
+    @property
+    def layoff(self) -> LayoffCase:
+        """The list form of an ``offboard_layoff`` case (TypeError for another kind)."""
+        from offboarding.cases.typed import LayoffCase
+
+        form = self.form
+        if not isinstance(form, LayoffCase):
+            raise TypeError(f"case {self.case_id} is a {self.kind} case, not a layoff case")
         return form
 
     @property
@@ -144,10 +153,10 @@ class Case:
 
     @classmethod
     def from_context(cls, context: Context) -> Case:
-        from offboarding.cases.case_ids import case_id_for_run
+        from offboarding.cases.case_ids import case_id_for_run, case_kind
 
         conf = dict(context["params"])
-        kind = "company" if "credit_code" in conf else "person"
+        kind = case_kind(conf)
         dag_run = context["dag_run"]
         case_id = case_id_for_run(conf, dag_run.run_id)
         if case_id != dag_run.run_id:  # started from the UI form: the id check_case assigned, if any

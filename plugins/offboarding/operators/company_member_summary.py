@@ -80,7 +80,11 @@ class SummariseMemberOffboardingOperator(CaseOperator):
         outcomes = self._write_outcomes(case, plan)
         manifest_sha256, backup_summary = self._verify_backup(case, folders, outcomes)
         left = list(self.hook.contacts.iter_member_ids())
-        unexpected = [u for u in left if u not in kept]
+        if case.kind == "layoff":  # the corp goes on: only the listed persons should be gone
+            listed = {u for _, members in plan.batches for u in members}
+            unexpected = [u for u in left if u in listed and u not in kept]
+        else:
+            unexpected = [u for u in left if u not in kept]
         total = plan.total
         result = {
             "members": total,
@@ -89,8 +93,8 @@ class SummariseMemberOffboardingOperator(CaseOperator):
                 for k in ("offboarded", "kept", "already_gone", "backup_failed", "delete_failed")
             },
             "items_not_handed_over": items_not_handed_over,
-            "done": f"{totals['offboarded'] + totals['already_gone']} of {total} members offboarded, "
-            f"{totals['kept']} kept until the enterprise is dissolved",
+            "done": f"{totals['offboarded'] + totals['already_gone']} of {total} members offboarded"
+            + ("" if case.kind == "layoff" else f", {totals['kept']} kept until the enterprise is dissolved"),
             "members_left_in_wecom": len(left),
             "unexpected_members_left": unexpected[:20],
             "unexpected_members_left_count": len(unexpected),
@@ -159,10 +163,14 @@ class SummariseMemberOffboardingOperator(CaseOperator):
         from offboarding.steps.member_backup import load_part_manifest, part_manifest_entry
         from offboarding.steps.verified_backup import VERIFIED_ACTION, verified_result
 
-        company = f"{case.conf.get('company_name') or case.case_id} ({case.conf.get('credit_code')})"
+        if case.kind == "layoff":
+            subject = f"{case.conf.get('list_name') or case.case_id}: every listed person"
+        else:
+            company = f"{case.conf.get('company_name') or case.case_id} ({case.conf.get('credit_code')})"
+            subject = f"{company}: every member"
         manifest = BackupManifest.start(
             case.case_id,
-            f"{company}: every member",
+            subject,
             retention=retention_days(),
             encrypted=case.store.encrypted,
         )

@@ -58,6 +58,27 @@ def userid_field(case: Case, name: str) -> str:
     return value
 
 
+def batch_successor(case: Case, plan: MemberPlan, batch: MemberBatch) -> str:
+    """Who inherits ``batch``'s customers and groups, from the run's form (never from the batch's XCom): a
+    company's ``successor_userid``; a layoff list's one successor of every person in the batch."""
+    if case.kind != "layoff":
+        return userid_field(case, "successor_userid")
+    successors = case.layoff.successors
+    try:
+        heirs = {successors[userid] for userid in plan.members_of(batch.batch_id)}
+    except KeyError as err:
+        raise AirflowFailException(
+            f"{batch.label}: {err.args[0]} is in the member plan but not on the list (persons); the plan "
+            "does not belong to this form: archive the case folder and trigger the case again"
+        ) from None
+    if len(heirs) != 1:
+        raise AirflowFailException(
+            f"{batch.label}: its persons have successors {', '.join(sorted(heirs))} in the form, a batch has "
+            "one; the plan does not belong to this form: archive the case folder and trigger the case again"
+        )
+    return heirs.pop()
+
+
 def check_member_deletion_approved(case: Case, context: Context) -> dict[str, Any]:
     """The approval that counts, whatever the DAG's edges say: Airflow's own record of
     ``approve_member_deletion`` in this run, given by an eligible approver other than the legal
@@ -82,7 +103,7 @@ def retention_days() -> int:
         raise AirflowFailException(str(err)) from None
 
 
-def _saved_plan(case: Case) -> MemberPlan | None:
+def saved_plan(case: Case) -> MemberPlan | None:
     from offboarding.steps.batches import load_plan
 
     try:
@@ -95,7 +116,7 @@ def require_plan(case: Case) -> MemberPlan:
     """The case's member plan; fails with what to do when there is none."""
     from offboarding.steps.batches import PLAN_PATH
 
-    plan = _saved_plan(case)
+    plan = saved_plan(case)
     if plan is None:
         raise AirflowFailException(
             f"there is no member plan {PLAN_PATH} in {case.store.case_location(case.case_id)}: "
@@ -152,7 +173,7 @@ class PlanMemberBatchesOperator(CaseOperator):
 
         successor = userid_field(case, "successor_userid")
         admin = userid_field(case, "admin_userid") if admin_userid(case.conf) else None
-        plan = _saved_plan(case)
+        plan = saved_plan(case)
         if plan is None:
             members = list(self.hook.contacts.iter_member_ids())
             self._check_leaders(members, successor, admin)
@@ -236,27 +257,26 @@ class OffboardMemberBatchOperator(CaseOperator):
         self.after_member_step = after_member_step
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
-        from offboarding.operators.deadlines import NOTICE_PERIOD, require_deadline_passed
+        from offboarding.operators.deadlines import LAST_WORKING_DAY, NOTICE_PERIOD, require_deadline_passed
         from offboarding.operators.hold import require_not_held
 
         require_not_held(self, case, context, what=f"{self.task_id} (deleting members)")  # a legal hold
         # The ledger first: the notice period is computed from its publication answer, and the deadline
         # check records deadline.reached in it; neither may rest on a ledger cut short or rewritten.
         require_intact_evidence(case, "removing members is refused", step=self.task_id)
-        require_deadline_passed(
-            case, NOTICE_PERIOD, step=self.task_id, what="removing members", context=context
-        )
+        deadline = LAST_WORKING_DAY if case.kind == "layoff" else NOTICE_PERIOD
+        require_deadline_passed(case, deadline, step=self.task_id, what="removing members", context=context)
         from offboarding.steps.batches import MemberBatch
 
         approval = check_member_deletion_approved(case, context)
-        successor = userid_field(case, "successor_userid")
         plan = require_plan(case)
         if self.batch != LEADERS:
             try:
                 batch = MemberBatch.from_xcom(self.batch)
             except ValueError as err:
                 raise AirflowFailException(str(err)) from None
-            return self._offboard(case, plan, batch, successor, approval)
+            return self._offboard(case, plan, batch, batch_successor(case, plan, batch), approval)
+        successor = userid_field(case, "successor_userid")
         results = [self._offboard(case, plan, batch, successor, approval) for batch in plan.leader_batches]
         totals: Counter[str] = Counter()
         for result in results:

@@ -130,7 +130,7 @@ def _last_working_day(case: Case, context: Context | None) -> LegalDeadline:
     from offboarding import legal_time
     from offboarding.operators.controls import effective_last_working_day
 
-    case.person  # noqa: B018 - an invalid form: InvalidCase, naming the field, before the controls are read
+    case.form  # noqa: B018 - an invalid form: InvalidCase, naming the field, before the controls are read
     day = effective_last_working_day(case)  # the form's, or the last accepted reschedule
     try:
         ends = legal_time.end_of_local_day(day, "last_working_day")

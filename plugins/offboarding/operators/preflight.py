@@ -31,14 +31,13 @@ class CheckCaseOperator(CaseOperator):
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         from offboarding.backup.roots import backup_target_problem
         from offboarding.cases.problems import FieldProblem
-        from offboarding.cases.typed import InvalidCase, parse_company_case, parse_person_case
+        from offboarding.cases.typed import PARSERS, InvalidCase
         from offboarding.hooks.connection_rules import check_case_connections
         from offboarding.operators.approvers import check_separation_of_duties
 
         # The one validation of the form: every field (none it does not know), then the rules across them.
-        parse = parse_company_case if case.kind == "company" else parse_person_case
         try:
-            form = parse(case.conf)
+            form = PARSERS[case.kind](case.conf)
             problems: list[FieldProblem] = []
         except InvalidCase as err:
             form, problems = None, err.problems
@@ -69,7 +68,9 @@ class CheckCaseOperator(CaseOperator):
                 "run_id": case.run_id,
                 "kind": case.kind,
                 "subject": form.subject,
-                "name": form.display_name if case.kind == "person" else form.company_name,
+                "name": form.subject
+                if form.kind == "layoff"
+                else getattr(form, "display_name", form.subject),
                 "dry_run": form.dry_run,
                 "time_scale": form.time_scale.factor,
             },

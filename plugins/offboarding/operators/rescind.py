@@ -75,6 +75,7 @@ def case_run_reader() -> Any:
 def rescinded_case(context: Context) -> Case:
     """The case being rescinded, from its own run's conf (read over REST)."""
     from offboarding.airflow_api import AirflowApiError, NotFound
+    from offboarding.cases.case_ids import case_kind
 
     request = rescind_request(context)
     with case_run_reader() as api:
@@ -89,7 +90,7 @@ def rescinded_case(context: Context) -> Case:
     conf = dict(run.get("conf") or {})
     return Case(
         case_id=request.case_id,
-        kind="company" if "credit_code" in conf else "person",
+        kind=case_kind(conf),
         conf=conf,
         run_id=request.run_id,
         triggered_by=run.get("triggering_user_name"),

@@ -27,12 +27,14 @@ limit in Redis (:mod:`offboarding.wecom.ratelimit`), which already counts every 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from offboarding.backup.storage import BackupStore
+from offboarding.cases.fields import WECOM_USERID_PATTERN
 from offboarding.wecom.contacts import BATCH_DELETE_MAX
 from offboarding.wecom.ratelimit import RateLimiter, configured_concurrency, default_rate_limiter
 
@@ -75,6 +77,9 @@ class MemberBatch:
     first: int
     last: int
     leaders: bool = False
+    successor: str | None = None
+    """Who inherits this batch's customers and groups (a layoff list's batches); None: the form's
+    ``successor_userid`` (a company's)."""
 
     @property
     def size(self) -> int:
@@ -84,10 +89,11 @@ class MemberBatch:
     def label(self) -> str:
         """What the Airflow UI shows for the mapped task instance."""
         kind = "leaders" if self.leaders else "batch"
-        return f"{kind} {self.number}/{self.of} (members {self.first}–{self.last})"
+        heir = f" → {self.successor}" if self.successor else ""
+        return f"{kind} {self.number}/{self.of} (members {self.first}–{self.last}){heir}"
 
     def to_xcom(self) -> dict[str, Any]:
-        return {
+        value = {
             "batch_id": self.batch_id,
             "number": self.number,
             "of": self.of,
@@ -96,6 +102,7 @@ class MemberBatch:
             "leaders": self.leaders,
             "label": self.label,
         }
+        return value if self.successor is None else {**value, "successor": self.successor}
 
     @classmethod
     def from_xcom(cls, value: Any) -> MemberBatch:
@@ -113,7 +120,12 @@ class MemberBatch:
             numbers[name] = number
         if numbers["number"] > numbers["of"] or numbers["first"] > numbers["last"]:
             raise ValueError(f"batch {batch_id}: number/of or first/last are out of order: {dict(value)}")
-        return cls(batch_id, leaders=bool(value.get("leaders")), **numbers)
+        successor = value.get("successor")
+        if successor is not None and not (
+            isinstance(successor, str) and re.match(WECOM_USERID_PATTERN, successor)
+        ):
+            raise ValueError(f"batch.successor must be a WeCom userid, got {successor!r}")
+        return cls(batch_id, leaders=bool(value.get("leaders")), successor=successor, **numbers)
 
 
 @dataclass(frozen=True)
@@ -239,6 +251,38 @@ def make_plan(
         admins=tuple(a for a in dict.fromkeys(admins) if a in present and a not in kept),
         unknown_admins=tuple(a for a in dict.fromkeys(admins) if a not in present),
     )
+
+
+def make_list_plan(successors: Mapping[str, str], *, batch_size: int = BATCH_SIZE) -> MemberPlan:
+    """The plan of a layoff list: its persons (userid → successor) in batches of one successor each.
+
+    Persons keep the list's order within their successor's batches; successors come in the order they
+    first appear. Nobody is kept and there are no leaders: the successors are not on the list.
+    """
+    if not 1 <= batch_size <= BATCH_SIZE:
+        raise ValueError(f"batch_size must be between 1 and {BATCH_SIZE}, got {batch_size}")
+    by_successor: dict[str, list[str]] = {}
+    for userid, successor in successors.items():
+        by_successor.setdefault(successor, []).append(userid)
+    chunks = [
+        (successor, members[i : i + batch_size])
+        for successor, members in by_successor.items()
+        for i in range(0, len(members), batch_size)
+    ]
+    batches = []
+    position = 1
+    for number, (successor, chunk) in enumerate(chunks, start=1):
+        batch = MemberBatch(
+            batch_id=f"batch-{number:04d}",
+            number=number,
+            of=len(chunks),
+            first=position,
+            last=position + len(chunk) - 1,
+            successor=successor,
+        )
+        batches.append((batch, tuple(chunk)))
+        position += len(chunk)
+    return MemberPlan(created_at=datetime.now(UTC).isoformat(), batches=tuple(batches), kept={}, admins=())
 
 
 def save_plan(store: BackupStore, case_id: str, plan: MemberPlan) -> None:

@@ -525,3 +525,74 @@ GUIDE_SENT = """
 **Guide sent (or not needed)** — the member is deleted only after this: a deleted member can no longer
 receive the deregistration guide by app message.
 """
+
+
+# -- offboard_layoff --------------------------------------------------------------------------------
+
+CHECK_LAYOFF_CASE = """
+**Check the list** — validates the trigger form again (the list id and name, the last working day, every
+person and their successor: nobody listed twice, no successor who is leaving too, nobody their own
+successor; the owners against the deployment's lists, no approver who is on the list, a successor or the
+user who triggered it), checks the connections and rehearsal time, and claims `<root>/<case_id>/`
+(`layoff-<list id>`) for this run so a list is never offboarded by two runs.
+
+*If it fails*: the log names every field that is wrong (`persons[12].successor_userid: ...`). Trigger a
+new run with a corrected list (`offboarding bulk-trigger export.csv --one-case <list id>` checks it before
+anything is created).
+"""
+
+CHECK_LISTED_MEMBERS = """
+**Check the listed persons and their successors** — reads the corp's member ids once (`user/list_id`,
+by cursor): listed persons WeCom does not know are recorded as not in WeCom (their batch marks them
+*already gone*); every successor must be a member and active (`user/get`). Only reads WeCom.
+
+*If it fails*: a successor is missing or not active: trigger the list again with active successors.
+A configuration error names the Airflow connection to fix.
+"""
+
+APPROVE_LIST_DELETION = """
+**Approve deleting the listed persons** — one approval for the whole list: the approvers named in the
+form see the plan (how many persons, in how many batches, to which successors) and approve or reject.
+Asked as soon as the plan is made, so it can be given before the last working day; nothing is deleted
+before it and before the last working day has ended (each batch checks both again, against Airflow's
+own record of this answer). Rejecting skips every batch; the case closes with the rejection recorded.
+
+*If it stalls*: remind the approvers; only they can answer (never someone on the list, a successor or
+whoever triggered the list).
+"""
+
+PLAN_LAYOFF_BATCHES = """
+**Plan the batches** — cuts the list in batches of up to 200 persons who share a successor (one
+`user/batchdelete` call each; customers and groups of a batch go to one successor) and saves the plan to
+`members/plan.json`, once per case (a rerun reuses it, so batches never shift). Writes nothing to WeCom.
+"""
+
+OFFBOARD_LAYOFF_BATCH = """
+**Offboard one batch of persons** (mapped: "batch 3/5 (members 401–600) → lisi") — the company
+wind-up's batch: backs up each person (profile, customers, customer groups; the batch's manifest read
+back and verified), hands customers and customer groups to the batch's successor (on-job, ≤ 100 per
+call), deletes with `user/batchdelete` only the persons whose backup verified, then transfers what is
+left as 离职继承. Progress per person in `members/<batch>/progress.json`: a retry redoes only what is left
+and never deletes twice. At most 4 batches run at once, within WeCom's rate limits (shared in Redis
+across the deployment when configured).
+
+Nothing starts before the approval and the end of the last working day (both checked here again).
+
+*If it fails*: the log lists the persons WeCom refused (and why). Fix that (visible range, permissions),
+then clear this task instance only. Refused with "… the last working day ends …": the wait was marked
+success by hand; clear preflight.wait_for_last_working_day and let it end.
+"""
+
+SUMMARISE_LAYOFF = """
+**Summarise the list** — totals every batch (offboarded, already gone, customers and groups not handed
+over), writes every person's outcome to `members/outcomes.csv` and `.jsonl`, verifies the whole backup
+against one manifest, and reads WeCom back: no listed person should still be a member.
+
+*If it fails*: a person is still pending or failed: clear that batch first.
+"""
+
+CLOSE_LAYOFF_CASE = """
+**Close the case** — writes the list's evidence bundle next to the backup: the hash-chained ledger (the
+check, the plan, the approval, every batch, the read-back of WeCom) and a readable report; per-person
+outcomes are in `members/outcomes.csv`. The task's XCom holds the report's location and sha256.
+"""
