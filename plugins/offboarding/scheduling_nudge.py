@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection, MutableMapping
 from typing import Any
 
-from offboarding.cases import COMPANY_DAG_ID, PERSON_DAG_ID
+from offboarding.cases import CASE_DAG_OF_KIND
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ Send = Callable[[Message], Awaitable[None]]
 #: The Execution API's "this task is now in state X" call (the worker's supervisor sends it).
 STATE_CHANGE = re.compile(r"/execution/task-instances/([0-9a-fA-F-]{32,36})/state")
 #: The DAGs whose runs are nudged: the cases and the rescind runs (no other DAG of the deployment).
-CASE_DAG_IDS = (PERSON_DAG_ID, COMPANY_DAG_ID, "offboarding_rescind")
+CASE_DAG_IDS = (*CASE_DAG_OF_KIND.values(), "offboarding_rescind")
 
 
 def _examine_next_loop(session: Any, which_run: Any, dag_ids: Collection[str]) -> int:

@@ -183,6 +183,21 @@ def test_case_info_from_a_person_and_a_company_conf() -> None:
     assert CaseInfo.from_conf("offboard_employee", "run-1", None).subject == "run-1"
 
 
+def test_case_info_from_a_layoff_list() -> None:
+    persons = [{"userid": f"u{n}", "successor_userid": "lead"} for n in range(3)]
+    layoff = CaseInfo.from_conf(
+        "offboard_layoff", "manual__2", {"list_id": "q4-east", "list_name": "华东优化", "persons": persons}
+    )
+    assert (layoff.case_id, layoff.kind, layoff.subject) == (
+        "layoff-q4-east",
+        "layoff",
+        "华东优化 (3 persons)",
+    )
+    # a run of the layoff DAG whose form is not a list is still a layoff case, named by its run id
+    odd = CaseInfo.from_conf("offboard_layoff", "layoff-x", {"userid": "lisi"})
+    assert (odd.case_id, odd.kind) == ("layoff-x", "layoff")
+
+
 def test_error_lines_from_a_structured_log() -> None:
     content = [
         {"event": "starting", "level": "info"},

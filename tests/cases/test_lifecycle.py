@@ -206,3 +206,31 @@ def test_the_case_id_shown_is_case_id_for_run_or_the_run_id() -> None:
     assert case_id_shown_for_run({"userid": "li si"}, "offboard-li si") == "offboard-li si"
     assert case_id_shown_for_run({"userid": 7}, "manual__1") == "manual__1"
     assert case_id_shown_for_run({}, "manual__1") == "manual__1"
+
+
+def test_a_layoff_list_is_rescheduled_and_rescinded_until_its_first_batch_starts() -> None:
+    today = dt.date(2027, 1, 6)
+    layoff = controls(kind="layoff")
+    waiting = progress(
+        ("preflight.wait_for_last_working_day", "deferred"), ("approve_member_deletion", "awaiting_input")
+    )
+    moved = decide("reschedule", {"last_working_day": "2027-01-08"}, layoff, waiting, today=today)
+    assert isinstance(moved, Accepted) and moved.fields == {"last_working_day": "2027-01-08"}
+    assert isinstance(decide("rescind", {"reason": "the layoff is called off"}, layoff, waiting), Accepted)
+    started = progress(("offboard_all_members.offboard_member_batch", "running"))
+    late = decide("reschedule", {"last_working_day": "2027-01-08"}, layoff, started, today=today)
+    assert isinstance(late, Refused) and "offboard_member_batch" in late.reason
+    gone = decide("rescind", {"reason": "x"}, layoff, started)
+    assert isinstance(gone, Refused) and gone.can_still and "successors" in gone.can_still
+    company = decide(
+        "reschedule", {"last_working_day": "2027-01-08"}, controls(kind="company"), waiting, today=today
+    )
+    assert isinstance(company, Invalid) and "company case has no last working day" in company.message
+
+
+def test_a_layoff_list_corrects_its_approvers_and_alerts_but_not_its_persons() -> None:
+    p = progress(("preflight.check_members", "running"))
+    ok = decide("correct", {"approvers": ["approver_wang"]}, controls(kind="layoff"), p)
+    assert isinstance(ok, Accepted)
+    persons = decide("correct", {"persons": []}, controls(kind="layoff"), p)
+    assert isinstance(persons, Invalid) and persons.field == "persons"

@@ -155,7 +155,7 @@ def test_the_html_escapes_what_people_typed(metadata_db: tuple[Any, SyntheticCas
 @pytest.mark.parametrize(
     ("filters", "field"),
     [
-        (CaseFilters(kind="robot"), "kind must be one of person, company"),
+        (CaseFilters(kind="robot"), "kind must be one of person, company, layoff"),
         (CaseFilters(state="paused"), "state must be one of"),
         (CaseFilters(limit=0), "limit must be a whole number from 1 to 200"),
         (CaseFilters(offset=-1), "offset must be a whole number"),
@@ -164,3 +164,58 @@ def test_the_html_escapes_what_people_typed(metadata_db: tuple[Any, SyntheticCas
 def test_bad_filters_name_the_field(filters: CaseFilters, field: str) -> None:
     with pytest.raises(ValueError, match=field):
         filters.checked()
+
+
+def test_a_layoff_list_is_a_case_of_its_own_kind(tmp_path: Path) -> None:
+    """A run of ``offboard_layoff`` is listed under kind ``layoff``, named by its list, with its waiting
+    approval; the person and company filters leave it out."""
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+
+    from offboarding.cases_page.render import render_page
+    from offboarding_dev.synthetic import _task_row
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'airflow.db'}")
+    create_metadata_tables(engine)
+    seed_synthetic_cases(engine, 4, now=NOW)
+    persons = [{"userid": f"u{n}", "successor_userid": "lead"} for n in range(250)]
+    queued = NOW - dt.timedelta(days=2)
+    with engine.begin() as conn:
+        conn.execute(
+            DagRun.__table__.insert(),
+            {
+                "id": 100,
+                "dag_id": "offboard_layoff",
+                "run_id": "layoff-2026q4-east",
+                "run_type": "manual",
+                "state": "running",
+                "conf": {"list_id": "2026q4-east", "list_name": "华东优化", "persons": persons},
+                "run_after": queued,
+                "queued_at": queued,
+                "start_date": queued,
+                "triggering_user_name": "hr",
+            },
+        )
+        conn.execute(
+            TaskInstance.__table__.insert(),
+            _task_row(
+                "offboard_layoff",
+                "layoff-2026q4-east",
+                "approve_member_deletion",
+                "awaiting_input",
+                "ApproveDeletionOperator",
+                queued,
+            ),
+        )
+    layoffs = page(engine, CaseFilters(kind="layoff", limit=10))
+    assert [(c.case_id, c.kind, c.who) for c in layoffs.cases] == [
+        ("layoff-2026q4-east", "layoff", "华东优化 (250 persons)")
+    ]
+    assert [s.task_id for s in layoffs.cases[0].steps] == ["approve_member_deletion"]
+    assert "Layoff list 批量优化" in render_page(layoffs)
+    others = (
+        page(engine, CaseFilters(kind="person", limit=10)).cases
+        + page(engine, CaseFilters(kind="company", limit=10)).cases
+    )
+    assert "layoff-2026q4-east" not in {c.run_id for c in others}
+    engine.dispose()

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from offboarding.cases import COMPANY_DAG_ID
-from offboarding.cases.case_ids import case_id_shown_for_run
+from offboarding.cases import KIND_OF_CASE_DAG
+from offboarding.cases.case_ids import case_id_shown_for_run, case_kind
 from offboarding.timescale import REAL_TIME, TimeScale
 
 WAITING_STATES = ("running", "deferred", "up_for_reschedule", "awaiting_input", "up_for_retry")
@@ -32,7 +32,7 @@ class CaseInfo:
     """The case a step belongs to, read from its DAG run's conf."""
 
     case_id: str
-    kind: str  # "person" | "company"
+    kind: str  # "person" | "company" | "layoff"
     subject: str  # "李四 (lisi)" or "某某有限公司 (91350100M000100Y43)"
     webhook_conn_id: str | None = None
     userids: tuple[str, ...] = ()
@@ -47,19 +47,22 @@ class CaseInfo:
         decides who may do what.
         """
         conf = conf or {}
-        has_code = "credit_code" in conf
-        company = dag_id == COMPANY_DAG_ID or has_code
-        case_id = case_id_shown_for_run(conf, run_id) if company == has_code else run_id
-        if company:
+        form_kind = case_kind(conf)
+        kind = KIND_OF_CASE_DAG.get(dag_id, form_kind)
+        case_id = case_id_shown_for_run(conf, run_id) if kind == form_kind else run_id
+        if kind == "company":
             name, code = conf.get("company_name"), conf.get("credit_code")
-            subject = f"{name} ({code})" if name and code else str(name or code or run_id)
+        elif kind == "layoff":
+            persons = conf.get("persons")
+            name = conf.get("list_name")
+            code = f"{len(persons)} persons" if isinstance(persons, list) else None
         else:
-            name, userid = conf.get("display_name"), conf.get("userid")
-            subject = f"{name} ({userid})" if name and userid else str(name or userid or run_id)
+            name, code = conf.get("display_name"), conf.get("userid")
+        subject = f"{name} ({code})" if name and code else str(name or code or run_id)
         webhook_conn_id, userids = _recipients(conf.get("notify"))
         return cls(
             case_id=case_id,
-            kind="company" if company else "person",
+            kind=kind,
             subject=subject,
             webhook_conn_id=webhook_conn_id,
             userids=userids,

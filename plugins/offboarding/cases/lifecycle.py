@@ -401,6 +401,8 @@ COMPANY_IRREVERSIBLE = (
 )
 #: The handover starts what a reschedule can no longer move.
 HANDOVER_STEPS = ("handover.",)
+#: The kinds of case with a last working day, and the steps after which it can no longer move.
+RESCHEDULABLE = {"person": HANDOVER_STEPS, "layoff": ("offboard_all_members.offboard_member_batch",)}
 #: The first step that uses each correctable field, per kind (prefix ``x.``: any step of the group).
 FIELD_STEPS: dict[str, dict[str, tuple[str, ...]]] = {
     "person": {
@@ -414,6 +416,10 @@ FIELD_STEPS: dict[str, dict[str, tuple[str, ...]]] = {
         "approvers": ("approve_member_deletion",),
         "notify": ("close_case",),
     },
+    "layoff": {
+        "approvers": ("approve_member_deletion",),
+        "notify": ("close_case",),
+    },
 }
 STILL_POSSIBLE_AFTER_DELETION = {
     "person": (
@@ -423,6 +429,10 @@ STILL_POSSIBLE_AFTER_DELETION = {
     "company": (
         "stop the wind-up outside WeCom and re-invite the deleted members; hold the case to stop "
         "further batches while you decide"
+    ),
+    "layoff": (
+        "re-invite the deleted persons as new members and hand customers back from their successors; hold "
+        "the case to stop further batches while you decide"
     ),
 }
 
@@ -493,7 +503,7 @@ def _over(controls: CaseControls, progress: CaseProgress) -> Refused | None:
 
 
 def _irreversible(controls: CaseControls, progress: CaseProgress) -> Refused | None:
-    company = controls.kind == "company"
+    company = controls.kind != "person"  # a company's or a layoff list's batches delete members
     step = progress.first_started(COMPANY_IRREVERSIBLE if company else PERSON_IRREVERSIBLE)
     if step is None:
         return None
@@ -510,7 +520,7 @@ def _irreversible(controls: CaseControls, progress: CaseProgress) -> Refused | N
     return Refused(
         f"irreversible since {_when(step)}: {what}",
         since=_when(step),
-        can_still=STILL_POSSIBLE_AFTER_DELETION["company" if company else "person"],
+        can_still=STILL_POSSIBLE_AFTER_DELETION[controls.kind],
     )
 
 
@@ -589,8 +599,8 @@ def _decide_reschedule(
     unknown = sorted(set(body) - {"last_working_day", "reason"})
     if unknown:
         return Invalid(unknown[0], 'not a field of reschedule (send {"last_working_day": "YYYY-MM-DD"})')
-    if controls.kind != "person":
-        return Invalid("last_working_day", "a company case has no last working day to reschedule")
+    if controls.kind not in RESCHEDULABLE:
+        return Invalid("last_working_day", f"a {controls.kind} case has no last working day to reschedule")
     day = _date(body.get("last_working_day"), today)
     if isinstance(day, Invalid):
         return day
@@ -599,13 +609,13 @@ def _decide_reschedule(
         return Invalid("reason", "must be text")
     if (over := _over(controls, progress)) is not None:
         return over
-    started = progress.first_started(HANDOVER_STEPS)
+    started = progress.first_started(RESCHEDULABLE[controls.kind])
     if started is not None:
         return Refused(
             f"the handover started ({started.task_id} at {_iso(started.started_at)}): the last working "
             "day can no longer move",
             since=_iso(started.started_at),
-            can_still="rescind the case if the person stays",
+            can_still="rescind the case if the person stays" if controls.kind == "person" else None,
         )
     return Accepted(
         RESCHEDULE,

@@ -132,11 +132,13 @@ def case_series(
 def correction_validator(run: CaseRun, triggered_by: str | None) -> Any:
     """The trigger form's validation of a corrected conf, with the separation of duties against the
     acting user, the user who triggered the case and the deployment's lists."""
-    from offboarding.cases import validate_company_case, validate_person_case
+    from offboarding.cases import validate_company_case, validate_layoff_case, validate_person_case
     from offboarding.cases.approvers import separation_problems
     from offboarding.operators.approvers import deployment_roster
 
-    validate = validate_company_case if run.kind == "company" else validate_person_case
+    validate = {"company": validate_company_case, "layoff": validate_layoff_case}.get(
+        run.kind, validate_person_case
+    )
 
     def check(conf: Mapping[str, Any], acting_user: str) -> Sequence[tuple[str, str]]:
         roster = deployment_roster()

@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import and_, not_, or_, select
 from sqlalchemy.orm import Session
 
-from offboarding.cases import COMPANY_DAG_ID, PERSON_DAG_ID
+from offboarding.cases import COMPANY_DAG_ID, KIND_OF_CASE_DAG, LAYOFF_DAG_ID, PERSON_DAG_ID
 from offboarding.cases.case_ids import (
     COMPANY_CASE_PREFIX,
     DRY_RUN_CASE_PREFIX,
+    LAYOFF_CASE_PREFIX,
     PERSON_CASE_PREFIX,
     case_id_for_run,
     numbered_case_id,
@@ -37,7 +38,7 @@ from offboarding.cases_page.case_actions_store import actions_for_case
 
 RESCIND_DAG_ID = "offboarding_rescind"
 CHECK_CASE_TASK_ID = "preflight.check_case"
-CASE_ID_PREFIXES = (PERSON_CASE_PREFIX, COMPANY_CASE_PREFIX, DRY_RUN_CASE_PREFIX)
+CASE_ID_PREFIXES = (PERSON_CASE_PREFIX, COMPANY_CASE_PREFIX, LAYOFF_CASE_PREFIX, DRY_RUN_CASE_PREFIX)
 #: Task states shown as the case's current step (the cases page's, without the stalled rule).
 CURRENT_STATES = (
     "failed",
@@ -52,12 +53,16 @@ CURRENT_STATES = (
 
 
 def dag_of_case(case_id: str) -> str | None:
-    """The case DAG a case id belongs to (``offboard-`` → person, ``dissolve-`` → company), else None."""
+    """The case DAG a case id belongs to (``offboard-`` → person, ``dissolve-`` → company, ``layoff-`` →
+    layoff list), else None."""
     bare = case_id.removeprefix(DRY_RUN_CASE_PREFIX)
-    if bare.startswith(PERSON_CASE_PREFIX):
-        return PERSON_DAG_ID
-    if bare.startswith(COMPANY_CASE_PREFIX):
-        return COMPANY_DAG_ID
+    for prefix, dag_id in (
+        (PERSON_CASE_PREFIX, PERSON_DAG_ID),
+        (COMPANY_CASE_PREFIX, COMPANY_DAG_ID),
+        (LAYOFF_CASE_PREFIX, LAYOFF_DAG_ID),
+    ):
+        if bare.startswith(prefix):
+            return dag_id
     return None
 
 
@@ -80,7 +85,7 @@ class CaseRun:
 
     @property
     def kind(self) -> str:
-        return "company" if self.dag_id == COMPANY_DAG_ID else "person"
+        return KIND_OF_CASE_DAG.get(self.dag_id, "person")
 
 
 def _conf(value: Any) -> dict[str, Any]:

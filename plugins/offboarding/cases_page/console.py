@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from offboarding.alerting.timing import AlertTiming
-from offboarding.cases import COMPANY_DAG_ID
+from offboarding.cases import COMPANY_DAG_ID, LAYOFF_DAG_ID
 from offboarding.cases_page.actions import case_actions, held_case_ids
 from offboarding.cases_page.cases import CasesPage, build_page
 from offboarding.cases_page.company_progress import fetch_progress_rows, progress_by_run
@@ -32,6 +32,9 @@ from offboarding.cases_page.overview import (
 from offboarding.cases_page.query import CaseFilters, fetch_page_rows
 from offboarding.cases_page.timeline import Timeline, build_timeline
 from offboarding.cases_page.timeline_query import fetch_timeline_rows
+
+BATCHED_DAG_IDS = (COMPANY_DAG_ID, LAYOFF_DAG_ID)
+"""The case DAGs whose members go in batches (the progress bar of ``company_progress``)."""
 
 
 @dataclass
@@ -68,17 +71,17 @@ def load_console(
     run_pks = matching_run_pks(opens, filters, held, now=now) if filters.needs_open_cases else None
     rows = fetch_page_rows(session, filters, dag_ids, run_pks)
     page = build_page(rows, filters, now=now, timing=timing, ui_url=ui_url)
-    companies = {
-        (str(r["dag_id"]), str(r["run_id"])): int(r["run_pk"]) for r in rows if r["dag_id"] == COMPANY_DAG_ID
+    batched = {  # a company's members and a layoff list's persons go in batches: their progress
+        (str(r["dag_id"]), str(r["run_id"])): int(r["run_pk"]) for r in rows if r["dag_id"] in BATCHED_DAG_IDS
     }
-    if companies:
+    if batched:
         progress = progress_by_run(
-            fetch_progress_rows(session, companies.values()),
+            fetch_progress_rows(session, batched.values()),
             ui=ui_url.rstrip("/"),
-            runs={pk: key for key, pk in companies.items()},
+            runs={pk: key for key, pk in batched.items()},
         )
         for case in page.cases:
-            found = progress.get(companies.get((case.dag_id, case.run_id), -1))
+            found = progress.get(batched.get((case.dag_id, case.run_id), -1))
             case.progress = found.to_json() if found else None
     return Console(page, summary, opens)
 

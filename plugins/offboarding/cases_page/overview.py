@@ -237,8 +237,9 @@ def _end_of_day(day: str) -> dt.datetime | None:
 
 
 def _last_working_day(info: CaseInfo, conf: Mapping[str, Any]) -> dt.datetime | None:
-    """24:00 Asia/Shanghai of a person's last working day (many cases share a day: computed once each)."""
-    if info.kind != "person" or not conf.get("last_working_day"):
+    """24:00 Asia/Shanghai of a person's or a list's last working day (many cases share a day: computed once
+    each)."""
+    if info.kind not in ("person", "layoff") or not conf.get("last_working_day"):
         return None
     return _end_of_day(str(conf["last_working_day"]))
 

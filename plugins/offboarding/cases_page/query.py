@@ -25,10 +25,10 @@ from sqlalchemy import Select, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from offboarding.alerting.steps import FAILED_STATE, WAITING_STATES
-from offboarding.cases import COMPANY_DAG_ID, PERSON_DAG_ID
+from offboarding.cases import CASE_DAG_OF_KIND
 
-CASE_DAG_IDS = (PERSON_DAG_ID, COMPANY_DAG_ID)
-KINDS = {"person": PERSON_DAG_ID, "company": COMPANY_DAG_ID}
+CASE_DAG_IDS = tuple(CASE_DAG_OF_KIND.values())
+KINDS = CASE_DAG_OF_KIND
 RUN_STATES = ("queued", "running", "success", "failed")
 OPEN = "open"  # a state filter: queued or running
 OPEN_RUN_STATES = ("queued", "running")
@@ -45,7 +45,7 @@ PHASE_PATTERN = re.compile(r"[A-Za-z0-9_]{1,100}")
 class CaseFilters:
     """What the ops engineer asked to see; :meth:`checked` names the bad field before any query."""
 
-    kind: str | None = None  # "person" | "company"
+    kind: str | None = None  # "person" | "company" | "layoff"
     state: str | None = None  # the run's state
     stalled: bool | None = None
     dag_id: str | None = None  # another DAG's id matches nothing (the run tab shows on every DAG)

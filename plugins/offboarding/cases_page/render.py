@@ -14,6 +14,7 @@ from offboarding.cases_page.company_progress import PROGRESS_STYLE, render_progr
 from offboarding.cases_page.query import CASE_DAG_IDS, KINDS, OPEN, RUN_STATES, CaseFilters
 from offboarding.cases_page.summary_svg import SUMMARY_STYLE
 
+KIND_LABELS = {"person": "Person 员工", "company": "Company 公司", "layoff": "Layoff list 批量优化"}
 STYLE = """
 :root{--fg:#1f2328;--bg:#ffffff;--muted:#57606a;--line:#d0d7de;--head:#f6f8fa;--bad:#cf222e;--warn:#9a6700;
  --ok:#1a7f37;color-scheme:light dark}
@@ -101,7 +102,7 @@ def _audit_cell(case: CaseView) -> str:
 def _row(case: CaseView) -> str:
     from offboarding.cases_page.actions_render import actions_link
 
-    kind = "Person 员工" if case.kind == "person" else "Company 公司"
+    kind = KIND_LABELS.get(case.kind, case.kind)
     steps = (
         "".join(_step_cell(s) for s in case.steps)
         or f'<span class="muted">{escape(case.phase or "—")}</span>'

@@ -158,7 +158,7 @@ def _deadlines(
     takeover_delay: dt.timedelta,
 ) -> list[Marker]:
     found: dict[str, Marker] = {}
-    day = conf.get("last_working_day") if info.kind == "person" else None
+    day = conf.get("last_working_day") if info.kind in ("person", "layoff") else None
     rescheduled = [a for a in actions if a.action == "reschedule" and a.fields.get("last_working_day")]
     basis = "the form"
     if rescheduled:

@@ -28,7 +28,7 @@ ACTIVE_STATES = frozenset(
 )
 DELETED_ACTIONS = ("member.deleted",)
 COMPANY_NOTHING_TO_UNDO = (
-    "a company case: no member was deleted yet and nothing of a member is undone; the wind-up stopped"
+    "a company or layoff case: no member was deleted yet and nothing of a member is undone; the case stopped"
 )
 CUSTOMERS_BACK_PATH = "rescind/customers_handed_back.json"
 GROUPS_BACK_PATH = "rescind/customer_groups_handed_back.json"
