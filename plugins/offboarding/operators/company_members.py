@@ -344,7 +344,7 @@ class OffboardMemberBatchOperator(CaseOperator):
         received = groups_received(case, plan, successor) if batch.leaders else None
         part = len(progress.backup_parts) + 1
         folder = part_folder(batch.batch_id, part)
-        company = case.conf.get("company_name") or case.case_id
+        company = case.conf.get("company_name") or case.conf.get("list_name") or case.case_id
         with step_failures_fail_the_task():  # the backup does not read back as written: nobody is deleted
             backup = back_up_members(
                 self.hook,
