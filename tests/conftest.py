@@ -85,6 +85,16 @@ def member_cases() -> Iterator[dict[str, Any]]:
         yield series
 
 
+@pytest.fixture(autouse=True)
+def open_cases() -> Iterator[dict[str, str]]:
+    """The other open cases of a layoff list's persons that its ``check_case`` reads (the open runs of the
+    case DAGs in a deployment): none, unless a test puts ``{"lisi": "offboard-lisi (running)"}``."""
+    from offboarding_dev.testing.controls import open_cases_in_memory
+
+    with open_cases_in_memory() as cases:
+        yield cases
+
+
 @pytest.fixture(scope="session")
 def services() -> None:
     """PostgreSQL and Redis on loopback (the distributed tests, the capacity benches): skipped with the reason

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -350,9 +350,10 @@ class AirflowApi:
         """One run's details (``state``, ``conf``, ``note``, dates)."""
         return self._request("GET", f"/api/v2/dags/{_segment(dag_id)}/dagRuns/{_segment(run_id)}").json()
 
-    def list_dag_runs(self, dag_id: str) -> list[dict[str, Any]]:
-        """Every run of one DAG (``~`` for all DAGs)."""
-        return self._paged(f"/api/v2/dags/{_segment(dag_id)}/dagRuns", "dag_runs")
+    def list_dag_runs(self, dag_id: str, *, states: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Every run of one DAG (``~`` for all DAGs), or only those in ``states``."""
+        params = {"state": list(states)} if states else None
+        return self._paged(f"/api/v2/dags/{_segment(dag_id)}/dagRuns", "dag_runs", params)
 
     def wait_for_dag_run(
         self,

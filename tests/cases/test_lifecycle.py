@@ -234,3 +234,13 @@ def test_a_layoff_list_corrects_its_approvers_and_alerts_but_not_its_persons() -
     assert isinstance(ok, Accepted)
     persons = decide("correct", {"persons": []}, controls(kind="layoff"), p)
     assert isinstance(persons, Invalid) and persons.field == "persons"
+
+
+def test_a_person_on_an_open_layoff_list_gets_no_case_of_their_own() -> None:
+    series = {"cases": [], "open_lists": ["layoff-2026q4-east"], "next_case_id": "offboard-lisi"}
+    with pytest.raises(ValueError, match="on the open layoff list layoff-2026q4-east"):
+        checked_case_id("offboard-lisi", "offboard-lisi", {"userid": "lisi"}, series)
+    decision = new_case_for(series, {"userid": "lisi", "last_working_day": "2027-01-08"})
+    assert decision.outcome == "refused" and "layoff-2026q4-east" in decision.message
+    free = {**series, "open_lists": []}
+    assert checked_case_id("offboard-lisi", "offboard-lisi", {"userid": "lisi"}, free) == "offboard-lisi"

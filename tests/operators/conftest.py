@@ -45,9 +45,9 @@ def _declared_backup_roots(backup_roots: Any) -> None:
 
 
 def _case_id(params: dict[str, Any]) -> str:
-    from offboarding.cases import company_case_id, person_case_id
+    from offboarding.cases.case_ids import first_case_id
 
-    return company_case_id(params) if "credit_code" in params else person_case_id(params)
+    return first_case_id(params)
 
 
 def _case_store(params: dict[str, Any]) -> Any:

@@ -117,11 +117,34 @@ def member_cases_in_memory() -> Iterator[dict[str, Any]]:
 
 
 @contextlib.contextmanager
+def open_cases_in_memory() -> Iterator[dict[str, str]]:
+    """Within the block, a layoff list's ``check_case`` reads the persons' other open cases from memory
+    (the open runs of the case DAGs in a deployment): none, unless the caller puts a lower-cased userid →
+    ``"<case id> (<state>)"`` in the yielded dict."""
+    from offboarding.operators import layoff
+
+    cases: dict[str, str] = {}
+    original = layoff.open_cases_of_persons
+    layoff.open_cases_of_persons = lambda case: dict(cases)  # type: ignore[assignment]
+    try:
+        yield cases
+    finally:
+        layoff.open_cases_of_persons = original  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
 def case_services_in_memory() -> Iterator[tuple[MemoryControls, dict[str, Any]]]:
-    """Both of the api-server's answers a task reads about its case, in memory: its controls (no hold, no
-    rescind) and the member's other cases (none). For tasks run without an api-server (benches, tests)."""
-    with controls_in_memory() as controls, member_cases_in_memory() as series:
+    """The api-server's answers a task reads about its case, in memory: its controls (no hold, no rescind),
+    the member's other cases and a list's persons' other cases (none). For tasks run without an api-server
+    (benches, tests)."""
+    with controls_in_memory() as controls, member_cases_in_memory() as series, open_cases_in_memory():
         yield controls, series
 
 
-__all__ = ["MemoryControls", "case_services_in_memory", "controls_in_memory", "member_cases_in_memory"]
+__all__ = [
+    "MemoryControls",
+    "case_services_in_memory",
+    "controls_in_memory",
+    "member_cases_in_memory",
+    "open_cases_in_memory",
+]

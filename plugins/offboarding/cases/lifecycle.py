@@ -728,6 +728,8 @@ def new_case_for(series: Mapping[str, Any], conf: Mapping[str, Any]) -> NewCase:
     * an open case (not closed, not rescinded) → ``refused``, naming it;
     * otherwise → ``new`` with the next id (``offboard-lisi`` first, then ``offboard-lisi+2``...).
     """
+    if (on_list := _on_open_list(series)) is not None:
+        return NewCase("refused", None, on_list)
     cases = [c for c in series.get("cases") or () if isinstance(c, Mapping)]
     for case in cases:
         if _same_request(case, conf):
@@ -746,6 +748,17 @@ def new_case_for(series: Mapping[str, Any], conf: Mapping[str, Any]) -> NewCase:
     return NewCase("new", str(series["next_case_id"]))
 
 
+def _on_open_list(series: Mapping[str, Any]) -> str | None:
+    """Why a person on an open layoff list gets no case of their own (None: on no open list)."""
+    lists = [str(c) for c in series.get("open_lists") or ()]
+    if not lists:
+        return None
+    return (
+        f"the person is on the open layoff list {', '.join(lists)}, which offboards them: a case of their own "
+        "is refused; follow that list (or rescind it before its first batch and trigger it again without them)"
+    )
+
+
 def checked_case_id(run_id: str, case_id: str, conf: Mapping[str, Any], series: Mapping[str, Any]) -> str:
     """The case id ``check_case`` gives its run, from the member's other cases (``series`` without this
     run); ValueError naming the open case when a second one would be opened.
@@ -753,6 +766,8 @@ def checked_case_id(run_id: str, case_id: str, conf: Mapping[str, Any], series: 
     A run whose id is a case id (bulk, CLI, REST) keeps it; a run from the UI form (``manual__...``)
     gets the member's next case id (:func:`new_case_for`).
     """
+    if (on_list := _on_open_list(series)) is not None:
+        raise ValueError(on_list)
     cases = [c for c in series.get("cases") or () if isinstance(c, Mapping) and c.get("run_id") != run_id]
     if run_id == case_id:
         open_cases = [c for c in cases if c.get("state") not in FINAL_STATES]

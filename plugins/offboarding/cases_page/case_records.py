@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, not_, or_, select
@@ -24,6 +24,7 @@ from offboarding.cases.case_ids import (
     PERSON_CASE_PREFIX,
     case_id_for_run,
     numbered_case_id,
+    person_case_id,
     split_case_id,
 )
 from offboarding.cases.lifecycle import (
@@ -251,6 +252,8 @@ class CaseSeries:
 
     first_case_id: str
     cases: list[tuple[str, str, str, Mapping[str, Any]]]  # (case_id, run_id, state, conf)
+    open_lists: list[str] = field(default_factory=list)
+    """Open layoff lists (case ids) that name this person: they offboard them already."""
 
     @property
     def open_cases(self) -> list[str]:
@@ -275,6 +278,7 @@ class CaseSeries:
                 for c, r, s, conf in self.cases
             ],
             "open": self.open_cases,
+            "open_lists": self.open_lists,
             "next_case_id": self.next_case_id,
         }
 
@@ -311,4 +315,33 @@ def series_of(session: Session, case_id: str, *, exclude_run_id: str | None = No
             continue
         cases.append((run.case_id, run.run_id, controls.state, run.conf))
     cases.sort(key=lambda c: split_case_id(c[0])[1])
-    return CaseSeries(first, cases)
+    lists = _open_lists_naming(session, first) if dag_id == PERSON_DAG_ID else []
+    return CaseSeries(first, cases, lists)
+
+
+def _open_lists_naming(session: Session, first_case_id: str) -> list[str]:
+    """The open layoff lists (case ids) with a person whose first case id is ``first_case_id``."""
+    from airflow.models.dagrun import DagRun
+
+    from offboarding.cases.layoff import listed_userids
+
+    dr = DagRun.__table__
+    rows = session.execute(
+        select(
+            dr.c.id, dr.c.dag_id, dr.c.run_id, dr.c.conf, dr.c.state, dr.c.end_date, dr.c.triggering_user_name
+        ).where(dr.c.dag_id == LAYOFF_DAG_ID, dr.c.state.in_(("queued", "running", "failed")))
+    ).mappings()
+    found = []
+    for row in rows:
+        run = _case_run(row, row["run_id"])
+        named = any(_first_case_id_of(userid) == first_case_id for userid in listed_userids(run.conf))
+        if named and controls_of(session, run)[0].state not in FINAL_STATES:
+            found.append(run.case_id)
+    return found
+
+
+def _first_case_id_of(userid: str) -> str | None:
+    try:
+        return person_case_id({"userid": userid})
+    except ValueError:
+        return None

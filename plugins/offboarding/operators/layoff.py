@@ -15,6 +15,7 @@ company's wait for the notice period.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from airflow.sdk import Context
@@ -29,7 +30,8 @@ MEMBERS_SHOWN = 20
 
 
 class CheckLayoffCaseOperator(CheckCaseOperator):
-    """``check_case`` for a layoff list: every field as for every case, refusing another kind of form."""
+    """``check_case`` for a layoff list: every field as for every case, refusing another kind of form, and
+    a list naming a person who is already in another open case (their own, or another list's)."""
 
     def run(self, case: Case, context: Context) -> dict[str, Any]:
         if case.kind != "layoff":
@@ -38,7 +40,68 @@ class CheckLayoffCaseOperator(CheckCaseOperator):
         return {**result, "persons": len(case.layoff.persons)}
 
     def _one_open_case(self, case: Case) -> Case:
-        return case  # the run id is the list's case id; case.json keeps a second run out of its folder
+        # The run id is the list's case id and case.json keeps a second run out of its folder; a person
+        # must not be offboarded by this list and by another case at once.
+        elsewhere = open_cases_of_persons(case)
+        overlaps = [
+            f"persons[{index}].userid: {person.userid} is in the open case {elsewhere[person.userid.lower()]}"
+            for index, person in enumerate(case.layoff.persons)
+            if person.userid.lower() in elsewhere
+        ]
+        if overlaps:
+            raise AirflowFailException(
+                f"{len(overlaps)} listed person(s) are being offboarded by another case: "
+                f"{'; '.join(overlaps[:MEMBERS_SHOWN])}. Take them off the list, or finish or rescind that case "
+                "first, then trigger the list again"
+            )
+        return case
+
+
+def open_cases_of_persons(case: Case) -> dict[str, str]:
+    """Every person (lower-cased userid) of the same corp (``wecom_conn_id``) in another open case → that
+    case: a running, queued or failed ``offboard_employee`` run, or another open ``offboard_layoff`` list;
+    read over REST with the deployment's credential (Connection ``offboarding_airflow_api``). Tests replace
+    this function."""
+    from offboarding.airflow_api import AirflowApiError
+    from offboarding.cases import LAYOFF_DAG_ID, PERSON_DAG_ID
+    from offboarding.cases.case_ids import case_id_shown_for_run
+    from offboarding.cases.lifecycle import FINAL_STATES
+    from offboarding.hooks.airflow_rest import airflow_api
+
+    cases: dict[str, tuple[str, str]] = {}  # userid → (case id, run state)
+    with airflow_api(needed_for="check_case cannot see the persons' other cases") as api:
+        try:
+            for dag_id in (PERSON_DAG_ID, LAYOFF_DAG_ID):
+                for run in api.list_dag_runs(dag_id, states=OPEN_RUN_STATES):
+                    conf, run_id = run.get("conf") or {}, str(run.get("run_id"))
+                    if run_id == case.run_id or not isinstance(conf, dict):
+                        continue
+                    if (conf.get("wecom_conn_id") or "wecom_default") != case.wecom_conn_id:
+                        continue  # another corp: the same userid is another person
+                    case_id = case_id_shown_for_run(conf, run_id)
+                    for userid in persons_of_run(conf):
+                        cases.setdefault(userid.lower(), (case_id, str(run.get("state"))))
+            # A failed run is an open case unless it was rescinded (rare: asked one by one).
+            final = {
+                case_id
+                for case_id, state in set(cases.values())
+                if state == "failed" and api.get_case(case_id).get("state") in FINAL_STATES
+            }
+        except AirflowApiError as err:  # unreachable, busy, or the plugin not served: a retry may help
+            raise RuntimeError(f"check_case cannot read the persons' other cases: {err}") from None
+    return {u: f"{case_id} ({state})" for u, (case_id, state) in cases.items() if case_id not in final}
+
+
+OPEN_RUN_STATES = ("queued", "running", "failed")
+"""Run states of a case that may still act (a failed case is open until it is rescinded or finished)."""
+
+
+def persons_of_run(conf: Mapping[str, Any]) -> list[str]:
+    """The userids a case run's form offboards: a person's ``userid``, a list's ``persons``."""
+    from offboarding.cases.layoff import listed_userids
+
+    userid = conf.get("userid")
+    return [userid] if isinstance(userid, str) else listed_userids(conf)
 
 
 class CheckListedMembersOperator(CaseOperator):
