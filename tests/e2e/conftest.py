@@ -37,6 +37,7 @@ SANDBOX_SEEDS = {
     "dryrun": "default",
     "company_big": "members:2000",
     "company_small": "members:30",
+    "layoff": "members:300",  # a layoff list deletes part of a corp: its own, so its stats show it alone
 }
 
 
@@ -169,6 +170,7 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
             "AIRFLOW_CONN_WECOM_DRYRUN": wecom_connection(sandboxes["dryrun"]),
             "AIRFLOW_CONN_WECOM_COMPANY_BIG": wecom_connection(sandboxes["company_big"], **leaders),
             "AIRFLOW_CONN_WECOM_COMPANY_SMALL": wecom_connection(sandboxes["company_small"], **leaders),
+            "AIRFLOW_CONN_WECOM_LAYOFF": wecom_connection(sandboxes["layoff"]),
             "OFFBOARDING_DATA_DIR": str(data_dir),
             "OFFBOARDING_TOKEN_CACHE_URL": f"file://{data_dir}/token-cache",
             "OFFBOARDING_INCLUDE_DIR": str(REPO / "include"),
@@ -190,6 +192,7 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
                 "wecom_dryrun": sandboxes["dryrun"].base_url,
                 "wecom_company_big": sandboxes["company_big"].base_url,
                 "wecom_company_small": sandboxes["company_small"].base_url,
+                "wecom_layoff": sandboxes["layoff"].base_url,
             },
             overrides={
                 "offboard-disabled01": {"approve_deletion": "Reject"},

@@ -72,18 +72,19 @@ class MemoryApprovalRecords:
 
         ``in_airflow=False`` writes only the ledger entry (an approval Airflow never saw).
         """
-        from offboarding.cases import COMPANY_DAG_ID, PERSON_DAG_ID, company_case_id, person_case_id
+        from offboarding.cases import CASE_DAG_OF_KIND
+        from offboarding.cases.case_ids import case_kind, first_case_id
         from offboarding.operators.approval import ApproveDeletionOperator
         from offboarding.operators.approvers import APPROVAL_TASK_IDS
 
-        company = "credit_code" in params
-        task_id = APPROVAL_TASK_IDS["company" if company else "person"]
-        run_id = run_id or (company_case_id(params) if company else person_case_id(params))
+        kind = case_kind(params)
+        task_id = APPROVAL_TASK_IDS[kind]
+        run_id = run_id or first_case_id(params)
         context = self.make_context(params, task_id=task_id, run_id=run_id, user=user)
         at = dt.datetime.now(dt.UTC)
         if in_airflow:
             self.record(
-                dag_id=COMPANY_DAG_ID if company else PERSON_DAG_ID,
+                dag_id=CASE_DAG_OF_KIND[kind],
                 run_id=run_id,
                 task_id=task_id,
                 ti_id=str(context["ti"].id),

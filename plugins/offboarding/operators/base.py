@@ -77,7 +77,7 @@ class Case:
 
         form = self.form
         if not isinstance(form, PersonCase):
-            raise TypeError(f"case {self.case_id} is a company case, not a person case")
+            raise TypeError(f"case {self.case_id} is a {self.kind} case, not a person case")
         return form
 
     @property
@@ -87,7 +87,7 @@ class Case:
 
         form = self.form
         if not isinstance(form, CompanyCase):
-            raise TypeError(f"case {self.case_id} is a person case, not a company case")
+            raise TypeError(f"case {self.case_id} is a {self.kind} case, not a company case")
         return form
 
     @property

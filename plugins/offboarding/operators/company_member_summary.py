@@ -56,6 +56,10 @@ class SummariseMemberOffboardingOperator(CaseOperator):
         from offboarding.steps.progress import KEPT, MEMBER_FAILURES, PENDING
 
         plan = require_plan(case)
+        if case.kind == "layoff":
+            from offboarding.operators.layoff import require_plan_of_the_list
+
+            require_plan_of_the_list(case, plan)  # nobody on the list left out of the batches
         totals: Counter[str] = Counter()
         folders: list[str] = []
         kept: dict[str, str] = {}

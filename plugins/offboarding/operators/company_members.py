@@ -328,7 +328,7 @@ class OffboardMemberBatchOperator(CaseOperator):
         self._record_deletion(case, batch, deletion, approval)
         deleted = [u for u in active if progress.record(u).get("deleted")]
         calls["resigned_transfers"] = transfer_resigned(self.hook, progress, deleted, successor, day)
-        return self._finish(case, batch, members, progress, calls, rate)
+        return self._finish(case, batch, members, progress, calls, rate, successor)
 
     def _back_up(
         self, case: Case, plan: MemberPlan, batch: MemberBatch, progress: BatchProgress, successor: str
@@ -433,6 +433,7 @@ class OffboardMemberBatchOperator(CaseOperator):
         progress: BatchProgress,
         calls: Counter[str],
         rate: float,
+        successor: str,
     ) -> dict[str, Any]:
         from offboarding.operators.adapter import record_evidence
         from offboarding.steps.progress import progress_path
@@ -459,7 +460,7 @@ class OffboardMemberBatchOperator(CaseOperator):
             request={
                 "batch": batch.batch_id,
                 "members": len(members),
-                "successor": case.conf.get("successor_userid"),
+                "successor": successor,
             },
             result={
                 **summary,

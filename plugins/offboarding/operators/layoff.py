@@ -16,7 +16,7 @@ company's wait for the notice period.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
@@ -24,6 +24,9 @@ from airflow.sdk.exceptions import AirflowFailException
 from offboarding.operators.base import Case, CaseOperator
 from offboarding.operators.company_members import PLAN_SUMMARY_KEY, PlanMemberBatchesOperator, saved_plan
 from offboarding.operators.preflight import MEMBER_STATUS, CheckCaseOperator
+
+if TYPE_CHECKING:
+    from offboarding.steps.batches import MemberPlan
 
 MEMBERS_SHOWN = 20
 """Userids listed in a log line or ledger entry; the counts say how many there are."""
@@ -57,6 +60,26 @@ class CheckLayoffCaseOperator(CheckCaseOperator):
         return case
 
 
+def require_plan_of_the_list(case: Case, plan: MemberPlan) -> None:
+    """The saved plan (a file in the case folder) must hold exactly the form's persons (Airflow's record):
+    nobody left out of the batches, nobody added."""
+    from offboarding.steps.batches import PLAN_PATH
+
+    listed = set(case.layoff.successors)
+    planned = {userid for _, members in plan.batches for userid in members}
+    missing, added = sorted(listed - planned), sorted(planned - listed)
+    if missing or added:
+        raise AirflowFailException(
+            f"{PLAN_PATH} does not match the list (persons): "
+            + "; ".join(
+                f"{what}: {', '.join(users[:MEMBERS_SHOWN])}"
+                for what, users in (("not planned", missing), ("not on the list", added))
+                if users
+            )
+            + ". Archive the case folder and trigger the list again"
+        )
+
+
 def open_cases_of_persons(case: Case) -> dict[str, str]:
     """Every person (lower-cased userid) of the same corp (``wecom_conn_id``) in another open case → that
     case: a running, queued or failed ``offboard_employee`` run, or another open ``offboard_layoff`` list;
@@ -73,7 +96,8 @@ def open_cases_of_persons(case: Case) -> dict[str, str]:
         try:
             for dag_id in (PERSON_DAG_ID, LAYOFF_DAG_ID):
                 for run in api.list_dag_runs(dag_id, states=OPEN_RUN_STATES):
-                    conf, run_id = run.get("conf") or {}, str(run.get("run_id"))
+                    # Airflow's REST API names a run's id dag_run_id (run_id is the ORM's name).
+                    conf, run_id = run.get("conf") or {}, str(run.get("dag_run_id") or run.get("run_id"))
                     if run_id == case.run_id or not isinstance(conf, dict):
                         continue
                     if (conf.get("wecom_conn_id") or "wecom_default") != case.wecom_conn_id:
@@ -162,7 +186,9 @@ class PlanLayoffBatchesOperator(PlanMemberBatchesOperator):
 
         form = case.layoff
         plan = saved_plan(case)
-        if plan is None:
+        if plan is not None:
+            require_plan_of_the_list(case, plan)
+        else:
             plan = make_list_plan(form.successors)
             save_plan(case.store, case.case_id, plan)
             self.record(

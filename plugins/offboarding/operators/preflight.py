@@ -81,9 +81,14 @@ class CheckCaseOperator(CaseOperator):
     def _check_run_id(case: Case) -> None:
         """A run id spelled like a case id must be this case's id: a dry run triggered as
         ``offboard-<userid>`` would use up the real case's run id (dry runs are ``dryrun-...``)."""
-        from offboarding.cases import COMPANY_CASE_PREFIX, DRY_RUN_CASE_PREFIX, PERSON_CASE_PREFIX
+        from offboarding.cases import (
+            COMPANY_CASE_PREFIX,
+            DRY_RUN_CASE_PREFIX,
+            LAYOFF_CASE_PREFIX,
+            PERSON_CASE_PREFIX,
+        )
 
-        prefixes = (PERSON_CASE_PREFIX, COMPANY_CASE_PREFIX, DRY_RUN_CASE_PREFIX)
+        prefixes = (PERSON_CASE_PREFIX, COMPANY_CASE_PREFIX, LAYOFF_CASE_PREFIX, DRY_RUN_CASE_PREFIX)
         if case.run_id.startswith(prefixes) and case.run_id != case.case_id:
             raise AirflowFailException(
                 f"run id {case.run_id} is spelled like a case id but this case's id is {case.case_id} "
