@@ -69,6 +69,7 @@ def test_capacity_quick(services: None, tmp_path: Path) -> None:
 
 def test_mass_layoff_quick(services: None, tmp_path: Path) -> None:
     rows = rows_of("mass_layoff", tmp_path)
+    check_bulk_shape(rows)
     assert rows["mass_layoff.rate_limit_errors"].value == 0
     assert rows["mass_layoff.task_instances_per_case"].value > 20
     assert rows["mass_layoff.wecom_calls_per_case"].value > 5
@@ -77,3 +78,25 @@ def test_mass_layoff_quick(services: None, tmp_path: Path) -> None:
     notes = rows["mass_layoff.trigger_time"].notes
     assert "16 persons from one CSV" in notes and "(awaiting: 12)" in notes, notes
     assert "4 waiting (parked) for a last working day in 30 days (parked: 4)" in notes, notes
+
+
+def check_bulk_shape(rows: dict[str, object]) -> None:
+    """The same 16 persons as one offboard_layoff case, all driven through the approval and the deletion."""
+    assert rows["mass_layoff.bulk.rate_limit_errors"].value == 0
+    # One case for the list: a handful of task instances for 16 persons, not ~36 per person.
+    per_person = rows["mass_layoff.bulk.task_instances_per_person"].value
+    assert 0 < per_person < rows["mass_layoff.task_instances_per_case"].value / 10, per_person
+    assert rows["mass_layoff.bulk.wecom_calls_per_person"].value > 0
+    assert 0 < rows["mass_layoff.bulk.trigger_time"].value < rows["mass_layoff.bulk.approval_requested"].value
+    assert (
+        rows["mass_layoff.bulk.approval_requested"].value
+        < rows["mass_layoff.bulk.all_backups_verified"].value
+    )
+    verified = rows["mass_layoff.bulk.all_backups_verified"].notes
+    assert "Answered by approver through the REST API" in rows["mass_layoff.bulk.approval_requested"].notes
+    assert "16 persons from one CSV through `offboarding bulk-trigger --one-case`" in (
+        rows["mass_layoff.bulk.trigger_time"].notes
+    )
+    assert re.search(r"Summary succeeded at [\d.]+ s; the run ended success", verified), verified
+    assert "The sandbox then held 16 of 16 persons deleted." in verified, verified
+    assert rows["mass_layoff.bulk_speedup"].value > 1, rows["mass_layoff.bulk_speedup"].notes

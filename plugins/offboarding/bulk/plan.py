@@ -6,12 +6,12 @@ uses; problems carry the row number the user sees in the sheet (header = row 1) 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from offboarding.bulk.columns import NOTE_COLUMN, convert_cell, field_for_header, is_blank
-from offboarding.bulk.sheet import Sheet
+from offboarding.bulk.sheet import Sheet, SheetRow
 from offboarding.cases import (
     COMPANY_CASE_SCHEMA,
     COMPANY_DAG_ID,
@@ -98,6 +98,65 @@ def case_kind_for(dag_id: str, case_type: str | None = None) -> CaseKind:
     return DAG_CASE_KINDS[dag_id]
 
 
+def map_columns(
+    sheet: Sheet,
+    form: str,
+    properties: Mapping[str, Any],
+    required: Iterable[str],
+    ignore_columns: tuple[str, ...] = (),
+) -> tuple[dict[str, str], list[str]]:
+    """Each used header → its form field (or ``NOTE_COLUMN``), and the problems that block the sheet.
+
+    ``form`` names the form in messages; ``required`` are the fields that need a column (fields the
+    deployment may default excepted).
+    """
+    ignored = {c.strip() for c in ignore_columns}
+    columns: dict[str, str] = {}
+    unknown: list[str] = []
+    for header in sheet.headers:
+        if header in ignored:
+            continue
+        target = field_for_header(header, properties)
+        if target is None:
+            unknown.append(header)
+        elif target in columns.values():
+            other = next(h for h, t in columns.items() if t == target)
+            return {}, [f"columns {other!r} and {header!r} both fill {target}"]
+        else:
+            columns[header] = target
+    problems = []
+    if unknown:
+        problems.append(
+            f"unknown column(s) {', '.join(repr(u) for u in unknown)}: not a field of the {form} form "
+            f"({', '.join(properties)}); rename them or pass --ignore-column"
+        )
+    # hr_owner / approvers may come from the deployment's defaults (the trigger form's, applied by
+    # Airflow when the run is created; without one Airflow refuses the run naming the field).
+    missing = [
+        name for name in required if name not in columns.values() and name not in DEPLOYMENT_DEFAULT_FIELDS
+    ]
+    if missing:
+        problems.append(f"missing column(s) for required field(s): {', '.join(missing)}")
+    return columns, problems
+
+
+def row_conf(
+    row: SheetRow, columns: Mapping[str, str], properties: Mapping[str, Any]
+) -> tuple[dict[str, Any], str | None]:
+    """One row's form fields (empty cells left out, so the form's defaults apply) and its run note."""
+    conf: dict[str, Any] = {}
+    note: str | None = None
+    for header, target in columns.items():
+        value = row.cells.get(header)
+        if is_blank(value):
+            continue
+        if target == NOTE_COLUMN:
+            note = str(value).strip()
+        else:
+            conf[target] = convert_cell(target, value, properties[target])
+    return conf, note
+
+
 def plan_cases(
     sheet: Sheet,
     dag_id: str,
@@ -111,51 +170,16 @@ def plan_cases(
     refused (separation of duties), as the case's first task would refuse it.
     """
     properties = kind.schema["properties"]
-    ignored = {c.strip() for c in ignore_columns}
-    columns: dict[str, str] = {}
-    unknown: list[str] = []
-    for header in sheet.headers:
-        if header in ignored:
-            continue
-        target = field_for_header(header, properties)
-        if target is None:
-            unknown.append(header)
-        elif target in columns.values():
-            other = next(h for h, t in columns.items() if t == target)
-            return BulkPlan(dag_id, kind, [], [f"columns {other!r} and {header!r} both fill {target}"])
-        else:
-            columns[header] = target
-    file_problems = []
-    if unknown:
-        file_problems.append(
-            f"unknown column(s) {', '.join(repr(u) for u in unknown)}: not a field of the {kind.name} form "
-            f"({', '.join(properties)}); rename them or pass --ignore-column"
-        )
-    # hr_owner / approvers may come from the deployment's defaults (the trigger form's, applied by
-    # Airflow when the run is created; without one Airflow refuses the run naming the field).
-    missing = [
-        name
-        for name in kind.schema.get("required", [])
-        if name not in columns.values() and name not in DEPLOYMENT_DEFAULT_FIELDS
-    ]
-    if missing:
-        file_problems.append(f"missing column(s) for required field(s): {', '.join(missing)}")
+    columns, file_problems = map_columns(
+        sheet, kind.name, properties, kind.schema.get("required", []), ignore_columns
+    )
     if file_problems:
         return BulkPlan(dag_id, kind, [], file_problems)
 
     cases: list[PlannedCase] = []
     first_row_of: dict[str, int] = {}
     for row in sheet.rows:
-        conf: dict[str, Any] = {}
-        note: str | None = None
-        for header, target in columns.items():
-            value = row.cells.get(header)
-            if is_blank(value):
-                continue
-            if target == NOTE_COLUMN:
-                note = str(value).strip()
-            else:
-                conf[target] = convert_cell(target, value, properties[target])
+        conf, note = row_conf(row, columns, properties)
         planned = PlannedCase(
             row=row.number, conf=conf, note=note, problems=kind.validate(conf, deployment_defaults=True)
         )
