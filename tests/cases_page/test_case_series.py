@@ -18,6 +18,9 @@ NOW = dt.datetime(2026, 12, 1, 4, 0, tzinfo=dt.UTC)
 
 def test_open_lists_naming_the_person_are_in_their_series(tmp_path: Path) -> None:
     from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+
+    from offboarding_dev.synthetic import _task_row
 
     engine = create_engine(f"sqlite:///{tmp_path / 'airflow.db'}")
     create_metadata_tables(engine)
@@ -45,11 +48,22 @@ def test_open_lists_naming_the_person_are_in_their_series(tmp_path: Path) -> Non
             [
                 list_run(1, "q4-east", "running", "LiSi", "zhaoliu"),
                 list_run(2, "q3-west", "success", "wangwu"),
+                list_run(3, "refused", "failed", "sunqi"),  # its check_case refused it: no case
+                list_run(4, "stuck", "failed", "zhouba"),  # failed after its check: still open
+            ],
+        )
+        conn.execute(
+            TaskInstance.__table__.insert(),
+            [
+                _task_row("offboard_layoff", "layoff-refused", "preflight.check_case", "failed", "Op", NOW),
+                _task_row("offboard_layoff", "layoff-stuck", "preflight.check_case", "success", "Op", NOW),
             ],
         )
     with Session(engine) as session:
         assert series_of(session, "offboard-lisi").to_json()["open_lists"] == ["layoff-q4-east"]
         assert series_of(session, "offboard-wangwu").to_json()["open_lists"] == []  # that list closed
         assert series_of(session, "offboard-sunqi").to_json()["open_lists"] == []
+        assert series_of(session, "offboard-zhouba").to_json()["open_lists"] == ["layoff-stuck"]
+        assert series_of(session, "offboard-nobody").to_json()["open_lists"] == []
         assert series_of(session, "layoff-q4-east").to_json()["open_lists"] == []  # a list's own series
     engine.dispose()

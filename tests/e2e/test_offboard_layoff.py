@@ -130,3 +130,87 @@ def test_the_ledger_has_the_approval_before_the_deletions_and_the_summary(layoff
     assert result["unexpected_members_left"] == [] and result["members_left_in_wecom"] == len(UNLISTED)
     assert "case.closed" in actions
     assert (rehearsal.case_dir(RUN_ID) / "members" / "outcomes.csv").exists()
+
+
+# -- one open case per person, checked against Airflow's own runs -----------------------------------------
+
+OPEN_LIST = "layoff-e2e-open"
+
+
+def task_state(rehearsal: Any, dag_id: str, run_id: str, task_id: str) -> str | None:
+    return rehearsal.task_states(dag_id, run_id).get(task_id)
+
+
+def wait_until(rehearsal: Any, dag_id: str, run_id: str, task_id: str, states: set[str]) -> str:
+    import time
+
+    deadline = time.monotonic() + 300
+    while (state := task_state(rehearsal, dag_id, run_id, task_id)) not in states:
+        assert time.monotonic() < deadline, (task_id, state, rehearsal.failure_report(dag_id, run_id))
+        time.sleep(2)
+    return str(state)
+
+
+def ended(rehearsal: Any, dag_id: str, run_id: str) -> str:
+    """The run's final state; on a timeout, what its tasks say (a retry's error included)."""
+    from offboarding.airflow_api import AirflowApiError
+
+    try:
+        return str(rehearsal.wait(dag_id, run_id, timeout=300)["state"])
+    except AirflowApiError as err:
+        raise AssertionError(f"{err}: {rehearsal.failure_report(dag_id, run_id)}") from None
+
+
+def test_a_person_is_in_one_open_case_a_list_or_their_own(layoff: Any) -> None:
+    """A second list (real time, last working day in a month: it stays open) names u000249, deleted by the
+    closed list (a closed case is no overlap), and u000260. A case of u000260's own is then refused by its
+    check_case, and so is a third list naming u000260; the open list is rescinded before any batch."""
+    import datetime as dt
+
+    rehearsal, _ = layoff
+    later = (china_today() + dt.timedelta(days=30)).isoformat()
+    form = {
+        **layoff_form(),
+        "list_id": OPEN_LIST.removeprefix("layoff-"),
+        "last_working_day": later,
+        "time_scale": 1,
+        "persons": [
+            {"userid": "u000249", "successor_userid": HEIR_A},
+            {"userid": "u000260", "successor_userid": HEIR_A},
+        ],
+    }
+    rehearsal.trigger(DAG, OPEN_LIST, form)
+    wait = "preflight.wait_for_last_working_day"
+    assert (
+        wait_until(rehearsal, DAG, OPEN_LIST, wait, {"up_for_reschedule", "deferred", "failed"}) != "failed"
+    )
+
+    own = {
+        "userid": "u000260",
+        "display_name": "成员000260",
+        "successor_userid": HEIR_A,
+        "last_working_day": later,
+        "hr_owner": "hr",
+        "approvers": ["approver"],
+        "wecom_conn_id": "wecom_layoff",
+        "time_scale": 1,
+    }
+    rehearsal.trigger("offboard_employee", "offboard-u000260", own)
+    assert ended(rehearsal, "offboard_employee", "offboard-u000260") == "failed"
+    report = rehearsal.failure_report("offboard_employee", "offboard-u000260")
+    assert f"on the open layoff list {OPEN_LIST}" in report, report
+
+    second = {**form, "list_id": "e2e-second", "persons": [{"userid": "u000260", "successor_userid": HEIR_B}]}
+    rehearsal.trigger(DAG, "layoff-e2e-second", second)
+    assert ended(rehearsal, DAG, "layoff-e2e-second") == "failed"
+    report = rehearsal.failure_report(DAG, "layoff-e2e-second")
+    assert f"u000260 is in the open case {OPEN_LIST} (running)" in report, report
+    assert rehearsal.sandboxes["layoff"].control.user("u000260")["deleted"] is False
+
+    rehearsal.api().case_action(OPEN_LIST, "rescind", {"reason": "the second wave is called off"})
+    run = ended(rehearsal, DAG, OPEN_LIST)
+    assert task_state(rehearsal, DAG, OPEN_LIST, "offboard_all_members.offboard_member_batch") in (
+        "skipped",
+        None,
+    ), (run, rehearsal.task_states(DAG, OPEN_LIST))
+    assert rehearsal.api().get_case(OPEN_LIST)["state"] in ("rescinding", "rescinded")

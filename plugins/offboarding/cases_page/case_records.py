@@ -334,8 +334,10 @@ def _open_lists_naming(session: Session, first_case_id: str) -> list[str]:
     found = []
     for row in rows:
         run = _case_run(row, row["run_id"])
-        named = any(_first_case_id_of(userid) == first_case_id for userid in listed_userids(run.conf))
-        if named and controls_of(session, run)[0].state not in FINAL_STATES:
+        if not any(_first_case_id_of(userid) == first_case_id for userid in listed_userids(run.conf)):
+            continue
+        controls, progress = controls_of(session, run)
+        if controls.state not in FINAL_STATES and not _refused_at_creation(progress):
             found.append(run.case_id)
     return found
 

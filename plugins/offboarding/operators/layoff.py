@@ -26,6 +26,7 @@ from offboarding.operators.company_members import PLAN_SUMMARY_KEY, PlanMemberBa
 from offboarding.operators.preflight import MEMBER_STATUS, CheckCaseOperator
 
 if TYPE_CHECKING:
+    from offboarding.airflow_api import AirflowApi
     from offboarding.steps.batches import MemberPlan
 
 MEMBERS_SHOWN = 20
@@ -91,7 +92,8 @@ def open_cases_of_persons(case: Case) -> dict[str, str]:
     from offboarding.cases.lifecycle import FINAL_STATES
     from offboarding.hooks.airflow_rest import airflow_api
 
-    cases: dict[str, tuple[str, str]] = {}  # userid → (case id, run state)
+    listed = {userid.lower() for userid in case.layoff.successors}
+    found: dict[str, str] = {}
     with airflow_api(needed_for="check_case cannot see the persons' other cases") as api:
         try:
             for dag_id in (PERSON_DAG_ID, LAYOFF_DAG_ID):
@@ -102,18 +104,30 @@ def open_cases_of_persons(case: Case) -> dict[str, str]:
                         continue
                     if (conf.get("wecom_conn_id") or "wecom_default") != case.wecom_conn_id:
                         continue  # another corp: the same userid is another person
-                    case_id = case_id_shown_for_run(conf, run_id)
-                    for userid in persons_of_run(conf):
-                        cases.setdefault(userid.lower(), (case_id, str(run.get("state"))))
-            # A failed run is an open case unless it was rescinded (rare: asked one by one).
-            final = {
-                case_id
-                for case_id, state in set(cases.values())
-                if state == "failed" and api.get_case(case_id).get("state") in FINAL_STATES
-            }
+                    shared = listed & {userid.lower() for userid in persons_of_run(conf)}
+                    if not shared:
+                        continue
+                    case_id, state = case_id_shown_for_run(conf, run_id), str(run.get("state"))
+                    # A failed run is an open case unless its check_case refused it (nothing happened: no
+                    # case) or it was rescinded (rare: asked one by one).
+                    if state == "failed" and (
+                        _refused_at_creation(api, dag_id, run_id)
+                        or api.get_case(case_id).get("state") in FINAL_STATES
+                    ):
+                        continue
+                    for userid in shared:
+                        found.setdefault(userid, f"{case_id} ({state})")
         except AirflowApiError as err:  # unreachable, busy, or the plugin not served: a retry may help
             raise RuntimeError(f"check_case cannot read the persons' other cases: {err}") from None
-    return {u: f"{case_id} ({state})" for u, (case_id, state) in cases.items() if case_id not in final}
+    return found
+
+
+def _refused_at_creation(api: AirflowApi, dag_id: str, run_id: str) -> bool:
+    """The run's check_case refused it: nothing was done, it is no case."""
+    from offboarding.operators.base import CHECK_CASE_TASK_ID
+
+    states = {ti.get("task_id"): ti.get("state") for ti in api.list_task_instances(dag_id, run_id)}
+    return states.get(CHECK_CASE_TASK_ID) in ("failed", "upstream_failed")
 
 
 OPEN_RUN_STATES = ("queued", "running", "failed")
