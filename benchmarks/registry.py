@@ -59,7 +59,8 @@ BENCHES: tuple[Bench, ...] = (
     ),
     Bench(
         "mass_layoff",
-        "a mass layoff: N persons from one HR export through bulk-trigger, up to every backup verified",
+        "a mass layoff: N persons from one HR export, as N person cases (up to every backup verified) "
+        "and as one layoff list (through its deletion), on one deployment",
         "benchmarks.mass_layoff",
     ),
 )

@@ -1,7 +1,8 @@
 """The tasks of ``offboard_layoff`` that differ from a dissolving company's: its check, its members, its plan.
 
 * :class:`CheckLayoffCaseOperator` (``preflight.check_case``) — the shared form check; a list is its own
-  case (``layoff-<list id>``), so there is no earlier case of the same member to look up.
+  case (``layoff-<list id>``), and none of its persons may be in another open case
+  (:func:`open_cases_of_persons`: Airflow's open runs of the person and layoff DAGs).
 * :class:`CheckListedMembersOperator` (``preflight.check_members``) — one ``user/list_id`` pass: which
   listed persons WeCom knows (the others are recorded as already gone), every successor a member and
   active.
