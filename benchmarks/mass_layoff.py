@@ -148,6 +148,8 @@ class PerPerson:
     waiting: int
     trigger_seconds: float
     all_verified: float
+    #: Seconds from the command's start until no task of the N cases was left to run (None: not in time).
+    quiet_seconds: float | None
     awaiting: int
     parked: int
     driven_tis: int
@@ -285,6 +287,10 @@ def measure_per_person(
         if awaiting >= len(driven_runs) and parked >= len(waiting_runs):
             break
         time.sleep(2.0)
+    # Then until no task of the cases is left to run (the waiting cases' HR steps start too): the bulk
+    # shape is measured on a quiet deployment, not queued behind this shape's tail on the same workers.
+    quiet = _wait_until_quiet(topology, run_ids, time.monotonic() + 600 + 3 * count)
+    quiet_seconds = time.monotonic() - began if quiet else None
     tis = _query(
         topology,
         "SELECT count(*), count(*) FILTER (WHERE state IS NOT NULL AND state <> 'removed') "
@@ -300,6 +306,7 @@ def measure_per_person(
         waiting=len(waiting),
         trigger_seconds=trigger_seconds,
         all_verified=all_verified,
+        quiet_seconds=quiet_seconds,
         awaiting=awaiting,
         parked=parked,
         driven_tis=int(tis[0]),
@@ -307,6 +314,30 @@ def measure_per_person(
         all_tis=int(all_tis),
         calls=sum(int(n) for n in (stats.get("calls") or {}).values()),
         rate_limited=_rate_limit_errors(stats) + _rate_limit_errors(waiting_stats),
+    )
+
+
+def _wait_until_quiet(topology: Any, run_ids: list[str], deadline: float) -> bool:
+    """Whether, before ``deadline``, no task of ``run_ids`` was scheduled, queued, running or to retry."""
+    while time.monotonic() < deadline:
+        busy = _query(
+            topology,
+            "SELECT count(*) FROM task_instance WHERE run_id = ANY(%s) "
+            "AND state IN ('scheduled', 'queued', 'running', 'up_for_retry')",
+            (run_ids,),
+        )[0][0]
+        if not busy:
+            return True
+        time.sleep(2.0)
+    return False
+
+
+def _quiet_text(p: PerPerson) -> str:
+    if p.quiet_seconds is None:
+        return "The cases still had tasks to run when the bulk shape started (settle timed out)."
+    return (
+        f"No task of the {p.count:,} cases was left to run {p.quiet_seconds:.0f} s after the command started "
+        "(the waiting cases' HR steps started too, 3 per person); the bulk shape started then."
     )
 
 
@@ -338,7 +369,7 @@ def per_person_rows(p: PerPerson) -> list[Row]:
             "s",
             notes=f"from the command's start until the last backup.verify_backup_manifest of the "
             f"{driven_count} driven cases succeeded ({all_verified / driven_count:.1f} s per case at this "
-            f"deployment's 8 worker slots).{extrapolated}",
+            f"deployment's 8 worker slots).{extrapolated} {_quiet_text(p)}",
         ),
         Row.measured(
             "mass_layoff.task_instances_per_case",

@@ -4,12 +4,13 @@ its list export is one valid layoff case, the rows compare the two shapes, failu
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from benchmarks.mass_layoff import PerPerson, write_export
+from benchmarks.mass_layoff import PerPerson, per_person_rows, write_export
 from benchmarks.mass_layoff_bulk import (
     LAYOFF_CONN_ID,
     LAYOFF_DAG_ID,
@@ -68,8 +69,12 @@ def bulk_run(**changes: object) -> BulkRun:
 
 
 def test_bulk_rows_compare_the_two_shapes() -> None:
-    person = PerPerson(16, 12, 4, 4.0, 30.0, 12, 4, 400, 300, 560, 250, 0)
+    person = PerPerson(16, 12, 4, 4.0, 30.0, 45.0, 12, 4, 400, 300, 560, 250, 0)
     assert person.seconds_for_all == pytest.approx(40.0)  # 30 s for 12 driven → 40 s for 16
+    noted = {r.name: r.notes for r in per_person_rows(person)}["mass_layoff.all_backups_verified"]
+    assert "No task of the 16 cases was left to run 45 s after the command started" in noted
+    unsettled = {r.name: r.notes for r in per_person_rows(replace(person, quiet_seconds=None))}
+    assert "settle timed out" in unsettled["mass_layoff.all_backups_verified"]
     run = bulk_run(approval_requested=12.0, approval_answered=20.0, all_batches_done=28.0)
     rows = {r.name: r for r in bulk_rows(run, person.seconds_for_all, "extrapolated")}
     # The per-person shape stops at its approval request: the approval's 8 s wait is not compared.
