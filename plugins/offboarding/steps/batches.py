@@ -226,27 +226,15 @@ def make_plan(
     leaders = [a for a in dict.fromkeys(admins) if a in present and a not in kept] + list(kept)
     leader_set = set(leaders)
     regular = [m for m in members if m not in leader_set]
-    groups = [
-        ([regular[i : i + batch_size] for i in range(0, len(regular), batch_size)], False),
-        ([leaders[i : i + batch_size] for i in range(0, len(leaders), batch_size)], True),
-    ]
-    batches = []
-    position = 1
-    for chunks, is_leaders in groups:
-        for number, chunk in enumerate(chunks, start=1):
-            batch = MemberBatch(
-                batch_id=f"batch-{len(batches) + 1:04d}",
-                number=number,
-                of=len(chunks),
-                first=position,
-                last=position + len(chunk) - 1,
-                leaders=is_leaders,
-            )
-            batches.append((batch, tuple(chunk)))
-            position += len(chunk)
+    batches = _numbered(
+        [
+            ([(chunk, None) for chunk in _cut(regular, batch_size)], False),
+            ([(chunk, None) for chunk in _cut(leaders, batch_size)], True),
+        ]
+    )
     return MemberPlan(
         created_at=datetime.now(UTC).isoformat(),
-        batches=tuple(batches),
+        batches=batches,
         kept=dict(kept),
         admins=tuple(a for a in dict.fromkeys(admins) if a in present and a not in kept),
         unknown_admins=tuple(a for a in dict.fromkeys(admins) if a not in present),
@@ -265,24 +253,39 @@ def make_list_plan(successors: Mapping[str, str], *, batch_size: int = BATCH_SIZ
     for userid, successor in successors.items():
         by_successor.setdefault(successor, []).append(userid)
     chunks = [
-        (successor, members[i : i + batch_size])
+        (chunk, successor)
         for successor, members in by_successor.items()
-        for i in range(0, len(members), batch_size)
+        for chunk in _cut(members, batch_size)
     ]
-    batches = []
+    batches = _numbered([(chunks, False)])
+    return MemberPlan(created_at=datetime.now(UTC).isoformat(), batches=batches, kept={}, admins=())
+
+
+def _cut(members: Sequence[str], batch_size: int) -> list[list[str]]:
+    return [list(members[i : i + batch_size]) for i in range(0, len(members), batch_size)]
+
+
+def _numbered(
+    groups: Sequence[tuple[Sequence[tuple[list[str], str | None]], bool]],
+) -> tuple[tuple[MemberBatch, tuple[str, ...]], ...]:
+    """The batches of each group (its chunks with their successor, and whether they are the leaders'),
+    numbered "k of n" within the group, with ids and member positions running over the whole plan."""
+    batches: list[tuple[MemberBatch, tuple[str, ...]]] = []
     position = 1
-    for number, (successor, chunk) in enumerate(chunks, start=1):
-        batch = MemberBatch(
-            batch_id=f"batch-{number:04d}",
-            number=number,
-            of=len(chunks),
-            first=position,
-            last=position + len(chunk) - 1,
-            successor=successor,
-        )
-        batches.append((batch, tuple(chunk)))
-        position += len(chunk)
-    return MemberPlan(created_at=datetime.now(UTC).isoformat(), batches=tuple(batches), kept={}, admins=())
+    for chunks, leaders in groups:
+        for number, (chunk, successor) in enumerate(chunks, start=1):
+            batch = MemberBatch(
+                batch_id=f"batch-{len(batches) + 1:04d}",
+                number=number,
+                of=len(chunks),
+                first=position,
+                last=position + len(chunk) - 1,
+                leaders=leaders,
+                successor=successor,
+            )
+            batches.append((batch, tuple(chunk)))
+            position += len(chunk)
+    return tuple(batches)
 
 
 def save_plan(store: BackupStore, case_id: str, plan: MemberPlan) -> None:

@@ -251,14 +251,7 @@ def offboard_all_members() -> MemberOffboarding:
         "offboard_all_members", tooltip="Every member, 200 at a time: back up, hand over, delete"
     ) as group:
         plan = PlanMemberBatchesOperator(task_id="plan_member_batches", doc_md=docs.PLAN_MEMBER_BATCHES)
-        batches = OffboardMemberBatchOperator.partial(
-            task_id="offboard_member_batch",
-            max_active_tis_per_dagrun=PARALLEL_BATCHES,
-            map_index_template="{{ task.batch.label }}",
-            doc_md=docs.OFFBOARD_MEMBER_BATCH,
-            pool=wecom_writes_pool(),
-            **with_retry_defaults({}),  # partial() does not run __init__'s defaults
-        ).expand(batch=plan.output)
+        batches = member_batches(plan, docs.OFFBOARD_MEMBER_BATCH)
         leaders = OffboardMemberBatchOperator(
             task_id="offboard_leaders",
             batch=LEADERS,
@@ -271,6 +264,18 @@ def offboard_all_members() -> MemberOffboarding:
         )
         batches >> leaders >> summary
     return MemberOffboarding(group=group, plan=plan, batches=[batches, leaders], summary=summary)
+
+
+def member_batches(plan: Any, doc_md: str) -> Any:
+    """``offboard_member_batch``: one task instance per batch the planning task returns, a few at once."""
+    return OffboardMemberBatchOperator.partial(
+        task_id="offboard_member_batch",
+        max_active_tis_per_dagrun=PARALLEL_BATCHES,
+        map_index_template="{{ task.batch.label }}",
+        doc_md=doc_md,
+        pool=wecom_writes_pool(),
+        **with_retry_defaults({}),  # partial() does not run __init__'s defaults
+    ).expand(batch=plan.output)
 
 
 def close_wecom_enterprise() -> LegalStepOperator:

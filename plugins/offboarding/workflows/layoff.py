@@ -16,25 +16,21 @@ from typing import Any, NamedTuple
 from airflow.sdk import TaskGroup, TriggerRule
 
 from offboarding.operators.approval import ApproveDeletionOperator
-from offboarding.operators.base import with_retry_defaults
 from offboarding.operators.close import CloseCaseOperator
 from offboarding.operators.company_member_summary import SummariseMemberOffboardingOperator
 from offboarding.operators.company_members import (
     GROUP_ID,
     PLAN_SUMMARY_KEY,
     PLAN_TASK_ID,
-    OffboardMemberBatchOperator,
 )
 from offboarding.operators.layoff import (
     CheckLayoffCaseOperator,
     CheckListedMembersOperator,
     PlanLayoffBatchesOperator,
 )
-from offboarding.sensors.last_working_day import WaitForLastWorkingDaySensor
-from offboarding.settings import wecom_writes_pool
 from offboarding.workflows import docs
-from offboarding.workflows.company import PARALLEL_BATCHES
-from offboarding.workflows.person import END_OF_LAST_WORKING_DAY
+from offboarding.workflows.company import member_batches
+from offboarding.workflows.person import wait_for_last_working_day
 
 APPROVAL_BODY = (
     """
@@ -74,15 +70,7 @@ def preflight() -> PreflightGroup:
     with TaskGroup("preflight", tooltip="Check the list, its persons and successors; wait") as group:
         check = CheckLayoffCaseOperator(task_id="check_case", doc_md=docs.CHECK_LAYOFF_CASE)
         members = CheckListedMembersOperator(task_id="check_members", doc_md=docs.CHECK_LISTED_MEMBERS)
-        wait = WaitForLastWorkingDaySensor(
-            task_id="wait_for_last_working_day",
-            deadline=END_OF_LAST_WORKING_DAY,
-            anchor="{{ dag_run.run_after }}",
-            time_scale="{{ params.time_scale }}",
-            label="last working day",
-            deadline_name="last_working_day",
-            doc_md=docs.WAIT_LAST_DAY,
-        )
+        wait = wait_for_last_working_day()
         check >> members >> wait
     return PreflightGroup(group=group, members=members, wait=wait)
 
@@ -99,14 +87,7 @@ def approve_list_deletion() -> ApproveDeletionOperator:
 def offboard_listed_persons() -> tuple[TaskGroup, PersonBatches]:
     with TaskGroup(GROUP_ID, tooltip="The persons, 200 at a time: back up, hand over, delete") as group:
         plan = PlanLayoffBatchesOperator(task_id="plan_member_batches", doc_md=docs.PLAN_LAYOFF_BATCHES)
-        batches = OffboardMemberBatchOperator.partial(
-            task_id="offboard_member_batch",
-            max_active_tis_per_dagrun=PARALLEL_BATCHES,
-            map_index_template="{{ task.batch.label }}",
-            doc_md=docs.OFFBOARD_LAYOFF_BATCH,
-            pool=wecom_writes_pool(),
-            **with_retry_defaults({}),  # partial() does not run __init__'s defaults
-        ).expand(batch=plan.output)
+        batches = member_batches(plan, docs.OFFBOARD_LAYOFF_BATCH)
         summary = SummariseMemberOffboardingOperator(
             task_id="summarise_member_offboarding", doc_md=docs.SUMMARISE_LAYOFF
         )

@@ -48,17 +48,22 @@ def preflight() -> TaskGroup:
         member = CheckMemberAndSuccessorOperator(
             task_id="check_member_and_successor", doc_md=docs.CHECK_MEMBER
         )
-        wait = WaitForLastWorkingDaySensor(  # re-reads a rescheduled day when it wakes
-            task_id="wait_for_last_working_day",
-            deadline=END_OF_LAST_WORKING_DAY,
-            anchor="{{ dag_run.run_after }}",
-            time_scale="{{ params.time_scale }}",
-            label="last working day",
-            deadline_name="last_working_day",
-            doc_md=docs.WAIT_LAST_DAY,
-        )
+        wait = wait_for_last_working_day()
         check >> member >> wait
     return group
+
+
+def wait_for_last_working_day() -> WaitForLastWorkingDaySensor:
+    """The legal wait until 24:00 Asia/Shanghai of the form's ``last_working_day`` (a person's, a list's)."""
+    return WaitForLastWorkingDaySensor(  # re-reads a rescheduled day when it wakes
+        task_id="wait_for_last_working_day",
+        deadline=END_OF_LAST_WORKING_DAY,
+        anchor="{{ dag_run.run_after }}",
+        time_scale="{{ params.time_scale }}",
+        label="last working day",
+        deadline_name="last_working_day",
+        doc_md=docs.WAIT_LAST_DAY,
+    )
 
 
 def backup() -> TaskGroup:
