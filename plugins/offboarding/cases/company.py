@@ -119,14 +119,12 @@ def validate_company_case(
     ``deployment_defaults`` accepts a conf without ``approvers`` (the deployment's default applies).
     """
     from offboarding.cases.approvers import separation_problems
-    from offboarding.cases.person import without_deployment_defaults
+    from offboarding.cases.person import schema_to_check
     from offboarding.cases.problems import FieldProblem, schema_problems
 
-    schema = (
-        COMPANY_CASE_SCHEMA if not allow_unknown else {**COMPANY_CASE_SCHEMA, "additionalProperties": True}
+    schema = schema_to_check(
+        COMPANY_CASE_SCHEMA, allow_unknown=allow_unknown, deployment_defaults=deployment_defaults
     )
-    if deployment_defaults:
-        schema = without_deployment_defaults(schema)
     problems = schema_problems(schema, conf, skip_fields=("credit_code",))
     if not isinstance(conf, Mapping):
         return problems

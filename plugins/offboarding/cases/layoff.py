@@ -142,12 +142,12 @@ def validate_layoff_case(
 ) -> list[FieldProblem]:
     """Everything wrong with a layoff case's conf (empty list: valid); see :func:`validate_person_case`."""
     from offboarding.cases.approvers import separation_problems
-    from offboarding.cases.person import without_deployment_defaults
+    from offboarding.cases.person import schema_to_check
     from offboarding.cases.problems import schema_problems
 
-    schema = LAYOFF_CASE_SCHEMA if not allow_unknown else {**LAYOFF_CASE_SCHEMA, "additionalProperties": True}
-    if deployment_defaults:
-        schema = without_deployment_defaults(schema)
+    schema = schema_to_check(
+        LAYOFF_CASE_SCHEMA, allow_unknown=allow_unknown, deployment_defaults=deployment_defaults
+    )
     problems = schema_problems(schema, conf)
     if not isinstance(conf, Mapping):
         return problems

@@ -121,6 +121,16 @@ def without_deployment_defaults(schema: dict[str, Any]) -> dict[str, Any]:
     return {**schema, "required": [r for r in schema["required"] if r not in DEPLOYMENT_DEFAULT_FIELDS]}
 
 
+def schema_to_check(
+    schema: dict[str, Any], *, allow_unknown: bool, deployment_defaults: bool
+) -> dict[str, Any]:
+    """A form's schema as a validation asks for it: fields it does not know allowed (``allow_unknown``), the
+    fields the deployment may default not required (``deployment_defaults``)."""
+    if allow_unknown:
+        schema = {**schema, "additionalProperties": True}
+    return without_deployment_defaults(schema) if deployment_defaults else schema
+
+
 def time_scale_problem(conf: Mapping[str, Any]) -> FieldProblem | None:
     """A time_scale that JSON schema lets through (a number, not below 1) but :class:`TimeScale` refuses
     (NaN, infinity); the schema reports every other bad value."""
@@ -149,9 +159,9 @@ def validate_person_case(
     from offboarding.cases.approvers import separation_problems
     from offboarding.cases.problems import FieldProblem, schema_problems
 
-    schema = PERSON_CASE_SCHEMA if not allow_unknown else {**PERSON_CASE_SCHEMA, "additionalProperties": True}
-    if deployment_defaults:
-        schema = without_deployment_defaults(schema)
+    schema = schema_to_check(
+        PERSON_CASE_SCHEMA, allow_unknown=allow_unknown, deployment_defaults=deployment_defaults
+    )
     problems = schema_problems(schema, conf)
     if not isinstance(conf, Mapping):
         return problems
