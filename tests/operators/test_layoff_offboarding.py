@@ -49,6 +49,7 @@ from offboarding.steps.batches import PLAN_PATH, load_plan
 from offboarding.steps.outcomes import china_today
 from offboarding.steps.progress import BatchProgress, progress_path
 from offboarding.wecom import Contacts, WeComClient
+from offboarding_dev.rehearsal.samples import wecom_connection
 from offboarding_dev.sandbox.testing import running_sandbox
 
 SEED = "members:600"
@@ -85,18 +86,7 @@ def corp_server() -> Iterator[Any]:
 def corp(corp_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A fresh 600-member corp; ``wecom_default`` points at it."""
     corp_server.control.reset(seed=SEED)
-    conn = {
-        "conn_type": "wecom",
-        "host": corp_server.base_url,
-        "login": corp_server.corpid,
-        "password": corp_server.secret,
-        "extra": {
-            "contact_secret": corp_server.secret,
-            "customer_secret": corp_server.secret,
-            "agent_id": corp_server.agent_id,
-            "admin_userids": ["zhangsan", "admin01", "admin02"],
-        },
-    }
+    conn = wecom_connection(corp_server, admin_userids=["zhangsan", "admin01", "admin02"])
     monkeypatch.setenv("AIRFLOW_CONN_WECOM_DEFAULT", json.dumps(conn))
     return corp_server
 

@@ -52,14 +52,15 @@ PARALLEL_BATCHES = 4
 """Batches of one case offboarded at once: each takes a quarter of WeCom's per-API rate limit."""
 NOTICE_PLAN = "dissolution_notice.plan_notice_period"
 
+SET_PLAN = f"{{% set plan = ti.xcom_pull(task_ids='{PLAN_TASK_ID}', key='{PLAN_SUMMARY_KEY}') or {{}} %}}"
+"""Jinja: ``plan``, the member plan in numbers (``plan_member_batches``' XCom), for an approval's body."""
+
 MEMBER_APPROVAL_BODY = (
     """
 ### Remove every member of {{ params.company_name }} ({{ params.credit_code }}) from WeCom?
-{% set plan = ti.xcom_pull(task_ids='"""
-    + PLAN_TASK_ID
-    + "', key='"
-    + PLAN_SUMMARY_KEY
-    + """') or {} %}
+"""
+    + SET_PLAN
+    + """
 {% set notice = ti.xcom_pull(task_ids='"""
     + NOTICE_PLAN
     + """') or {} %}

@@ -20,8 +20,6 @@ from offboarding.operators.close import CloseCaseOperator
 from offboarding.operators.company_member_summary import SummariseMemberOffboardingOperator
 from offboarding.operators.company_members import (
     GROUP_ID,
-    PLAN_SUMMARY_KEY,
-    PLAN_TASK_ID,
 )
 from offboarding.operators.layoff import (
     CheckLayoffCaseOperator,
@@ -29,17 +27,15 @@ from offboarding.operators.layoff import (
     PlanLayoffBatchesOperator,
 )
 from offboarding.workflows import docs
-from offboarding.workflows.company import member_batches
+from offboarding.workflows.company import SET_PLAN, member_batches
 from offboarding.workflows.person import wait_for_last_working_day
 
 APPROVAL_BODY = (
     """
 ### Delete the persons of {{ params.list_name }} ({{ params.list_id }}) from WeCom?
-{% set plan = ti.xcom_pull(task_ids='"""
-    + PLAN_TASK_ID
-    + "', key='"
-    + PLAN_SUMMARY_KEY
-    + """') or {} %}
+"""
+    + SET_PLAN
+    + """
 
 **Plan**: {{ plan.get('members', '?') }} persons in {{ plan.get('batches', '?') }} batches of up to
 {{ plan.get('batch_size', 200) }}, each handed to one successor; **{{ plan.get('to_delete', '?') }} will be
